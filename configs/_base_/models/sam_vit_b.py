@@ -1,0 +1,15 @@
+# SAM ViT-B at 1024, prompted with points. Weights: the official sam_vit_b_01ec64.pth, loaded
+# strictly by SAM.init_weights; set `model.sam.init_cfg=None` for random weights (tests, demos).
+img_size = 1024
+model = dict(
+    type='PointSAM',
+    data_preprocessor=dict(type='SAMDataPreprocessor', img_size=img_size),
+    sam=dict(
+        type='SAM',
+        arch='vit_b',
+        img_size=img_size,
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/sam_vit_b_01ec64.pth')),
+    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0),
+    loss_dice=dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0),
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0),
+    test_cfg=dict(multimask_output=False))

@@ -1,0 +1,155 @@
+"""COCO-format instance datasets that fail loudly on broken annotations instead of dropping them:
+point prompts are sampled from masks, so bad data must stop the run and say where it is."""
+import math
+import numbers
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+from mmdet.datasets import CocoDataset
+from mmengine.fileio import exists
+from mmengine.logging import print_log
+
+from mmpointsam.registry import DATASETS
+
+
+class InvalidAnnotationError(ValueError):
+    """An annotation file holds data that cannot be trained or evaluated on as it is."""
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _polygon_area(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Absolute shoelace area of a closed polygon."""
+    twice = 0.0
+    for i in range(len(xs)):
+        twice += xs[i - 1] * ys[i] - xs[i] * ys[i - 1]
+    return abs(twice) / 2.0
+
+
+@DATASETS.register_module()
+class CocoInstanceDataset(CocoDataset):
+    """CocoDataset that raises :class:`InvalidAnnotationError` on bad images/annotations and skips
+    images without instances in train and test mode (point prompts have nothing to hit there)."""
+
+    # Checks: the image file exists; category_id is one of the classes; polygons are non-empty,
+    # have >= 3 points, an even number of finite coordinates and non-zero area; polygons and bboxes
+    # lie inside the image up to COORD_TOLERANCE px. RLE (dict) segmentations are taken as they are.
+    # filter_cfg['min_size'] keeps CocoDataset's meaning (train mode only); filter_empty_gt is
+    # implied in both modes.
+
+    # Pixels a coordinate may lie outside [0, width] x [0, height] (rounding at image borders).
+    COORD_TOLERANCE = 1.0
+    # Polygons with a smaller area (px^2) are degenerate (collinear or repeated points).
+    MIN_POLYGON_AREA = 1e-6
+
+    def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
+        """Validate the image and all its annotations, then parse them like CocoDataset."""
+        img_info = raw_data_info['raw_img_info']
+        self._check_image(img_info)
+        for ann in raw_data_info['raw_ann_info']:
+            self._check_annotation(img_info, ann)
+        return super().parse_data_info(raw_data_info)
+
+    def filter_data(self) -> List[dict]:
+        """Drop images with no (non-ignored) instance in any mode; apply ``min_size`` in train."""
+        min_size = 0
+        if not self.test_mode and self.filter_cfg is not None:
+            min_size = self.filter_cfg.get('min_size', 0)
+        kept, num_empty = [], 0
+        for data_info in self.data_list:
+            if not any(not inst.get('ignore_flag', 0) for inst in data_info['instances']):
+                num_empty += 1
+                continue
+            if min(data_info['width'], data_info['height']) >= min_size:
+                kept.append(data_info)
+        if num_empty:
+            print_log(
+                f'{type(self).__name__}: skipped {num_empty} of {len(self.data_list)} images '
+                f'with no instances in {self.ann_file}',
+                logger='current')
+        return kept
+
+    # ------------------------------------------------------------------ checks
+
+    def _error(self, img_info: dict, fault: str, ann: Optional[dict] = None):
+        where = f"image '{img_info.get('file_name')}' (image id {img_info.get('id')})"
+        if ann is not None:
+            where += f', annotation id {ann.get("id")}'
+        return InvalidAnnotationError(f'{self.ann_file}: {where}: {fault}')
+
+    def _check_image(self, img_info: dict) -> None:
+        width, height = img_info.get('width'), img_info.get('height')
+        if not (_is_number(width) and _is_number(height) and width > 0 and height > 0):
+            raise self._error(img_info, f'invalid image size width={width!r} height={height!r}')
+        file_name = img_info.get('file_name')
+        if not file_name:
+            raise self._error(img_info, 'image entry has no file_name')
+        img_path = self._img_path(file_name)
+        if not exists(img_path, backend_args=self.backend_args):
+            raise self._error(img_info, f'image file not found: {img_path}')
+
+    def _img_path(self, file_name: str) -> str:
+        # Same path as CocoDataset.parse_data_info builds.
+        return osp.join(self.data_prefix.get('img', ''), file_name)
+
+    def _check_annotation(self, img_info: dict, ann: dict) -> None:
+        if ann.get('category_id') not in self.cat2label:
+            raise self._error(
+                img_info, f'category_id {ann.get("category_id")!r} is not one of the dataset\'s '
+                f'classes {self.metainfo["classes"]} (category ids {sorted(self.cat2label)})',
+                ann)
+        self._check_bbox(img_info, ann)
+        seg = ann.get('segmentation')
+        if isinstance(seg, dict):  # RLE: accepted as is
+            return
+        if not seg:
+            raise self._error(img_info, 'empty segmentation', ann)
+        if not isinstance(seg, (list, tuple)):
+            raise self._error(
+                img_info, f'broken polygon: segmentation of type {type(seg).__name__}', ann)
+        for poly in seg:
+            fault = self._polygon_fault(poly, img_info['width'], img_info['height'])
+            if fault is not None:
+                raise self._error(img_info, fault, ann)
+
+    def _check_bbox(self, img_info: dict, ann: dict) -> None:
+        bbox = ann.get('bbox')
+        if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
+                or not all(_is_number(v) and math.isfinite(v) for v in bbox)):
+            raise self._error(img_info, f'broken bbox {bbox!r}', ann)
+        x, y, w, h = bbox
+        if w < 0 or h < 0:
+            raise self._error(img_info, f'broken bbox {bbox!r}: negative width or height', ann)
+        if self._outside(x, y, img_info) or self._outside(x + w, y + h, img_info):
+            raise self._error(
+                img_info, f'bbox {bbox!r} (x, y, w, h) is outside the image '
+                f'({img_info["width"]}x{img_info["height"]})', ann)
+
+    def _outside(self, x: float, y: float, img_info: dict) -> bool:
+        tol = self.COORD_TOLERANCE
+        return (x < -tol or y < -tol or x > img_info['width'] + tol
+                or y > img_info['height'] + tol)
+
+    def _polygon_fault(self, poly, width: float, height: float) -> Optional[str]:
+        """Describe what is wrong with one polygon ``[x0, y0, x1, y1, ...]``, or None."""
+        if not isinstance(poly, (list, tuple)):
+            return f'broken polygon: {type(poly).__name__} instead of a coordinate list'
+        if not all(_is_number(v) for v in poly):
+            return 'broken polygon: non-numeric coordinate'
+        if not all(math.isfinite(v) for v in poly):
+            return 'broken polygon: non-finite coordinate'
+        if len(poly) % 2:
+            return f'broken polygon: odd number of coordinates ({len(poly)})'
+        if len(poly) < 6:
+            return f'broken polygon: fewer than 3 points ({len(poly) // 2})'
+        xs, ys = poly[0::2], poly[1::2]
+        if _polygon_area(xs, ys) < self.MIN_POLYGON_AREA:
+            return 'degenerate polygon: zero area'
+        tol = self.COORD_TOLERANCE
+        if (min(xs) < -tol or min(ys) < -tol or max(xs) > width + tol
+                or max(ys) > height + tol):
+            return (f'polygon outside the image ({width}x{height}): x in '
+                    f'[{min(xs)}, {max(xs)}], y in [{min(ys)}, {max(ys)}]')
+        return None

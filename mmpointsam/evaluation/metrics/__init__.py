@@ -1,0 +1,3 @@
+from .point_prompt_iou import PointPromptIoUMetric
+
+__all__ = ['PointPromptIoUMetric']

@@ -1,0 +1,6 @@
+from .lora import SplitQKV, apply_lora, merged_state_dict
+from .sam import ARCH_SETTINGS, SAM, build_sam
+from .tiny_vit import TinyViT
+
+__all__ = ['SAM', 'build_sam', 'ARCH_SETTINGS', 'TinyViT', 'SplitQKV', 'apply_lora',
+           'merged_state_dict']

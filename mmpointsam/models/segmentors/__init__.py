@@ -1,0 +1,3 @@
+from .pointsam import PointSAM, Prompts
+
+__all__ = ['PointSAM', 'Prompts']

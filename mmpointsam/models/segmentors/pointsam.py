@@ -1,0 +1,189 @@
+"""Point-prompted SAM segmentor: one mask per prompted instance, trained through MMEngine's Runner.
+
+``predict`` is "Direct SAM" evaluation; ``loss`` learns from ground-truth masks (the papers'
+"Supervised" upper bound) or, when a ``self_training`` strategy is configured, from the pseudo
+masks that strategy makes from point labels alone.
+"""
+from typing import Dict, List, NamedTuple, Optional, Sequence, Union
+
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
+
+from mmpointsam.registry import MODELS
+from ..losses import binary_mask_iou
+from ..utils import low_res_to_original, original_to_input_points, original_to_low_res
+
+ForwardResults = Union[Dict[str, torch.Tensor], List[DetDataSample]]
+
+
+class Prompts(NamedTuple):
+    """The point prompts of a batch, flattened over images, in the padded input frame."""
+    points: torch.Tensor  # (N, P, 2) xy
+    labels: torch.Tensor  # (N, P): 1 positive, 0 negative, -1 padding
+    batch_idx: torch.Tensor  # (N,) image of each prompt
+    counts: List[int]  # prompts per image
+
+    def split(self, tensor: torch.Tensor) -> Sequence[torch.Tensor]:
+        """Split a per-prompt tensor (N, ...) into per-image chunks."""
+        return tensor.split(self.counts, dim=0)
+
+
+def _as_tensor(value, device, dtype=None) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        value = torch.as_tensor(value)
+    return value.to(device=device, dtype=dtype)
+
+
+def gt_masks_tensor(sample: DetDataSample, device) -> torch.Tensor:
+    """Ground-truth masks of a sample as a bool tensor (N, H, W) at original size."""
+    masks = sample.gt_instances.masks
+    if hasattr(masks, 'to_tensor'):
+        return masks.to_tensor(dtype=torch.bool, device=device)
+    return _as_tensor(masks, device, torch.bool)
+
+
+@MODELS.register_module()
+class PointSAM(BaseModel):
+    """SAM segmentor with point prompts taken from ``gt_instances.points``/``point_labels``.
+
+    Args:
+        sam: config of :class:`~mmpointsam.models.sam.SAM`.
+        data_preprocessor: config of the data preprocessor (``SAMDataPreprocessor``).
+        loss_focal, loss_dice, loss_iou: mask losses (the papers' focal x20 + dice + IoU MSE).
+        self_training: config of a self-training strategy that turns point prompts into pseudo
+            masks (PointSAM, ReSAM); None trains on ground-truth masks.
+        test_cfg: ``multimask_output`` (keep the best of SAM's three masks by predicted IoU).
+    """
+
+    def __init__(self,
+                 sam: dict,
+                 data_preprocessor: Optional[dict] = None,
+                 loss_focal: dict = dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0,
+                                         loss_weight=20.0),
+                 loss_dice: dict = dict(type='MaskDiceLoss', loss_weight=1.0),
+                 loss_iou: dict = dict(type='IoUPredictionLoss', loss_weight=1.0),
+                 self_training: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='SAMDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.sam = MODELS.build(sam)
+        pre_size = getattr(self.data_preprocessor, 'img_size', self.sam.img_size)
+        if pre_size != self.sam.img_size:
+            raise ValueError(f'data_preprocessor.img_size={pre_size} differs from '
+                             f'sam.img_size={self.sam.img_size}')
+        self.loss_focal = MODELS.build(loss_focal)
+        self.loss_dice = MODELS.build(loss_dice)
+        self.loss_iou = MODELS.build(loss_iou)
+        self.self_training = MODELS.build(self_training) if self_training else None
+        self.train_cfg = dict(train_cfg or {})
+        self.test_cfg = dict(test_cfg or {})
+
+    # ------------------------------------------------------------------ helpers
+    def collect_prompts(self, data_samples: Sequence[DetDataSample]) -> Prompts:
+        """Gather every sample's point prompts into one batch in the input frame."""
+        device = self.sam.mask_decoder.iou_token.weight.device
+        points, labels, batch_idx, counts = [], [], [], []
+        for i, sample in enumerate(data_samples):
+            inst = sample.gt_instances
+            if 'points' not in inst:
+                raise KeyError(f'{sample.metainfo.get("img_path", "sample")} has no point prompts: '
+                               'add SamplePointPrompts to the pipeline')
+            pts = _as_tensor(inst.points, device, torch.float32)
+            points.append(original_to_input_points(pts, sample.scale_factor))
+            labels.append(_as_tensor(inst.point_labels, device, torch.long))
+            batch_idx.append(torch.full((len(pts), ), i, dtype=torch.long, device=device))
+            counts.append(len(pts))
+        num_points = max((p.shape[1] for p in points if p.numel()), default=1)
+        # pad to a common point count with label -1 ("not a point" for SAM's prompt encoder)
+        points = torch.cat([
+            torch.cat([p, p.new_zeros((p.shape[0], num_points - p.shape[1], 2))], 1)
+            if p.shape[1] < num_points else p for p in points
+        ]) if points else torch.zeros((0, num_points, 2), device=device)
+        labels = torch.cat([
+            torch.cat([lb, lb.new_full((lb.shape[0], num_points - lb.shape[1]), -1)], 1)
+            if lb.shape[1] < num_points else lb for lb in labels
+        ]) if labels else torch.zeros((0, num_points), dtype=torch.long, device=device)
+        return Prompts(points.reshape(-1, num_points, 2), labels.reshape(-1, num_points),
+                       torch.cat(batch_idx) if batch_idx else labels.new_zeros((0, )), counts)
+
+    def low_res_targets(self, data_samples: Sequence[DetDataSample],
+                        device) -> torch.Tensor:
+        """Ground-truth masks of the batch on the decoder's low-res grid (N, L, L)."""
+        targets = [
+            original_to_low_res(gt_masks_tensor(s, device), s.img_shape, self.sam.img_size,
+                                self.sam.low_res_size) for s in data_samples
+        ]
+        return torch.cat(targets) if targets else torch.zeros(
+            (0, self.sam.low_res_size, self.sam.low_res_size), device=device)
+
+    def mask_losses(self, logits: torch.Tensor, iou_pred: torch.Tensor,
+                    targets: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The papers' supervised mask losses on low-res logits and soft targets in [0, 1]."""
+        return dict(
+            loss_focal=self.loss_focal(logits, targets),
+            loss_dice=self.loss_dice(logits, targets),
+            loss_iou=self.loss_iou(iou_pred, logits, targets))
+
+    # ------------------------------------------------------------------ modes
+    def forward(self,
+                inputs: Union[torch.Tensor, Dict[str, torch.Tensor]],
+                data_samples: Optional[List[DetDataSample]] = None,
+                mode: str = 'tensor') -> ForwardResults:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, self.collect_prompts(data_samples))
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor mode')
+
+    def _forward(self, inputs, prompts: Prompts):
+        """Low-res logits (N, L, L) and predicted IoU (N,) for the prompts."""
+        images = inputs['weak'] if isinstance(inputs, dict) else inputs
+        embeddings = self.sam.encode(images)
+        return self.sam.decode(embeddings, prompts.batch_idx, prompts.points, prompts.labels,
+                               multimask_output=self.test_cfg.get('multimask_output', False))
+
+    def loss(self, inputs, data_samples: List[DetDataSample]) -> Dict[str, torch.Tensor]:
+        prompts = self.collect_prompts(data_samples)
+        if self.self_training is not None:
+            return self.self_training.loss(self, inputs, data_samples, prompts)
+        images = inputs['weak'] if isinstance(inputs, dict) else inputs
+        embeddings = self.sam.encode(images)
+        logits, iou_pred = self.sam.decode(embeddings, prompts.batch_idx, prompts.points,
+                                           prompts.labels)
+        targets = self.low_res_targets(data_samples, logits.device)
+        losses = self.mask_losses(logits, iou_pred, targets)
+        with torch.no_grad():
+            losses['train_iou'] = binary_mask_iou(logits, targets).mean() if len(targets) \
+                else logits.new_zeros(())
+        return losses
+
+    def predict(self, inputs, data_samples: List[DetDataSample]) -> List[DetDataSample]:
+        """One mask per prompted instance, at the original image size."""
+        prompts = self.collect_prompts(data_samples)
+        logits, iou_pred = self._forward(inputs, prompts)
+        return self.add_pred_to_samples(data_samples, prompts, logits, iou_pred)
+
+    def add_pred_to_samples(self, data_samples, prompts: Prompts, logits: torch.Tensor,
+                            scores: torch.Tensor) -> List[DetDataSample]:
+        """Attach ``pred_instances`` (bool masks at original size, scores, labels, prompts)."""
+        for sample, logit, score in zip(data_samples, prompts.split(logits),
+                                        prompts.split(scores)):
+            full = low_res_to_original(logit, sample.img_shape, sample.ori_shape,
+                                       self.sam.img_size)
+            pred = InstanceData()
+            pred.masks = full > self.sam.mask_threshold
+            pred.scores = score.float()
+            gt = sample.gt_instances
+            pred.labels = _as_tensor(gt.labels, score.device, torch.long) if 'labels' in gt \
+                else score.new_zeros(len(score), dtype=torch.long)
+            pred.points = _as_tensor(gt.points, score.device, torch.float32)
+            pred.point_labels = _as_tensor(gt.point_labels, score.device, torch.long)
+            sample.pred_instances = pred
+        return list(data_samples)

@@ -1,0 +1,7 @@
+from .mask_geometry import (input_to_original_points, low_res_to_original, original_to_low_res,
+                            original_to_input_points)
+
+__all__ = [
+    'input_to_original_points', 'low_res_to_original', 'original_to_low_res',
+    'original_to_input_points'
+]

@@ -1,0 +1,42 @@
+"""Config edits shared by the command-line tools."""
+from typing import Any, Optional
+
+from mmengine.config import Config, ConfigDict
+
+
+def _walk(node: Any, fn) -> None:
+    if isinstance(node, dict):
+        fn(node)
+        for value in node.values():
+            _walk(value, fn)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _walk(value, fn)
+
+
+def set_num_points(cfg: Config, num_points: int, num_neg_points: Optional[int] = None) -> int:
+    """Set the point count of every ``SamplePointPrompts`` in ``cfg``; returns how many changed.
+
+    The 1/2/3-point switch of the papers' tables. Negatives follow positives unless given.
+    """
+    changed = 0
+
+    def visit(node: dict) -> None:
+        nonlocal changed
+        if node.get('type') == 'SamplePointPrompts':
+            node['num_points'] = num_points
+            node['num_neg_points'] = num_neg_points
+            changed += 1
+
+    _walk(cfg._cfg_dict if isinstance(cfg, Config) else cfg, visit)
+    if not changed:
+        raise ValueError('the config has no SamplePointPrompts transform to set --num-points on')
+    return changed
+
+
+def set_sam_checkpoint(cfg: Config, checkpoint: Optional[str]) -> None:
+    """Point ``model.sam.init_cfg`` at a SAM checkpoint, or ``None``/``'none'`` for random weights."""
+    if checkpoint is None or str(checkpoint).lower() == 'none':
+        cfg.model.sam.init_cfg = None
+    else:
+        cfg.model.sam.init_cfg = ConfigDict(type='Pretrained', checkpoint=checkpoint)
