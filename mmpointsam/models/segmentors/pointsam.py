@@ -54,7 +54,9 @@ class PointSAM(BaseModel):
         loss_focal, loss_dice, loss_iou: mask losses (the papers' focal x20 + dice + IoU MSE).
         self_training: config of a self-training strategy that turns point prompts into pseudo
             masks (PointSAM, ReSAM); None trains on ground-truth masks.
-        test_cfg: ``multimask_output`` (keep the best of SAM's three masks by predicted IoU).
+        test_cfg: ``multimask_output`` (keep the best of SAM's three masks by predicted IoU);
+            ``npc``: a ``NegativePromptCalibration`` config to calibrate predictions (used when
+            making pseudo labels, e.g. point -> rotated box).
     """
 
     def __init__(self,
@@ -82,6 +84,8 @@ class PointSAM(BaseModel):
         self.self_training = MODELS.build(self_training) if self_training else None
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
+        npc = self.test_cfg.get('npc')
+        self.test_npc = MODELS.build(npc) if npc else None
 
     # ------------------------------------------------------------------ helpers
     def collect_prompts(self, data_samples: Sequence[DetDataSample]) -> Prompts:
@@ -143,11 +147,16 @@ class PointSAM(BaseModel):
         raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, predict and tensor mode')
 
     def _forward(self, inputs, prompts: Prompts):
-        """Low-res logits (N, L, L) and predicted IoU (N,) for the prompts."""
+        """Low-res logits (N, L, L) and predicted IoU (N,) for the prompts (one encoder pass)."""
         images = inputs['weak'] if isinstance(inputs, dict) else inputs
         embeddings = self.sam.encode(images)
-        return self.sam.decode(embeddings, prompts.batch_idx, prompts.points, prompts.labels,
-                               multimask_output=self.test_cfg.get('multimask_output', False))
+        logits, iou = self.sam.decode(embeddings, prompts.batch_idx, prompts.points,
+                                      prompts.labels,
+                                      multimask_output=self.test_cfg.get('multimask_output', False))
+        if self.test_npc is not None:
+            logits, iou, _ = self.test_npc(self.sam, embeddings, prompts.batch_idx, prompts.points,
+                                           prompts.labels, logits, iou)
+        return logits, iou
 
     def loss(self, inputs, data_samples: List[DetDataSample]) -> Dict[str, torch.Tensor]:
         prompts = self.collect_prompts(data_samples)

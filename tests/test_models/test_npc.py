@@ -1,0 +1,63 @@
+import torch
+
+from mmpointsam.models.sam import build_sam
+from mmpointsam.models.self_training import NegativePromptCalibration, pairwise_mask_iou
+
+
+def _square(y0, x0, size=4, shape=(12, 12)):
+    m = torch.zeros(shape, dtype=torch.bool)
+    m[y0:y0 + size, x0:x0 + size] = True
+    return m
+
+
+def test_pairwise_iou_same_image_only():
+    masks = torch.stack([_square(0, 0), _square(0, 2), _square(0, 0)])
+    iou = pairwise_mask_iou(masks, torch.tensor([0, 0, 1]))
+    # squares 0 and 1 share 8 of 24 px; mask 2 is in another image
+    expected = torch.tensor([[0, 1 / 3, 0], [1 / 3, 0, 0], [0, 0, 0]])
+    assert torch.allclose(iou, expected)
+
+
+def test_overlapping_instances_get_each_others_positives_as_negatives():
+    npc = NegativePromptCalibration(iou_thr=0.1)
+    points = torch.tensor([[[1., 1.], [9., 9.]], [[3., 1.], [10., 10.]], [[8., 8.], [0., 11.]]])
+    labels = torch.tensor([[1, 0], [1, 0], [1, 0]])
+    masks = torch.stack([_square(0, 0), _square(0, 2), _square(7, 7)])
+    overlap = pairwise_mask_iou(masks, torch.zeros(3, dtype=torch.long)) > npc.iou_thr
+    rows, new_points, new_labels = npc.calibrated_prompts(points, labels, overlap)
+    assert rows.tolist() == [0, 1]  # instance 2 overlaps nobody: untouched
+    # instance 0 keeps its prompts and gets instance 1's positive (3, 1) as a negative
+    assert new_points[0].tolist() == [[1., 1.], [9., 9.], [3., 1.]]
+    assert new_labels[0].tolist() == [1, 0, 0]
+    assert new_points[1].tolist() == [[3., 1.], [10., 10.], [1., 1.]]
+    assert new_labels[1].tolist() == [1, 0, 0]
+
+
+def test_padding_when_counts_differ():
+    npc = NegativePromptCalibration()
+    points = torch.arange(12.).view(3, 2, 2)
+    labels = torch.tensor([[1, 1], [1, 0], [1, 1]])
+    overlap = torch.tensor([[False, True, True], [True, False, False], [False, False, False]])
+    rows, new_points, new_labels = npc.calibrated_prompts(points, labels, overlap)
+    # instance 0 gains 1 (from 1) + 2 (from 2) negatives; instance 1 gains 2: padded with -1
+    assert new_labels.tolist() == [[1, 1, 0, 0, 0], [1, 0, 0, 0, -1]]
+
+
+def test_calibration_redecodes_only_overlapping_instances():
+    sam = build_sam(dict(arch='tiny', img_size=64)).eval()
+    emb = torch.randn(1, 32, 4, 4)
+    points = torch.tensor([[[5., 5.]], [[7., 5.]], [[50., 50.]]])
+    labels = torch.ones(3, 1, dtype=torch.long)
+    batch_idx = torch.zeros(3, dtype=torch.long)
+    logits = torch.full((3, 16, 16), -1.0)
+    logits[0, :4, :4] = 1
+    logits[1, :4, 1:5] = 1
+    logits[2, 10:, 10:] = 1
+    iou = torch.zeros(3)
+    new_logits, new_iou, calibrated = NegativePromptCalibration()(sam, emb, batch_idx, points,
+                                                                  labels, logits, iou)
+    assert calibrated.tolist() == [True, True, False]
+    assert torch.equal(new_logits[2], logits[2]) and new_iou[2] == 0
+    expected, _ = sam.decode(emb, batch_idx[:1], torch.tensor([[[5., 5.], [7., 5.]]]),
+                             torch.tensor([[1, 0]]))
+    assert torch.allclose(new_logits[0], expected[0], atol=1e-5)
