@@ -12,11 +12,22 @@ DEMO_ITERS ?= 20
 install:
 	@bash tools/install.sh
 
-data:
+# data/nwpu_vhr10: images/ and annotations/ (links to the shared copy when there is one) and
+# splits/{train,val}.json, the seeded validation split carved from the training split
+data: install
 	@mkdir -p data
-	@if [ ! -e data/nwpu_vhr10 ]; then \
-	  if [ -d $(SHARED_NWPU) ]; then ln -s $(abspath $(SHARED_NWPU)) data/nwpu_vhr10; \
-	  else echo "NWPU VHR-10 not found: put it in data/nwpu_vhr10 (images/, annotations/)"; exit 1; fi; \
+	@if [ -L data/nwpu_vhr10 ]; then rm data/nwpu_vhr10; fi
+	@mkdir -p data/nwpu_vhr10
+	@for d in images annotations; do \
+	  if [ ! -e data/nwpu_vhr10/$$d ]; then \
+	    if [ -d $(SHARED_NWPU)/$$d ]; then ln -s $(abspath $(SHARED_NWPU))/$$d data/nwpu_vhr10/$$d; \
+	    else echo "NWPU VHR-10 not found: put images/ and annotations/ in data/nwpu_vhr10"; exit 1; fi; \
+	  fi; \
+	done
+	@if [ ! -f data/nwpu_vhr10/splits/val.json ]; then \
+	  $(PY) tools/dataset_converters/split_train_val.py \
+	    data/nwpu_vhr10/annotations/NWPU_instances_train.json data/nwpu_vhr10/splits \
+	    --val-ratio 0.1 --seed 0; \
 	fi
 
 demo: install data

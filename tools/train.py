@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmpointsam.utils import set_num_points, set_sam_checkpoint  # noqa: E402
+from mmpointsam.utils import apply_num_points, set_sam_checkpoint  # noqa: E402
 
 
 def parse_args():
@@ -47,7 +47,8 @@ def main():
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.num_points is not None:
-        set_num_points(cfg, args.num_points)
+        cfg.num_points = args.num_points
+    apply_num_points(cfg)
     if args.sam_checkpoint is not None:
         set_sam_checkpoint(cfg, args.sam_checkpoint)
 

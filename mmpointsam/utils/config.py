@@ -40,3 +40,13 @@ def set_sam_checkpoint(cfg: Config, checkpoint: Optional[str]) -> None:
         cfg.model.sam.init_cfg = None
     else:
         cfg.model.sam.init_cfg = ConfigDict(type='Pretrained', checkpoint=checkpoint)
+
+
+def apply_num_points(cfg: Config) -> None:
+    """Make a config's top-level ``num_points`` (if any) the count of every SamplePointPrompts.
+
+    Lets a thin config (``num_points = 3``) or ``--cfg-options num_points=3`` switch the point
+    count without restating pipelines.
+    """
+    if cfg.get('num_points') is not None:
+        set_num_points(cfg, int(cfg.num_points))

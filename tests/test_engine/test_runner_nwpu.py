@@ -6,35 +6,14 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.runner import Runner
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
 
 
-def tiny_cfg(config: str, work_dir: str) -> Config:
-    """A repo config shrunk to the tiny SAM at 256 px on the repo's NWPU images."""
-    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
-    cfg.work_dir = work_dir
-    cfg.model.data_preprocessor.img_size = 256
-    cfg.model.sam.update(arch='tiny', img_size=256, init_cfg=None)
-    if cfg.model.sam.get('lora'):
-        cfg.model.sam.lora.first_block = 1
-    for split, ann in (('train', 'train.json'), ('val', 'val.json'), ('test', 'val.json')):
-        loader = cfg.get(f'{split}_dataloader')
-        if loader is None:
-            continue
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        loader.dataset.data_root = DATA
-        loader.dataset.ann_file = f'annotations/{ann}'
-    cfg.default_hooks.logger.interval = 1
-    return cfg
-
-
 @pytest.mark.parametrize('batch_size', [2])
-def test_supervised_train_two_iterations_then_evaluate(tmp_path, batch_size):
+def test_supervised_train_two_iterations_then_evaluate(tmp_path, batch_size, tiny_cfg):
     cfg = tiny_cfg('supervised_nwpu.py', str(tmp_path))
     cfg.train_dataloader.batch_size = batch_size
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
@@ -57,7 +36,7 @@ def test_supervised_train_two_iterations_then_evaluate(tmp_path, batch_size):
     assert osp.isfile(osp.join(str(tmp_path), 'iter_2.pth'))
 
 
-def test_direct_evaluation_is_repeatable(tmp_path):
+def test_direct_evaluation_is_repeatable(tmp_path, tiny_cfg):
     cfg = tiny_cfg('sam_direct_nwpu.py', str(tmp_path))
     cfg.test_dataloader.batch_size = 2
     first = Runner.from_cfg(copy.deepcopy(cfg))

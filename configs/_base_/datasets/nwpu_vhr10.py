@@ -1,9 +1,11 @@
-# NWPU VHR-10 instance masks (COCO polygons), the papers' 520/130 split.
-# `data/nwpu_vhr10` holds images/ and annotations/ (make data links the shared copy there).
+# NWPU VHR-10 instance masks (COCO polygons), the papers' 520/130 split. Checkpoints are selected
+# on splits/val.json, carved from the 520 training images (tools/dataset_converters/
+# split_train_val.py; `make data` does it); the 130 test images are used for the final test only.
+# `data/nwpu_vhr10` holds images/, annotations/ and splits/.
 dataset_type = 'NWPUVHR10Dataset'
 data_root = 'data/nwpu_vhr10/'
-train_ann_file = 'annotations/NWPU_instances_train.json'
-val_ann_file = 'annotations/NWPU_instances_val.json'
+train_ann_file = 'splits/train.json'
+val_ann_file = 'splits/val.json'
 test_ann_file = 'annotations/NWPU_instances_val.json'
 img_prefix = 'images/'
 backend_args = None

@@ -82,6 +82,8 @@ class PointSAM(BaseModel):
         self.loss_dice = MODELS.build(loss_dice)
         self.loss_iou = MODELS.build(loss_iou)
         self.self_training = MODELS.build(self_training) if self_training else None
+        if self.self_training is not None:
+            self.self_training.setup(self.sam)
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
         npc = self.test_cfg.get('npc')

@@ -1,0 +1,3 @@
+# sam_direct_whu with 3 positive and 3 negative point prompts per instance.
+_base_ = ['../sam_direct_whu.py']
+num_points = 3

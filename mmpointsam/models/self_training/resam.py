@@ -1,0 +1,161 @@
+"""ReSAM's self-prompting: Refine the teacher's masks by confidence, Requery SAM with their boxes,
+Reinforce with an alignment of box-pooled embeddings across the two views."""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision.ops import roi_align
+
+from mmpointsam.registry import MODELS
+
+
+def binary_entropy(prob: torch.Tensor) -> torch.Tensor:
+    """Entropy in bits (0 for certain pixels, 1 at p = 0.5)."""
+    p = prob.clamp(1e-6, 1 - 1e-6)
+    return -(p * torch.log2(p) + (1 - p) * torch.log2(1 - p))
+
+
+def masks_to_boxes(masks: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Pixel-edge boxes (N, 4) xyxy of binary masks (N, H, W), in mask pixels, and which masks
+    are non-empty (N,). Empty masks get a zero box."""
+    num, h, w = masks.shape
+    if num == 0:
+        return masks.new_zeros((0, 4), dtype=torch.float32), masks.new_zeros(0, dtype=torch.bool)
+    rows = masks.any(dim=2)
+    cols = masks.any(dim=1)
+    valid = rows.any(dim=1)
+    ar_h = torch.arange(h, device=masks.device)
+    ar_w = torch.arange(w, device=masks.device)
+    y0 = torch.where(rows, ar_h, h).min(dim=1).values
+    y1 = torch.where(rows, ar_h, -1).max(dim=1).values + 1
+    x0 = torch.where(cols, ar_w, w).min(dim=1).values
+    x1 = torch.where(cols, ar_w, -1).max(dim=1).values + 1
+    boxes = torch.stack([x0, y0, x1, y1], dim=1).float() * valid[:, None]
+    return boxes, valid
+
+
+@MODELS.register_module()
+class ConfidenceRefiner(nn.Module):
+    """Refine + Requery: keep confident pixels of the teacher's masks, box them, ask SAM again.
+
+    A pixel is kept where ``p (1 - H(p)) > threshold`` (``p`` the teacher's probability, ``H`` its
+    binary entropy in bits), and dropped wherever two instances of one image both keep it. Each
+    instance's box of kept pixels, with its points, prompts SAM on the weak view; the answer is
+    the pseudo mask. An instance whose refined region is empty keeps its unrefined mask.
+
+    Args:
+        threshold: confidence threshold epsilon (0.2 to 0.3 in the paper).
+        requery: ask SAM again with the boxes; without it the refined region is the pseudo mask.
+    """
+
+    def __init__(self, threshold: float = 0.25, requery: bool = True) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.requery = requery
+
+    def refine(self, logits: torch.Tensor, batch_idx: torch.Tensor) -> torch.Tensor:
+        """Confident, unclaimed-by-others region (N, L, L) bool of each instance."""
+        prob = logits.sigmoid()
+        keep = prob * (1 - binary_entropy(prob)) > self.threshold
+        if len(keep) > 1:
+            # pixels kept by two instances of the same image belong to neither
+            claims = torch.zeros((int(batch_idx.max()) + 1, ) + keep.shape[1:],
+                                 dtype=torch.int32, device=keep.device)
+            claims.index_add_(0, batch_idx, keep.int())
+            keep = keep & (claims[batch_idx] <= 1)
+        return keep
+
+    @torch.no_grad()
+    def forward(self, sam, embeddings: torch.Tensor, batch_idx: torch.Tensor,
+                points: torch.Tensor, labels: torch.Tensor,
+                logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Pseudo-mask logits (N, L, L), their boxes in the input frame (N, 4) and whether each
+        instance was refined (N,) bool."""
+        region = self.refine(logits, batch_idx)
+        boxes, refined = masks_to_boxes(region)
+        scale = sam.img_size / logits.shape[-1]
+        boxes = boxes * scale
+        out = logits.clone()
+        if self.requery and refined.any():
+            sel = refined.nonzero(as_tuple=True)[0]
+            new_logits, _ = sam.decode(embeddings, batch_idx[sel], points[sel], labels[sel],
+                                       boxes=boxes[sel])
+            out[sel] = new_logits.to(out.dtype)
+        elif refined.any():
+            out = torch.where(region, out.abs(), -out.abs())
+            out[~refined] = logits[~refined]
+        # instances without a refined region are aligned with their unrefined prediction
+        fallback, _ = masks_to_boxes(logits[~refined] > 0)
+        boxes[~refined] = fallback * scale
+        return out, boxes, refined
+
+
+@MODELS.register_module()
+class EmbeddingAlignmentLoss(nn.Module):
+    """Reinforce: InfoNCE between box-pooled student (strong view) and teacher (weak view)
+    embeddings of each instance, against the batch's other instances and a queue of past ones.
+
+    Args:
+        queue_size: negatives kept from past iterations (32 to 128 in the paper).
+        temperature: 0.05 in the paper.
+        loss_weight: the final weight beta.
+        warmup_iters: beta ramps linearly from 0 to ``loss_weight`` over these iterations, so the
+            alignment starts once the pseudo masks have settled (0: constant).
+        dim: embedding channels (256 for SAM).
+    """
+
+    def __init__(self, queue_size: int = 64, temperature: float = 0.05, loss_weight: float = 0.1,
+                 warmup_iters: int = 250, dim: int = 256) -> None:
+        super().__init__()
+        self.temperature = temperature
+        self.loss_weight = loss_weight
+        self.warmup_iters = warmup_iters
+        self.register_buffer('queue', torch.zeros(queue_size, dim))
+        self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
+        self.register_buffer('count', torch.zeros((), dtype=torch.long))
+        self.register_buffer('steps', torch.zeros((), dtype=torch.long))
+
+    def beta(self) -> float:
+        if self.warmup_iters <= 0:
+            return self.loss_weight
+        return self.loss_weight * min(1.0, float(self.steps) / self.warmup_iters)
+
+    @staticmethod
+    def pool(embeddings: torch.Tensor, boxes: torch.Tensor, batch_idx: torch.Tensor,
+             input_size: int) -> torch.Tensor:
+        """Mean embedding (N, C) inside each box (input-frame xyxy) via RoIAlign."""
+        rois = torch.cat([batch_idx[:, None].to(boxes.dtype), boxes], dim=1)
+        scale = embeddings.shape[-1] / input_size
+        pooled = roi_align(embeddings, rois.to(embeddings.dtype), output_size=4,
+                           spatial_scale=scale, sampling_ratio=2, aligned=True)
+        return pooled.mean(dim=(2, 3))
+
+    def forward(self, student_emb: torch.Tensor, teacher_emb: torch.Tensor, boxes: torch.Tensor,
+                batch_idx: torch.Tensor, input_size: int,
+                valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+        self.steps.add_(1)
+        if valid is not None:
+            boxes, batch_idx = boxes[valid], batch_idx[valid]
+        if len(boxes) == 0:
+            return student_emb.sum() * 0.0
+        z_s = F.normalize(self.pool(student_emb, boxes, batch_idx, input_size), dim=1)
+        with torch.no_grad():
+            z_t = F.normalize(self.pool(teacher_emb, boxes, batch_idx, input_size), dim=1)
+        # a copy: the queue is updated in place below, after the graph used it
+        queue = self.queue[:min(int(self.count), len(self.queue))].to(z_s.dtype, copy=True)
+        # instance i's positive is its own teacher embedding; the other instances of the batch
+        # and the queue are negatives
+        logits = torch.cat([z_s @ z_t.T, z_s @ queue.T], dim=1) / self.temperature
+        target = torch.arange(len(z_s), device=z_s.device)
+        loss = F.cross_entropy(logits, target)
+        self._enqueue(z_t)
+        return self.beta() * loss
+
+    @torch.no_grad()
+    def _enqueue(self, z: torch.Tensor) -> None:
+        z = z[-len(self.queue):]
+        idx = (int(self.ptr) + torch.arange(len(z), device=z.device)) % len(self.queue)
+        self.queue[idx] = z.to(self.queue.dtype)
+        self.ptr.fill_((int(self.ptr) + len(z)) % len(self.queue))
+        self.count.add_(len(z))

@@ -1,0 +1,150 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmpointsam.models.sam import build_sam
+from mmpointsam.models.self_training import (ConfidenceRefiner, EmbeddingAlignmentLoss,
+                                             PrototypeMemoryBank, PrototypeRegularizer,
+                                             binary_entropy, finch_prototypes,
+                                             masks_to_boxes, prototype_matching_loss,
+                                             sample_point_features)
+
+
+def test_hungarian_loss_known_cost_and_gradient():
+    predicted = torch.tensor([[1., 0.], [1., 1.]], requires_grad=True)
+    targets = torch.tensor([[0., 1.], [1., 0.]])
+    loss, rows, cols = prototype_matching_loss(predicted, targets)
+    # p0 matches t1 (cost 0), p1 matches t0 (cost 1 - cos 45deg)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+    assert math.isclose(loss.item(), (1 - math.sqrt(0.5)) / 2, rel_tol=1e-6)
+    loss.backward()
+    assert predicted.grad.abs().sum() > 0
+
+
+def test_memory_bank_is_fifo_and_bounded():
+    bank = PrototypeMemoryBank(size=3, dim=1)
+    bank.push(torch.tensor([[1.], [2.]]))
+    assert len(bank) == 2 and not bank.full
+    bank.push(torch.tensor([[3.], [4.], [5.]]))
+    assert len(bank) == 3 and bank.full
+    assert sorted(bank.valid()[0].flatten().tolist()) == [3., 4., 5.]
+    bank.push(torch.tensor([[6.]]))  # overwrites the oldest (3)
+    assert sorted(bank.valid()[0].flatten().tolist()) == [4., 5., 6.]
+    assert bank.features.shape == (3, 1)  # fixed shape: checkpoints resume exactly
+
+
+def test_finch_keeps_coarsest_nontrivial_partition():
+    from finch import FINCH
+    rng = np.random.default_rng(0)
+    centres = np.array([[5., 0, 0], [0, 5., 0]])
+    feats = np.concatenate([c + 0.05 * rng.standard_normal((20, 3)) for c in centres])
+    means, labels = finch_prototypes(feats)
+    _, num_clust, _ = FINCH(feats.astype(np.float32), distance='cosine', verbose=False)
+    assert len(means) == [n for n in num_clust if n > 1][-1]
+    for c in range(len(means)):
+        members = labels == c
+        assert np.allclose(means[c], feats[members].mean(0), atol=1e-5)
+        # no cluster mixes the two well separated groups
+        assert not (members[:20].any() and members[20:].any())
+
+
+def test_prototype_loss_trains_lora():
+    sam = build_sam(dict(arch='tiny', img_size=64, lora=dict(r=2, first_block=0)))
+    reg = PrototypeRegularizer(bank_size=12, cluster_interval=2, dim=32)
+    reg.set_targets(torch.randn(3, 32))
+    images = torch.randn(2, 3, 64, 64)
+    points = torch.rand(6, 2) * 64
+    batch_idx = torch.tensor([0, 0, 0, 1, 1, 1])
+    losses = []
+    for _ in range(3):  # fill the bank (6 features per step) and cluster it
+        feats = sample_point_features(sam.encode(images), points, batch_idx, 64)
+        losses.append(reg(feats))
+    assert losses[0].item() == 0.0 and int(reg.num_pred) > 0
+    sam.zero_grad()
+    loss = reg(sample_point_features(sam.encode(images), points, batch_idx, 64))
+    assert loss.item() > 0
+    loss.backward()
+    grads = [p.grad for n, p in sam.named_parameters() if 'lora_B' in n]
+    assert grads and any(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def test_sample_point_features_reads_the_right_cell():
+    emb = torch.zeros(1, 2, 4, 4)
+    emb[0, :, 1, 2] = torch.tensor([3., 7.])
+    # cell (row 1, col 2) covers input pixels y 16..31, x 32..47 of a 64 frame
+    out = sample_point_features(emb, torch.tensor([[39.5, 23.5]]), torch.tensor([0]), 64)
+    assert torch.allclose(out, torch.tensor([[3., 7.]]))
+
+
+def _logit(p):
+    return math.log(p / (1 - p))
+
+
+def test_refinement_keeps_confident_and_drops_contested_pixels():
+    refiner = ConfidenceRefiner(threshold=0.25)
+    logits = torch.full((2, 4, 4), _logit(0.01))
+    logits[0, 0, :3] = _logit(0.99)  # confident
+    logits[0, 1, 0] = _logit(0.6)  # uncertain: 0.6 * (1 - H(0.6)) = 0.017
+    logits[1, 0, 2:] = _logit(0.99)  # (0, 2) claimed by both instances
+    keep = refiner.refine(logits, torch.tensor([0, 0]))
+    expected0 = torch.zeros(4, 4, dtype=torch.bool)
+    expected0[0, :2] = True
+    expected1 = torch.zeros(4, 4, dtype=torch.bool)
+    expected1[0, 3] = True
+    assert torch.equal(keep[0], expected0) and torch.equal(keep[1], expected1)
+    # instances of different images never contest pixels
+    keep_sep = refiner.refine(logits, torch.tensor([0, 1]))
+    assert keep_sep[0, 0, 2] and keep_sep[1, 0, 2]
+    assert math.isclose(binary_entropy(torch.tensor(0.5)).item(), 1.0, rel_tol=1e-5)
+
+
+def test_masks_to_boxes_pixel_edges():
+    m = torch.zeros(2, 5, 6, dtype=torch.bool)
+    m[0, 1:3, 2:5] = True
+    boxes, valid = masks_to_boxes(m)
+    assert boxes[0].tolist() == [2, 1, 5, 3] and valid.tolist() == [True, False]
+
+
+def test_requery_with_boxes_and_empty_region_fallback():
+    sam = build_sam(dict(arch='tiny', img_size=64)).eval()
+    emb = torch.randn(1, 32, 4, 4)
+    logits = torch.full((2, 16, 16), -5.0)
+    logits[0, 2:6, 3:9] = 5.0  # confident region -> box (3, 2, 9, 6) * 4
+    logits[1, 10:12, 10:12] = 0.3  # not confident: no refined region
+    points = torch.tensor([[[20., 14.]], [[44., 44.]]])
+    labels = torch.ones(2, 1, dtype=torch.long)
+    out, boxes, refined = ConfidenceRefiner(0.25)(sam, emb, torch.zeros(2, dtype=torch.long),
+                                                  points, labels, logits)
+    assert refined.tolist() == [True, False]
+    assert boxes[0].tolist() == [12., 8., 36., 24.]
+    expected, _ = sam.decode(emb, torch.zeros(1, dtype=torch.long), points[:1], labels[:1],
+                             boxes=boxes[:1])
+    assert torch.allclose(out[0], expected[0], atol=1e-5)
+    assert torch.equal(out[1], logits[1])  # keeps its unrefined mask
+    assert boxes[1].tolist() == [40., 40., 48., 48.]  # aligned with its own prediction
+
+
+def test_alignment_loss_is_differentiable_and_queues():
+    align = EmbeddingAlignmentLoss(queue_size=4, temperature=0.05, loss_weight=0.5,
+                                   warmup_iters=0, dim=8)
+    student = torch.randn(2, 8, 4, 4, requires_grad=True)
+    teacher = torch.randn(2, 8, 4, 4)
+    boxes = torch.tensor([[0., 0., 32., 32.], [16., 16., 64., 64.], [0., 0., 64., 64.]])
+    batch_idx = torch.tensor([0, 1, 1])
+    loss = align(student, teacher, boxes, batch_idx, 64)
+    assert loss.item() > 0
+    loss.backward()
+    assert student.grad.abs().sum() > 0
+    assert int(align.count) == 3
+    align(student.detach(), teacher, boxes, batch_idx, 64)
+    assert int(align.count) == 6 and align.queue.abs().sum(1).gt(0).all()
+
+
+def test_alignment_beta_warmup():
+    align = EmbeddingAlignmentLoss(loss_weight=0.2, warmup_iters=10, dim=4)
+    align.steps.fill_(5)
+    assert math.isclose(align.beta(), 0.1)
+    align.steps.fill_(50)
+    assert math.isclose(align.beta(), 0.2)

@@ -1,0 +1,88 @@
+"""Target prototypes for PointSAM's Prototype-based Regularization.
+
+Frozen-SAM image features (the 256-d neck) are sampled at every instance's positive prompt points
+of up to ``--max-images`` training images, clustered with FINCH, and the coarsest non-trivial
+partition's cluster means are saved to the file that a PointSAM config names.
+
+    python tools/compute_prototypes.py configs/pointsam_nwpu.py --sam-checkpoint PATH \
+        --out data/prototypes/nwpu_vhr10_vit_b.pth
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dataset import pseudo_collate  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.utils import ProgressBar  # noqa: E402
+
+import mmpointsam  # noqa: E402,F401
+from mmpointsam.models.self_training import finch_prototypes, sample_point_features  # noqa: E402
+from mmpointsam.registry import DATASETS, MODELS  # noqa: E402
+from mmpointsam.utils import apply_num_points, set_sam_checkpoint  # noqa: E402
+
+
+def build_dataset(cfg: Config):
+    """The training images with the evaluation pipeline: seeded prompts, no augmentation."""
+    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg.pipeline = cfg.test_dataloader.dataset.pipeline
+    return DATASETS.build(dataset_cfg)
+
+
+@torch.no_grad()
+def compute_prototypes(cfg: Config, max_images: int = 128, device: str = 'cpu') -> dict:
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('self_training', None)  # features of the frozen SAM, nothing else
+    model = MODELS.build(model_cfg).to(device).eval()
+    model.init_weights()
+    dataset = build_dataset(cfg)
+    num = min(max_images, len(dataset))
+    feats = []
+    bar = ProgressBar(num)
+    for idx in range(num):
+        data = model.data_preprocessor(pseudo_collate([dataset[idx]]), False)
+        prompts = model.collect_prompts(data['data_samples'])
+        emb = model.sam.encode(data['inputs'])
+        positive = prompts.labels == 1
+        batch_idx = prompts.batch_idx[:, None].expand_as(prompts.labels)[positive]
+        feats.append(
+            sample_point_features(emb, prompts.points[positive], batch_idx,
+                                  model.sam.img_size).cpu())
+        bar.update()
+    feats = torch.cat(feats)
+    means, labels = finch_prototypes(feats.numpy())
+    return dict(prototypes=torch.as_tensor(means), num_features=len(feats), num_images=num,
+                arch=cfg.model.sam.arch)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--out', required=True, help='output .pth file')
+    parser.add_argument('--sam-checkpoint', help='SAM checkpoint ("none": random weights)')
+    parser.add_argument('--max-images', type=int, default=128)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    apply_num_points(cfg)
+    if args.sam_checkpoint is not None:
+        set_sam_checkpoint(cfg, args.sam_checkpoint)
+    init_default_scope(cfg.get('default_scope', 'mmpointsam'))
+    result = compute_prototypes(cfg, args.max_images, args.device)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    tmp = f'{args.out}.tmp'
+    torch.save(result, tmp)
+    os.replace(tmp, args.out)
+    print(f'\n{args.out}: {len(result["prototypes"])} prototypes from '
+          f'{result["num_features"]} point features of {result["num_images"]} images')
+
+
+if __name__ == '__main__':
+    main()
