@@ -1,0 +1,3 @@
+from .sam_visualization_hook import SAMVisualizationHook
+
+__all__ = ['SAMVisualizationHook']
