@@ -1,4 +1,5 @@
 """Config edits shared by the command-line tools."""
+import os.path as osp
 from typing import Any, Optional
 
 from mmengine.config import Config, ConfigDict
@@ -50,3 +51,37 @@ def apply_num_points(cfg: Config) -> None:
     """
     if cfg.get('num_points') is not None:
         set_num_points(cfg, int(cfg.num_points))
+
+
+def add_common_arguments(parser) -> None:
+    """Arguments that tools/train.py, tools/test.py and friends share."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
+    parser.add_argument('--num-points', type=int, choices=(1, 2, 3),
+                        help='positive (and negative) point prompts per instance')
+    parser.add_argument('--sam-checkpoint',
+                        help='SAM/MobileSAM checkpoint for model.sam ("none": random weights)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value (e.g. train_cfg.max_epochs=1)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args) -> Config:
+    """Read ``args.config`` and apply the common arguments (see :func:`add_common_arguments`)."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.num_points is not None:
+        cfg.num_points = args.num_points
+    apply_num_points(cfg)
+    if args.sam_checkpoint is not None:
+        set_sam_checkpoint(cfg, args.sam_checkpoint)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg

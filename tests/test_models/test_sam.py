@@ -144,3 +144,17 @@ def test_decode_matches_segment_anything_predict_path():
 def test_bad_img_size():
     with pytest.raises(ValueError, match='multiple of 64'):
         build_sam(dict(arch='vit_t', img_size=1000))
+
+
+def test_bf16_encoder_autocast_agrees_with_fp32():
+    fp32 = build_sam(dict(arch='tiny', img_size=128)).eval()
+    bf16 = build_sam(dict(arch='tiny', img_size=128, encoder_autocast='bf16')).eval()
+    bf16.load_state_dict(fp32.state_dict())
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        a, b = fp32.encode(x), bf16.encode(x)
+    assert b.dtype == torch.float32
+    assert not torch.equal(a, b)  # it really ran in lower precision
+    assert torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0) > 0.99
+    with pytest.raises(ValueError, match='encoder_autocast'):
+        build_sam(dict(arch='tiny', encoder_autocast='fp16'))

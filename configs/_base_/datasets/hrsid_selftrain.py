@@ -1,21 +1,3 @@
 # HRSID for self-training from point labels (splits as in hrsid.py).
-_base_ = ['./hrsid.py']
-strong_view = dict(
-    type='StrongView',
-    transforms=[
-        dict(type='RandAugment',
-             aug_space=[[dict(type='Posterize')], [dict(type='Equalize')],
-                        [dict(type='Sharpness')], [dict(type='Solarize')],
-                        [dict(type='Brightness')], [dict(type='Contrast')]],
-             aug_num=2),
-        dict(type='RandomShadow', prob=0.5)
-    ])
-train_dataloader = dict(dataset=dict(
-    pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadSAMAnnotations'),
-        dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
-        strong_view,
-        dict(type='SamplePointPrompts', num_points=1, max_instances=30),
-        dict(type='PackSAMInputs')
-    ]))
+_base_ = ['./hrsid.py', './selftrain_views.py']
+train_dataloader = dict(dataset=dict(pipeline={{_base_.selftrain_pipeline}}))

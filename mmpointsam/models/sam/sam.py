@@ -81,6 +81,9 @@ class SAM(BaseModule):
             ``targets``, ``first_block``, ``blocks``), or None for no LoRA.
         trainable: name prefixes of sub-modules that train (e.g. ``('mask_decoder',)``). All
             other parameters are frozen, except LoRA ones, which always train.
+        encoder_autocast: None (fp32) or ``'bf16'``: run the image encoder under bfloat16
+            autocast (CPUs with AVX512-BF16/AMX and recent GPUs run it faster); the decoder and
+            losses stay fp32.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` loads an official SAM or
             MobileSAM checkpoint strictly (only LoRA parameters may be absent from it).
     """
@@ -93,8 +96,12 @@ class SAM(BaseModule):
                  img_size: int = 1024,
                  lora: Optional[dict] = None,
                  trainable: Sequence[str] = (),
+                 encoder_autocast: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if encoder_autocast not in (None, 'bf16'):
+            raise ValueError(f'encoder_autocast must be None or "bf16", got {encoder_autocast!r}')
+        self.encoder_autocast = encoder_autocast
         if isinstance(arch, str):
             if arch not in ARCH_SETTINGS:
                 raise ValueError(f'unknown SAM arch {arch!r}; choose from {sorted(ARCH_SETTINGS)}')
@@ -206,8 +213,11 @@ class SAM(BaseModule):
         return 4 * self.embedding_size
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """Normalised, padded images (B, 3, S, S) -> image embeddings (B, C, S/16, S/16)."""
-        return self.image_encoder(images)
+        """Normalised, padded images (B, 3, S, S) -> image embeddings (B, C, S/16, S/16), fp32."""
+        if self.encoder_autocast is None:
+            return self.image_encoder(images)
+        with torch.autocast(images.device.type, dtype=torch.bfloat16):
+            return self.image_encoder(images).float()
 
     def decode(self,
                image_embeddings: torch.Tensor,

@@ -1,0 +1,306 @@
+"""Speed and memory of self-training, evaluation and conversion against the image encoder's cost.
+
+Random weights, real NWPU VHR-10 images, CPU by default. Each measurement runs in its own
+process so its peak resident memory is its own. The floor of a self-training iteration is one
+no-grad encoder forward plus one LoRA encoder forward and backward, measured in the same run.
+
+    python tools/benchmark/speed.py                      # vit_b, the issue's full table
+    python tools/benchmark/speed.py --arch vit_t --only iteration
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# NWPU training images: one object, 51 objects, and typical ones (5 to 7 objects)
+ONE_OBJECT, MANY_OBJECTS = '089.jpg', '320.jpg'
+TYPICAL = ['002.jpg', '003.jpg', '023.jpg', '026.jpg']
+
+
+# ---------------------------------------------------------------------------------- children
+def _subset_json(data_root: str, names, out: str) -> str:
+    with open(osp.join(data_root, 'annotations', 'NWPU_instances_train.json')) as f:
+        coco = json.load(f)
+    images = [img for img in coco['images'] if img['file_name'] in names]
+    if len(images) != len(names):
+        raise FileNotFoundError(f'images {names} not all in the NWPU training split')
+    images.sort(key=lambda img: names.index(img['file_name']))
+    ids = {img['id'] for img in images}
+    coco = dict(coco, images=images,
+                annotations=[a for a in coco['annotations'] if a['image_id'] in ids])
+    with open(out, 'w') as f:
+        json.dump(coco, f)
+    return out
+
+
+def _build(args, config: str, names, max_instances=None, test=False):
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmpointsam.registry import DATASETS, MODELS
+    from mmpointsam.utils import set_sam_checkpoint
+    init_default_scope('mmpointsam')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
+    set_sam_checkpoint(cfg, 'none')
+    cfg.model.sam.arch = args.arch
+    if args.bf16:
+        cfg.model.sam.encoder_autocast = 'bf16'
+    st = cfg.model.get('self_training')
+    if st and st.get('prototype_loss'):
+        st.prototype_loss.target_prototypes = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if st and st.get('prototype_loss'):
+        reg = model.self_training.prototype_loss
+        reg.set_targets(torch.randn(16, 256))
+        # a full bank, as after the first 128 prompts of training: the PBR loss is active
+        reg.bank.push(torch.randn(reg.bank.size, 256))
+    tmp = tempfile.mkdtemp()
+    loader = cfg.test_dataloader if test else cfg.train_dataloader
+    ds_cfg = loader.dataset
+    ds_cfg.update(data_root=args.data_root, data_prefix=dict(img='images/'),
+                  ann_file=_subset_json(args.data_root, names, osp.join(tmp, 'subset.json')))
+    for t in ds_cfg.pipeline:
+        if t['type'] == 'SamplePointPrompts':
+            t['max_instances'] = max_instances
+    dataset = DATASETS.build(ds_cfg)
+    return model, dataset
+
+
+def _batch(dataset, indices):
+    from mmengine.dataset import pseudo_collate
+    return pseudo_collate([dataset[i] for i in indices])
+
+
+def child_floor(args):
+    """No-grad encoder forward and LoRA encoder forward+backward on one real image."""
+    import torch
+    model, dataset = _build(args, 'pointsam_nwpu.py', [ONE_OBJECT])
+    model.train()
+    data = model.data_preprocessor(_batch(dataset, [0]), True)
+    images = data['inputs']['strong']
+    fwd, fwdbwd = [], []
+    for rep in range(args.reps + 1):
+        t = time.perf_counter()
+        with torch.no_grad():
+            model.sam.encode(images)
+        t1 = time.perf_counter()
+        model.sam.encode(images).sum().backward()
+        t2 = time.perf_counter()
+        if rep:  # the first pass warms up
+            fwd.append(t1 - t)
+            fwdbwd.append(t2 - t1)
+    return dict(encoder_fwd=min(fwd), lora_fwd_bwd=min(fwdbwd))
+
+
+def child_iteration(args):
+    """One PointSAM (NPC + PBR) training step, as the Runner runs it (data already loaded)."""
+    import torch
+    from mmengine.optim import OptimWrapper
+    names = {'1': [ONE_OBJECT], '50': [MANY_OBJECTS]}.get(args.objects, TYPICAL[:args.batch])
+    model, dataset = _build(args, args.config, names, max_instances=args.max_instances)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optim = OptimWrapper(torch.optim.Adam(params, lr=5e-4, weight_decay=1e-4))
+    indices = list(range(len(names)))
+    times = []
+    for rep in range(args.reps + 1):
+        batch = _batch(dataset, indices)
+        objects = sum(len(s.gt_instances) for s in batch['data_samples'])
+        t = time.perf_counter()
+        model.train_step(batch, optim)
+        if rep:
+            times.append(time.perf_counter() - t)
+    return dict(iteration=min(times), objects=objects, images=len(indices))
+
+
+def _encoder_time(model, data):
+    import torch
+    with torch.no_grad():
+        t = time.perf_counter()
+        model.sam.encode(data['inputs'])
+        return time.perf_counter() - t
+
+
+def child_eval(args):
+    """Point-prompt prediction (one mask per instance at full size) vs the encoder alone."""
+    import torch
+    names = TYPICAL[:args.num_images]
+    model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True)
+    model.eval()
+    total = enc = 0.0
+    masks = []
+    with torch.no_grad():
+        model.test_step(_batch(dataset, [0]))  # warm-up
+        for i in range(len(names)):
+            batch = _batch(dataset, [i])
+            t = time.perf_counter()
+            out = model.test_step(batch)
+            total += time.perf_counter() - t
+            enc += _encoder_time(model, model.data_preprocessor(batch, False))
+            masks.append(out[0].pred_instances.masks)
+    if args.save_masks:
+        torch.save(masks, args.save_masks)
+    objects = sum(len(m) for m in masks)
+    return dict(eval_per_image=total / len(names), encoder=enc / len(names), objects=objects)
+
+
+def child_convert(args):
+    """Points -> rotated boxes (the converter's per-image path) vs the encoder alone."""
+    import torch
+    from mmpointsam.apis.point2rbox import Point2RBoxConverter
+    names = TYPICAL[:args.num_images]
+    model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True)
+    model.test_cfg['npc'] = dict(type='NegativePromptCalibration', iou_thr=0.1)
+    from mmpointsam.models.self_training import NegativePromptCalibration
+    model.test_npc = NegativePromptCalibration(0.1)
+    converter = Point2RBoxConverter(model)
+    converter.predict(dataset[0])  # warm-up
+    total = enc = 0.0
+    for i in range(len(names)):
+        t = time.perf_counter()
+        out = converter.predict(dataset[i])
+        total += time.perf_counter() - t
+        enc += out['encoder_time']
+    del torch
+    return dict(convert_per_image=total / len(names), encoder=enc / len(names))
+
+
+CHILDREN = dict(floor=child_floor, iteration=child_iteration, eval=child_eval,
+                convert=child_convert)
+
+
+# ---------------------------------------------------------------------------------- parent
+def run_child(args, kind, **extra):
+    cmd = [sys.executable, osp.abspath(__file__), '--child', kind, '--arch', args.arch,
+           '--data-root', args.data_root, '--reps', str(args.reps),
+           '--num-images', str(args.num_images), '--config', args.config]
+    for key, value in extra.items():
+        if value is True:
+            cmd.append(f'--{key.replace("_", "-")}')
+        elif value not in (None, False):
+            cmd += [f'--{key.replace("_", "-")}', str(value)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-5000:])
+        raise RuntimeError(f'benchmark step {kind} {extra} failed')
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f'  {kind} {extra}: ' + ', '.join(
+        f'{k}={v:.2f}' if isinstance(v, float) else f'{k}={v}' for k, v in result.items()),
+          flush=True)
+    return result
+
+
+def mask_agreement(a_file: str, b_file: str) -> float:
+    import torch
+    a, b = torch.load(a_file), torch.load(b_file)
+    ious = []
+    for x, y in zip(a, b):
+        inter = (x & y).flatten(1).sum(1).float()
+        union = (x | y).flatten(1).sum(1).float()
+        ious.append(torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union)))
+    return float(torch.cat(ious).mean())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--arch', default='vit_b')
+    parser.add_argument('--config', default='pointsam_nwpu.py',
+                        help='self-training config of the iteration (in configs/)')
+    parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'nwpu_vhr10'))
+    parser.add_argument('--reps', type=int, default=2, help='timed repetitions (min is kept)')
+    parser.add_argument('--num-images', type=int, default=3)
+    parser.add_argument('--batches', type=int, nargs='+', default=[2, 4])
+    parser.add_argument('--only', nargs='+', choices=['floor', 'iteration', 'objects', 'batch',
+                                                       'eval', 'convert', 'bf16'])
+    parser.add_argument('--child', choices=list(CHILDREN))
+    parser.add_argument('--objects')
+    parser.add_argument('--batch', type=int, default=1)
+    parser.add_argument('--max-instances', type=int)
+    parser.add_argument('--bf16', action='store_true')
+    parser.add_argument('--save-masks')
+    args = parser.parse_args()
+    if args.child:
+        import torch
+        result = CHILDREN[args.child](args)
+        result['peak_rss_gb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        result['threads'] = torch.get_num_threads()
+        print(json.dumps(result))
+        return
+
+    steps = set(args.only or ['floor', 'iteration', 'objects', 'batch', 'eval', 'convert',
+                              'bf16'])
+    print(f'speed benchmark: {args.arch}, 1024 input, random weights, real NWPU images, '
+          f'{os.cpu_count()} CPUs', flush=True)
+    res = {}
+    if steps & {'floor', 'iteration', 'objects'}:
+        res['floor'] = run_child(args, 'floor')
+    if steps & {'iteration', 'objects'}:
+        res['it1'] = run_child(args, 'iteration', objects='1')
+    if 'objects' in steps:
+        res['it50'] = run_child(args, 'iteration', objects='50', max_instances=50)
+    if 'batch' in steps:
+        for b in args.batches:
+            res[f'b{b}'] = run_child(args, 'iteration', objects='typical', batch=b)
+        res['b1'] = run_child(args, 'iteration', objects='typical', batch=1)
+    tmp = tempfile.mkdtemp()
+    if steps & {'eval', 'bf16'}:
+        res['eval'] = run_child(args, 'eval', save_masks=osp.join(tmp, 'fp32.pth'))
+    if 'convert' in steps:
+        res['convert'] = run_child(args, 'convert')
+    if 'bf16' in steps:
+        res['eval_bf16'] = run_child(args, 'eval', bf16=True,
+                                     save_masks=osp.join(tmp, 'bf16.pth'))
+        res['agreement'] = mask_agreement(osp.join(tmp, 'fp32.pth'), osp.join(tmp, 'bf16.pth'))
+
+    print(f'\n| {args.arch}, CPU | value | target |\n| --- | --- | --- |')
+    if 'floor' in res:
+        f = res['floor']
+        floor = f['encoder_fwd'] + f['lora_fwd_bwd']
+        print(f'| encoder forward (no grad) | {f["encoder_fwd"]:.2f} s | |')
+        print(f'| LoRA encoder forward + backward | {f["lora_fwd_bwd"]:.2f} s | |')
+        print(f'| floor (sum) | {floor:.2f} s | |')
+    if 'it1' in res:
+        it1 = res['it1']
+        print(f'| PointSAM iteration, 1 object, batch 1 | {it1["iteration"]:.2f} s '
+              f'({it1["iteration"] / floor:.2f} x floor) | <= 1.1 x floor |')
+        print(f'| peak RSS, 1 object | {it1["peak_rss_gb"]:.2f} GB | <= 7 GB |')
+    if 'it50' in res:
+        it50 = res['it50']
+        slope = (it50['iteration'] - it1['iteration']) / (it50['objects'] - it1['objects'])
+        print(f'| PointSAM iteration, {it50["objects"]} objects | {it50["iteration"]:.2f} s | |')
+        print(f'| per-object slope | {slope:.3f} s | <= 0.1 s |')
+        print(f'| peak RSS, {it50["objects"]} objects | {it50["peak_rss_gb"]:.2f} GB | <= 7 GB |')
+    for b in [1] + list(args.batches):
+        if f'b{b}' in res:
+            r = res[f'b{b}']
+            print(f'| iteration per image, batch {b} ({r["objects"]} objects) | '
+                  f'{r["iteration"] / b:.2f} s (peak RSS {r["peak_rss_gb"]:.1f} GB) | |')
+    if 'eval' in res:
+        e = res['eval']
+        print(f'| evaluation per image ({e["objects"]} objects in {args.num_images} images) | '
+              f'{e["eval_per_image"]:.2f} s ({e["eval_per_image"] / e["encoder"]:.2f} x encoder) '
+              f'| <= 1.05 x |')
+    if 'convert' in res:
+        c = res['convert']
+        print(f'| conversion per image | {c["convert_per_image"]:.2f} s '
+              f'({c["convert_per_image"] / c["encoder"]:.2f} x encoder) | <= 1.15 x |')
+    if 'eval_bf16' in res:
+        e, b = res['eval'], res['eval_bf16']
+        print(f'| bf16 encoder | {b["encoder"]:.2f} s ({e["encoder"] / b["encoder"]:.2f} x faster '
+              f'than fp32 {e["encoder"]:.2f} s) | |')
+        print(f'| bf16 vs fp32 masks, mean IoU | {res["agreement"]:.4f} | |')
+
+
+if __name__ == '__main__':
+    main()
