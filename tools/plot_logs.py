@@ -109,7 +109,8 @@ def plot_logs(logs: Sequence[str], keys: Sequence[str], out: str,
     plotted = match_keys(keys, available)
     if not plotted:
         raise KeyError(f'none of the keys {list(keys)} is in the logs; they have {available}')
-    fig, axes = plt.subplots(len(plotted), 1, figsize=(8, 2.8 * len(plotted)), squeeze=False)
+    fig, axes = plt.subplots(len(plotted), 1, figsize=(8, 2.8 * len(plotted)), squeeze=False,
+                             sharex=True)
     for ax, key in zip(axes[:, 0], plotted):
         for name, series in zip(legends, data):
             if key not in series:

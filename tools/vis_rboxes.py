@@ -4,7 +4,8 @@ Each side is a COCO json whose annotations' ``segmentation`` is a 4-corner polyg
 ``[[x1, y1, ..., x4, y4]]`` (optionally with a ``score``), the format of the point -> rotated box
 converter, or a DOTA folder of ``<image stem>.txt`` files with ``x1 y1 ... x4 y4 class difficulty``
 lines. A COCO polygon with more than 4 corners (an instance mask, e.g. NWPU's ground truth) is
-drawn as its minimum-area rectangle. Boxes are coloured by class.
+drawn as its minimum-area rectangle. Boxes are coloured by class. The images drawn are those
+both sides list (all ground-truth images when they share none).
 
 Example:
     python tools/vis_rboxes.py data/nwpu_vhr10/annotations/NWPU_instances_val.json \
@@ -172,7 +173,9 @@ def main():
     for side in (gt, pred):
         for boxes in side.values():
             classes += [n for n in boxes.names if n not in classes]
-    stems = sorted(gt)[:args.max_images]
+    # the images both sides cover (a pseudo-label file may cover only part of the dataset)
+    stems = sorted(set(gt) & set(pred)) or sorted(gt)
+    stems = stems[:args.max_images]
     vis = SAMVisualizer(name='vis_rboxes', draw_labels=not args.hide_labels)
     os.makedirs(args.output_dir, exist_ok=True)
     empty = RBoxes(np.zeros((0, 8)), [], None)

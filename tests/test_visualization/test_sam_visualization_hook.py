@@ -129,3 +129,19 @@ def test_hook_draws_pseudo_masks_and_validation_during_training(tmp_path):
     assert len(glob.glob(osp.join(vis, 'val_iter_3', '*.jpg'))) == 1
     tags = [n.split('/')[0] for n, _, _ in RecordingVisBackend.images]
     assert tags == ['self_training', 'val']
+
+
+def test_hook_draws_with_a_sam_visualizer_when_config_keeps_mmdets():
+    from types import SimpleNamespace
+
+    from mmdet.visualization import DetLocalVisualizer
+
+    from mmpointsam.engine.hooks import SAMVisualizationHook
+    from mmpointsam.visualization import SAMVisualizer
+    det = DetLocalVisualizer.get_instance('vis_hook_mmdet', vis_backends=[
+        dict(type='RecordingVisBackend', save_dir='unused')])
+    det.dataset_meta = dict(classes=('plane', ))
+    vis = SAMVisualizationHook._visualizer(SimpleNamespace(visualizer=det))
+    assert isinstance(vis, SAMVisualizer) and vis.dataset_meta == det.dataset_meta
+    assert len(det._vis_backends) == 1
+    assert list(vis._vis_backends.values()) == list(det._vis_backends.values())

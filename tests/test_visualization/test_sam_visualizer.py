@@ -191,3 +191,14 @@ def test_pseudo_label_record(vis):
     assert out.shape == (h, 2 * w + vis.panel_gap, 3)
     with pytest.raises(KeyError, match='student_masks'):
         vis.draw_pseudo_labels(image, {k: v for k, v in record.items() if k != 'student_masks'})
+
+
+def test_add_datasample_writes_out_file(vis, tmp_path):
+    h, w = 30, 40
+    sample = DetDataSample(metainfo=dict(img_path='x.jpg'))
+    sample.pred_instances = InstanceData(masks=torch.ones(1, h, w, dtype=torch.bool),
+                                         scores=torch.tensor([0.5]), labels=torch.tensor([0]))
+    out = tmp_path / 'drawn.png'
+    vis.add_datasample('x', np.full((h, w, 3), GREY, np.uint8), sample, out_file=str(out))
+    import mmcv
+    assert mmcv.imread(str(out)).shape == (h, w, 3)
