@@ -18,6 +18,7 @@ from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncode
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpointsam.registry import MODELS
+from . import prompt_batched_decoder
 from .lora import apply_lora, is_lora_parameter, merged_state_dict
 from .tiny_vit import TinyViT
 
@@ -81,6 +82,9 @@ class SAM(BaseModule):
             ``targets``, ``first_block``, ``blocks``), or None for no LoRA.
         trainable: name prefixes of sub-modules that train (e.g. ``('mask_decoder',)``). All
             other parameters are frozen, except LoRA ones, which always train.
+        prompt_batched_decoder: decode the prompts of an image with
+            :mod:`.prompt_batched_decoder` (same weights and mathematics as segment-anything's
+            decoder, without per-prompt copies of the image side); False runs SAM's own.
         encoder_autocast: None (fp32) or ``'bf16'``: run the image encoder under bfloat16
             autocast (CPUs with AVX512-BF16/AMX and recent GPUs run it faster); the decoder and
             losses stay fp32.
@@ -97,8 +101,10 @@ class SAM(BaseModule):
                  lora: Optional[dict] = None,
                  trainable: Sequence[str] = (),
                  encoder_autocast: Optional[str] = None,
+                 prompt_batched_decoder: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.prompt_batched_decoder = prompt_batched_decoder
         if encoder_autocast not in (None, 'bf16'):
             raise ValueError(f'encoder_autocast must be None or "bf16", got {encoder_autocast!r}')
         self.encoder_autocast = encoder_autocast
@@ -257,11 +263,17 @@ class SAM(BaseModule):
         iou = image_embeddings.new_empty((num, ))
         for b in torch.unique(batch_idx).tolist():
             sel = (batch_idx == b).nonzero(as_tuple=True)[0]
-            masks_b, iou_b = self.mask_decoder.predict_masks(
-                image_embeddings=image_embeddings[b:b + 1],
-                image_pe=image_pe,
-                sparse_prompt_embeddings=sparse[sel],
-                dense_prompt_embeddings=dense[sel])
+            if self.prompt_batched_decoder and mask_inputs is None:
+                # without mask prompts the dense embedding is the same for every prompt
+                masks_b, iou_b = prompt_batched_decoder.predict_masks(
+                    self.mask_decoder, image_embeddings[b:b + 1], image_pe, sparse[sel],
+                    dense[:1])
+            else:
+                masks_b, iou_b = self.mask_decoder.predict_masks(
+                    image_embeddings=image_embeddings[b:b + 1],
+                    image_pe=image_pe,
+                    sparse_prompt_embeddings=sparse[sel],
+                    dense_prompt_embeddings=dense[sel])
             if multimask_output:
                 iou_b = iou_b[:, 1:]
                 best = iou_b.argmax(dim=1)
