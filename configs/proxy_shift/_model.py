@@ -1,0 +1,26 @@
+# Proxy domain-shift benchmark (tools/benchmark/proxy_shift.py): the SAM-architecture model that
+# is trained from scratch on CPU. SAM's ViT image encoder / prompt encoder / two-way mask decoder,
+# narrowed: 4 ViT blocks of width 128 (windowed attention, 2 global blocks), a 64-d decoder, 256 px
+# input (16 x 16 tokens, 64 x 64 mask logits). All parameters train, nothing is pretrained.
+custom_imports = dict(imports=['mmpointsam.benchmark'], allow_failed_imports=False)
+img_size = 256
+sam_arch = dict(type='vit', embed_dim=128, depth=4, num_heads=4, global_attn_indexes=(1, 3),
+                window_size=8)
+sam_decoder = dict(embed_dim=64, mlp_dim=256, num_heads=4, iou_head_hidden_dim=64)
+model = dict(
+    type='PointSAM',
+    data_preprocessor=dict(type='SAMDataPreprocessor', img_size=img_size),
+    sam=dict(
+        type='SAM',
+        arch=sam_arch,
+        decoder=sam_decoder,
+        img_size=img_size,
+        lora=None,
+        trainable=('image_encoder', 'prompt_encoder', 'mask_decoder'),
+        # segment-anything's own decoder path: the prompt-batched one gave exploding gradients
+        # (norms 1e3 at init, then inf) when training from scratch, the reference one ~0.5
+        prompt_batched_decoder=False),  # no init_cfg: random init
+    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0),
+    loss_dice=dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0),
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0),
+    test_cfg=dict(multimask_output=False))

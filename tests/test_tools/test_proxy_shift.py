@@ -1,0 +1,138 @@
+"""Proxy domain-shift benchmark: the class split tool and a shortened run of the script."""
+import importlib.util
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from conftest import NWPU, REPO
+
+SOURCE_IDS = {1, 3, 4, 5, 6, 7}  # airplane, storage_tank, baseball_diamond, tennis_court, ...
+TARGET_IDS = {2, 8, 9, 10}  # ship, harbor, bridge, vehicle
+
+
+def _tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, 'tools', 'benchmark', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _split(out_dir, seed=1, val_ratio=0.25, **kwargs):
+    tool = _tool('split_by_class')
+    tool.split_by_class(osp.join(NWPU, 'annotations', 'train.json'),
+                        osp.join(NWPU, 'annotations', 'val.json'), str(out_dir), seed=seed,
+                        val_ratio=val_ratio, **kwargs)
+    files = {}
+    for f in sorted(out_dir.glob('*.json')):
+        files[f.name] = json.loads(f.read_text())
+    return tool, files
+
+
+def test_split_classes_images_and_points(tmp_path):
+    tool, files = _split(tmp_path)
+    train = json.load(open(osp.join(NWPU, 'annotations', 'train.json')))
+    test = json.load(open(osp.join(NWPU, 'annotations', 'val.json')))
+    train_names = {i['file_name'] for i in train['images']}
+    test_names = {i['file_name'] for i in test['images']}
+    for name, data in files.items():
+        cats = {a['category_id'] for a in data['annotations']}
+        assert cats <= (SOURCE_IDS if name.startswith('source') else TARGET_IDS), name
+        assert len(data['categories']) == 10  # label indices stay NWPU's
+        names = {i['file_name'] for i in data['images']}
+        ids = {i['id'] for i in data['images']}
+        assert {a['image_id'] for a in data['annotations']} == ids  # no empty images
+        assert names <= (test_names if '_test' in name else train_names), name
+    # the source test file holds every source instance of the test images
+    assert len(files['source_test.json']['annotations']) == sum(
+        a['category_id'] in SOURCE_IDS for a in test['annotations'])
+    # validation is carved from the training images, disjoint from the training part
+    for dom in ('source', 'target'):
+        tr = {i['id'] for i in files[f'{dom}_train.json']['images']}
+        va = {i['id'] for i in files[f'{dom}_val.json']['images']}
+        assert not tr & va
+    assert files['source_val.json']['images'] or files['target_val.json']['images']
+    # point-label files: target instances only, points but no masks, boxes or areas
+    masks = files['target_train.json']
+    for k in (1, 3):
+        pts = files[f'target_train_points_{k}pt.json']
+        assert len(pts['annotations']) == len(masks['annotations']) > 0
+        imgs = {i['id']: i for i in pts['images']}
+        gt = {a['id']: a for a in masks['annotations']}
+        for ann in pts['annotations']:
+            assert set(ann) == {'id', 'image_id', 'category_id', 'points', 'point_labels'}
+            assert ann['point_labels'] == [1] * k + [0] * k
+            img = imgs[ann['image_id']]
+            mask = tool._mask(gt[ann['id']], img['height'], img['width'])
+            inside = [bool(mask[y, x]) for x, y in ann['points']]
+            assert inside == [True] * k + [False] * k
+
+
+def test_split_is_reproducible_with_a_seed(tmp_path):
+    _, first = _split(tmp_path / "a", seed=4)
+    _, again = _split(tmp_path / "b", seed=4)
+    _, other = _split(tmp_path / "c", seed=5)
+    assert first == again
+    assert first['target_train_points_1pt.json'] != other['target_train_points_1pt.json']
+
+
+def test_split_downscales_images_and_annotations(tmp_path):
+    import cv2
+    _, files = _split(tmp_path, image_dir=osp.join(NWPU, 'images'), max_side=128)
+    for name in ('source_test.json', 'target_train.json'):
+        for img in files[name]['images']:
+            pixels = cv2.imread(str(tmp_path / 'images' / img['file_name']))
+            assert max(img['width'], img['height']) == 128
+            assert pixels.shape[:2] == (img['height'], img['width'])
+        for ann in files[name]['annotations']:
+            img = next(i for i in files[name]['images'] if i['id'] == ann['image_id'])
+            xs = np.concatenate([p[0::2] for p in ann['segmentation']])
+            assert xs.max() <= img['width'] + 1
+
+
+def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
+    from mmpointsam.benchmark import PointOnlyDataset, RandomFlipPoints
+    _split(tmp_path)
+    with pytest.raises(ValueError, match='must not carry masks'):
+        PointOnlyDataset(ann_file=str(tmp_path / 'target_train.json'), data_root='',
+                         lazy_init=False)
+    ds = PointOnlyDataset(ann_file=str(tmp_path / 'target_train_points_3pt.json'),
+                          data_prefix=dict(img=osp.join(NWPU, 'images')),
+                          metainfo=dict(classes=('airplane', 'ship', 'storage_tank',
+                                                 'baseball_diamond', 'tennis_court',
+                                                 'basketball_court', 'ground_track_field',
+                                                 'harbor', 'bridge', 'vehicle')))
+    info = ds[0]
+    assert info['gt_points'].shape[1:] == (6, 2)
+    assert set(info['gt_bboxes_labels'].tolist()) <= {1, 7, 8, 9}
+    img = np.random.randint(0, 255, (5, 7, 3), np.uint8)
+    pts = np.array([[[1, 2], [6, 4]]], np.float32)
+    out = RandomFlipPoints(prob=1.0)(dict(img=img, gt_points=pts.copy(),
+                                          gt_point_labels=np.ones((1, 2), np.int64),
+                                          gt_bboxes_labels=np.zeros(1, np.int64)))
+    for (x, y), (fx, fy) in zip(pts[0].astype(int), out['gt_points'][0].astype(int)):
+        assert (out['img'][fy, fx] == img[y, x]).all()
+
+
+def test_quick_benchmark_prints_the_table(tmp_path, capsys):
+    bench = _tool('proxy_shift')
+    work = tmp_path / 'bench'
+    table = bench.main([
+        '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
+        '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
+        '--val-ratio', '0', '--rows', 'direct', 'selftrain', 'pointsam', 'resam',
+        'supervised', '--num-points', '1'
+    ])
+    out = capsys.readouterr().out
+    assert table in out and '| Direct |' in table and '| PointSAM |' in table
+    assert 'random weights' in table and 'Total wall time' in table
+    results = json.load(open(work / 'results.json'))
+    assert set(results['runs']) == {f'{r}|1|0' for r in (
+        'Direct', 'Self-training', 'PointSAM', 'ReSAM', 'Supervised (masks)')}
+    for metrics in results['runs'].values():
+        assert 0.0 <= metrics['sam/mIoU'] <= 1.0 and metrics['time_s'] > 0
+    assert 0.0 <= results['stage1']['source_test']['sam/mIoU'] <= 1.0
+    assert (work / 'table.md').read_text().strip() == table
+    assert osp.isfile(work / 'stage1_sam.pth')

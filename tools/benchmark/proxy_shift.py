@@ -1,0 +1,458 @@
+"""Proxy domain-shift benchmark: what do self-training, PointSAM and ReSAM gain, on CPU, without
+downloadable SAM weights?
+
+Stage 1 trains a small SAM-architecture model FROM SCRATCH (random init, every parameter trains)
+with full masks of NWPU VHR-10's source classes; its checkpoint plays "pretrained SAM". Stage 2
+adapts it to the target classes (ship, harbor, bridge, vehicle, or another dataset given by
+``--target-config``) from point labels only, with the papers' rows: Direct, Self-training,
+PointSAM (NPC + PBR), ReSAM, PointSAM + ReSAM, and the Supervised upper bound (target masks); with
+1 and then 3 point prompts. Every training run goes through MMEngine's Runner (in-process, one
+Runner per run) with the configs in configs/proxy_shift/. Evaluation: mIoU / mF1 on the target
+instances of the 130 test images; nothing is selected on them (stage 1 keeps its best checkpoint
+on a validation part carved from the 520 training images, stage 2 uses its final weights).
+
+    python tools/benchmark/proxy_shift.py                       # default CPU run (< 2 h)
+    python tools/benchmark/proxy_shift.py --quick ...           # tiny model, a few iterations
+    python tools/benchmark/proxy_shift.py --target-config configs/proxy_shift/target_hrsid.py
+    python tools/benchmark/proxy_shift.py --resume              # skip runs already in results.json
+
+Writes ``<work-dir>/results.json`` (every run, as it finishes), ``table.md`` and prints the table.
+"""
+import argparse
+import copy
+import gc
+import importlib.util
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import Dict, List, Optional
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+sys.path.insert(0, REPO)
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import mmpointsam  # noqa: E402,F401
+import mmpointsam.benchmark  # noqa: E402,F401
+from mmpointsam.registry import DATASETS  # noqa: E402
+from mmpointsam.utils import apply_num_points  # noqa: E402
+
+
+def _load_tool(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+split_tool = _load_tool('split_by_class', osp.join(HERE, 'split_by_class.py'))
+proto_tool = _load_tool('compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py'))
+
+CONFIGS = osp.join(REPO, 'configs', 'proxy_shift')
+ROWS = {  # row name -> stage-2 config
+    'Direct': 'stage2_direct.py',
+    'Self-training': 'stage2_selftrain.py',
+    'PointSAM': 'stage2_pointsam.py',
+    'ReSAM': 'stage2_resam.py',
+    'PointSAM+ReSAM': 'stage2_pointsam_resam.py',
+    'Supervised (masks)': 'stage2_supervised.py',
+}
+ROW_KEYS = {'direct': 'Direct', 'selftrain': 'Self-training', 'pointsam': 'PointSAM',
+            'resam': 'ReSAM', 'pointsam_resam': 'PointSAM+ReSAM', 'supervised': 'Supervised (masks)'}
+
+# Default CPU setting (see the README section of configs/proxy_shift/_model.py and the report):
+# 256 px input, a 4-block ViT of width 128 and a 64-d decoder; stage 1 STAGE1_ITERS iterations of
+# batch 2 (about 5 epochs of the source images), stage 2 STAGE2_ITERS iterations of batch 2 per
+# run; sized for a shared 2-core CPU (calibrated at 1 to 3 s per stage-1 iteration under load).
+STAGE1_ITERS = 3000
+STAGE2_ITERS = 150
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--work-dir', default='work_dirs/proxy_shift')
+    p.add_argument('--nwpu-root', default='data/nwpu_vhr10',
+                   help='NWPU VHR-10 with images/ (the source domain, and the default target)')
+    p.add_argument('--train-ann', default='annotations/NWPU_instances_train.json',
+                   help='the 520 training images, relative to --nwpu-root')
+    p.add_argument('--test-ann', default='annotations/NWPU_instances_val.json',
+                   help='the 130 test images, relative to --nwpu-root')
+    p.add_argument('--split-dir', help='where the class split goes (default <work-dir>/split)')
+    p.add_argument('--val-ratio', type=float, default=0.1,
+                   help='share of the training images carved out for stage-1 validation')
+    p.add_argument('--split-seed', type=int, default=0)
+    p.add_argument('--target-config', default=osp.join(CONFIGS, 'target_nwpu_vhr10.py'))
+    p.add_argument('--rows', nargs='+', choices=sorted(ROW_KEYS), default=list(ROW_KEYS))
+    p.add_argument('--num-points', nargs='+', type=int, default=[1, 3])
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1],
+                   help='stage-2 seeds (the table shows their mean)')
+    p.add_argument('--stage1-iters', type=int, default=STAGE1_ITERS)
+    p.add_argument('--stage2-iters', type=int, default=STAGE2_ITERS)
+    p.add_argument('--stage2-lr', type=float, default=2e-4)
+    p.add_argument('--img-size', type=int, default=256, help="the model's input side")
+    p.add_argument('--image-side', type=int, default=256,
+                   help='NWPU images are downscaled once to this longer side (0: original '
+                   'size); training and evaluation (IoU, F1) happen at that size')
+    p.add_argument('--proto-images', type=int, default=128,
+                   help='target training images for the PBR prototypes')
+    p.add_argument('--workers', type=int, default=1, help='dataloader workers')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch threads; 1 by default: on a shared 2-core CPU a second thread '
+                   'costs more in waiting than it gains (measured 4x slower under load)')
+    p.add_argument('--quick', action='store_true',
+                   help="tiny model ('tiny' ViT, 128 px), 4 + 2 iterations, one seed")
+    p.add_argument('--resume', action='store_true',
+                   help='reuse stage 1 and every run already in <work-dir>/results.json')
+    args = p.parse_args(argv)
+    if args.quick:
+        args.stage1_iters = min(args.stage1_iters, 4)
+        args.stage2_iters = min(args.stage2_iters, 2)
+        args.img_size = 128
+        args.image_side = 128
+        args.seeds = args.seeds[:1]
+        args.workers = 0
+        args.proto_images = min(args.proto_images, 4)
+    args.split_dir = args.split_dir or osp.join(args.work_dir, 'split')
+    return args
+
+
+# ---------------------------------------------------------------------------- config helpers
+def _abs(path: str) -> str:
+    return path if osp.isabs(path) else osp.abspath(path)
+
+
+def _model_overrides(cfg: Config, args) -> None:
+    cfg.model.data_preprocessor.img_size = args.img_size
+    cfg.model.sam.img_size = args.img_size
+    if args.quick:
+        cfg.model.sam.arch = 'tiny'
+        cfg.model.sam.decoder = 'tiny'
+
+
+def _embed_dim(cfg: Config) -> int:
+    from mmpointsam.models.sam.sam import DECODER_SETTINGS
+    dec = cfg.model.sam.decoder
+    return (DECODER_SETTINGS[dec] if isinstance(dec, str) else dec)['embed_dim']
+
+
+def _loader(loader, workers: int) -> None:
+    loader.num_workers = workers
+    loader.persistent_workers = workers > 0
+
+
+def _iter_schedule(cfg: Config, iters: int, lr: Optional[float] = None,
+                   val: bool = False) -> None:
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=max(iters // 2, 1) if val else 10 ** 9)
+    if lr is not None:
+        cfg.optim_wrapper.optimizer.lr = lr
+    warm = max(min(cfg.param_scheduler[0]['end'], iters // 5), 1)
+    cfg.param_scheduler[0]['end'] = warm
+    for sched in cfg.param_scheduler[1:]:
+        sched['begin'] = warm
+        sched['end'] = max(iters, warm + 1)
+    cfg.default_hooks.checkpoint.interval = max(iters // 2, 1) if val else iters
+    cfg.default_hooks.logger.interval = min(cfg.default_hooks.logger.interval, max(iters, 1))
+
+
+def _set_num_points(cfg: Config, k: int) -> None:
+    cfg.num_points = k
+    apply_num_points(cfg)
+
+
+def _run(cfg: Config, train: bool) -> Dict[str, float]:
+    """One Runner: train (optional) and test; returns the test metrics."""
+    runner = Runner.from_cfg(cfg)
+    try:
+        if train:
+            runner.train()
+        else:
+            runner.model.init_weights()
+        metrics = runner.test()
+    finally:
+        del runner
+        gc.collect()
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+
+
+def _name(cfg: Config, tag: str) -> None:
+    cfg.work_dir = tag
+    cfg.experiment_name = f'{osp.basename(tag)}_{time.strftime("%Y%m%d_%H%M%S")}'
+
+
+# ---------------------------------------------------------------------------- stage 1
+def stage1_config(args, train: bool = True) -> Config:
+    cfg = Config.fromfile(osp.join(CONFIGS, 'stage1_source_nwpu.py'))
+    _model_overrides(cfg, args)
+    root = _abs(args.split_dir) + '/'  # images/ (downscaled copies) and the split jsons
+    for split in ('train', 'val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        loader.dataset.data_root = root
+        loader.dataset.ann_file = osp.join(_abs(args.split_dir), f'source_{split}.json')
+        _loader(loader, args.workers)
+    with open(cfg.val_dataloader.dataset.ann_file) as f:
+        has_val = bool(json.load(f)['images'])
+    if not has_val:  # nothing to select on (e.g. --val-ratio 0): keep the final weights
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+        cfg.default_hooks.checkpoint.save_best = None
+    _iter_schedule(cfg, args.stage1_iters, val=has_val)
+    if not train:
+        cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = cfg.param_scheduler = None
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    return cfg
+
+
+def export_sam(work_dir: str, out: str) -> str:
+    """The best (else the last) stage-1 checkpoint's SAM weights as a plain SAM state dict."""
+    best = sorted(f for f in os.listdir(work_dir) if f.startswith('best_') and f.endswith('.pth'))
+    last = osp.join(work_dir, 'last_checkpoint')
+    path = osp.join(work_dir, best[-1]) if best else open(last).read().strip()
+    state = torch.load(path, map_location='cpu')['state_dict']
+    sam = {k[4:]: v for k, v in state.items() if k.startswith('sam.')}
+    torch.save(sam, out)
+    return path
+
+
+def run_stage1(args, results: dict, log) -> str:
+    sam_path = osp.join(_abs(args.work_dir), 'stage1_sam.pth')
+    if args.resume and osp.isfile(sam_path) and 'stage1' in results:
+        log(f'stage 1: reusing {sam_path}')
+        return sam_path
+    t0 = time.time()
+    cfg = stage1_config(args)
+    _name(cfg, osp.join(_abs(args.work_dir), 'stage1'))
+    metrics = _run(cfg, train=True)  # the final weights on source_test, for the log only
+    chosen = export_sam(cfg.work_dir, sam_path)
+    train_time = time.time() - t0
+    log(f'stage 1: trained {args.stage1_iters} iterations in {train_time / 60:.1f} min, '
+        f'using {osp.basename(chosen)}')
+    # source-class test IoU of the chosen checkpoint and of the same model with random weights
+    evals = {}
+    for tag, ckpt in (('stage1', sam_path), ('random', None)):
+        cfg = stage1_config(args, train=False)
+        if ckpt:
+            cfg.model.sam.init_cfg = dict(type='Pretrained', checkpoint=ckpt)
+        cfg.randomness = dict(seed=0)
+        _name(cfg, osp.join(_abs(args.work_dir), f'source_test_{tag}'))
+        evals[tag] = _run(cfg, train=False)
+    results['stage1'] = dict(
+        iters=args.stage1_iters, checkpoint=osp.basename(chosen), time_s=train_time,
+        final_source_test=metrics, source_test=evals['stage1'], random_source_test=evals['random'])
+    log(f"stage 1: source test mIoU {evals['stage1']['sam/mIoU']:.4f} "
+        f"(random weights {evals['random']['sam/mIoU']:.4f})")
+    return sam_path
+
+
+# ---------------------------------------------------------------------------- stage 2
+def load_target(args) -> dict:
+    tcfg = Config.fromfile(args.target_config)
+    fmt = dict(nwpu_root=_abs(args.nwpu_root), split_dir=_abs(args.split_dir))
+    target = dict(type=tcfg.target_type,
+                  root=tcfg.target_root.format(**fmt),
+                  img_prefix=tcfg.target_img_prefix,
+                  train_ann=tcfg.target_train_ann.format(**fmt),
+                  test_ann=tcfg.target_test_ann.format(**fmt),
+                  points_ann=tcfg.get('target_points_ann'))
+    target['classes'] = DATASETS.get(target['type']).METAINFO['classes']
+    return target
+
+
+def points_file(args, target: dict, k: int) -> str:
+    """The target point labels with k positive (+ k negative) points: the target config's file,
+    else sampled once (seeded) from the training masks into the work dir."""
+    if target['points_ann']:
+        path = target['points_ann'].format(nwpu_root=_abs(args.nwpu_root),
+                                           split_dir=_abs(args.split_dir), num_points=k)
+        path = path if osp.isabs(path) else osp.join(target['root'], path)
+        if osp.isfile(path):
+            return path
+    train_ann = target['train_ann']
+    train_ann = train_ann if osp.isabs(train_ann) else osp.join(target['root'], train_ann)
+    out = osp.join(_abs(args.work_dir), f'target_train_points_{k}pt.json')
+    if not osp.isfile(out):
+        with open(train_ann) as f:
+            coco = json.load(f)
+        split_tool._dump(split_tool.point_labels(coco, k, args.split_seed), out)
+    return out
+
+
+def stage2_config(args, row: str, target: dict, sam_path: str, k: int, seed: int,
+                  protos: Optional[str] = None) -> Config:
+    cfg = Config.fromfile(osp.join(CONFIGS, ROWS[row]))
+    _model_overrides(cfg, args)
+    cfg.model.sam.init_cfg = dict(type='Pretrained', checkpoint=sam_path)
+    test = cfg.test_dataloader
+    test.dataset.type = target['type']
+    test.dataset.data_root = target['root']
+    test.dataset.ann_file = target['test_ann']
+    test.dataset.data_prefix = dict(img=target['img_prefix'])
+    _loader(test, args.workers)
+    st = cfg.model.get('self_training')
+    if st:
+        for key in ('prototype_loss', 'alignment_loss'):
+            if st.get(key):
+                st[key].dim = _embed_dim(cfg)
+        if st.get('prototype_loss'):
+            st.prototype_loss.target_prototypes = protos
+        if st.get('alignment_loss'):
+            st.alignment_loss.warmup_iters = max(args.stage2_iters // 4, 1)
+    if cfg.get('train_dataloader'):
+        ds = cfg.train_dataloader.dataset
+        ds.data_root = target['root']
+        ds.data_prefix = dict(img=target['img_prefix'])
+        if ds.type == 'PointOnlyDataset':
+            ds.ann_file = points_file(args, target, k)
+            ds.metainfo = dict(classes=target['classes'])
+        else:  # the supervised upper bound: target masks
+            ds.type = target['type']
+            ds.ann_file = target['train_ann']
+        _loader(cfg.train_dataloader, args.workers)
+        _iter_schedule(cfg, args.stage2_iters, lr=args.stage2_lr)
+    _set_num_points(cfg, k)
+    cfg.randomness = dict(seed=seed)
+    return cfg
+
+
+def make_prototypes(args, target: dict, sam_path: str, k: int, log) -> str:
+    """PBR's target prototypes: compute_prototypes (tools/compute_prototypes.py) on the stage-1
+    model's features at the target training point labels (no masks)."""
+    out = osp.join(_abs(args.work_dir), f'target_prototypes_{k}pt.pth')
+    if args.resume and osp.isfile(out):
+        return out
+    cfg = stage2_config(args, 'PointSAM', target, sam_path, k, 0, protos='unused')
+    cfg.test_dataloader.dataset.pipeline = [dict(type='LoadImageFromFile'),
+                                            dict(type='PackSAMInputs')]
+    init_default_scope('mmpointsam')
+    t0 = time.time()
+    result = proto_tool.compute_prototypes(cfg, args.proto_images, 'cpu')
+    torch.save(result, out)
+    log(f'prototypes ({k} pt): {len(result["prototypes"])} from {result["num_features"]} point '
+        f'features of {result["num_images"]} images in {time.time() - t0:.0f} s')
+    return out
+
+
+# ---------------------------------------------------------------------------- table
+def _mean(values: List[float]) -> float:
+    return sum(values) / len(values)
+
+
+def make_table(args, results: dict) -> str:
+    lines = []
+    s1 = results.get('stage1')
+    if s1:
+        lines += [
+            '**Stage 1** (from scratch, source-class masks; 1-point prompts on the source '
+            'instances of the 130 test images):', '',
+            '| model | source mIoU | source mF1 | instances | train time |',
+            '|---|---|---|---|---|',
+            f"| random weights | {s1['random_source_test']['sam/mIoU']:.4f} | "
+            f"{s1['random_source_test']['sam/mF1']:.4f} | "
+            f"{int(s1['random_source_test']['sam/num_instances'])} | - |",
+            f"| stage 1 ({s1['iters']} it, {s1['checkpoint']}) | "
+            f"{s1['source_test']['sam/mIoU']:.4f} | {s1['source_test']['sam/mF1']:.4f} | "
+            f"{int(s1['source_test']['sam/num_instances'])} | {s1['time_s'] / 60:.1f} min |", '']
+    runs = results.get('runs', {})
+    ks = args.num_points
+    head = '| target row | ' + ' | '.join(f'{k}-pt mIoU | {k}-pt mF1' for k in ks) + \
+        ' | seeds | wall time / run |'
+    lines += [f'**Stage 2** (target: {results.get("target", "")}; mean over seeds, test '
+              'split):', '', head, '|' + '---|' * (2 * len(ks) + 3)]
+    for key in args.rows:
+        row = ROW_KEYS[key]
+        cells, times, nseeds = [], [], 0
+        for k in ks:
+            got = [runs[r] for r in runs if r.startswith(f'{row}|{k}|')]
+            if got:
+                cells += [f"{_mean([g['sam/mIoU'] for g in got]):.4f}",
+                          f"{_mean([g['sam/mF1'] for g in got]):.4f}"]
+                times += [g['time_s'] for g in got]
+                nseeds = max(nseeds, len(got))
+            else:
+                cells += ['-', '-']
+        time_cell = f'{_mean(times):.0f} s' if times else '-'
+        lines.append(f'| {row} | ' + ' | '.join(cells) + f' | {nseeds} | {time_cell} |')
+    if 'total_s' in results:
+        lines += ['', f"Total wall time: {results['total_s'] / 60:.1f} min"]
+    return '\n'.join(lines)
+
+
+# ---------------------------------------------------------------------------- main
+def main(argv=None) -> str:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    os.makedirs(args.work_dir, exist_ok=True)
+    res_path = osp.join(args.work_dir, 'results.json')
+    results = {}
+    if args.resume and osp.isfile(res_path):
+        with open(res_path) as f:
+            results = json.load(f)
+    results.setdefault('runs', {})
+    results['target'] = osp.basename(args.target_config)
+    results['args'] = vars(args)
+    start = time.time() - results.get('total_s', 0.0) if args.resume else time.time()
+
+    def log(msg: str) -> None:
+        print(f'[proxy_shift {time.strftime("%H:%M:%S")} +{(time.time() - start) / 60:.1f} min] '
+              f'{msg}', flush=True)
+
+    def save() -> None:
+        results['total_s'] = time.time() - start
+        tmp = res_path + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, res_path)
+
+    init_default_scope('mmpointsam')
+    summary = split_tool.split_by_class(
+        osp.join(args.nwpu_root, args.train_ann), osp.join(args.nwpu_root, args.test_ann),
+        args.split_dir, seed=args.split_seed, val_ratio=args.val_ratio,
+        image_dir=osp.join(args.nwpu_root, 'images'), max_side=args.image_side or None)
+    log('class split: ' + ', '.join(f'{n} {s["images"]} img / {s["instances"]} inst'
+                                    for n, s in summary.items()))
+    sam_path = run_stage1(args, results, log)
+    save()
+
+    target = load_target(args)
+    protos = {}
+    if any(ROW_KEYS[r] in ('PointSAM', 'PointSAM+ReSAM') for r in args.rows):
+        protos = {k: make_prototypes(args, target, sam_path, k, log) for k in args.num_points}
+    # seed-major order: a complete table for the first seed comes before any second seed
+    for i, seed in enumerate(args.seeds):
+        for k in args.num_points:
+            for key in args.rows:
+                row = ROW_KEYS[key]
+                if row == 'Direct' and i > 0:  # deterministic: one evaluation
+                    continue
+                run_id = f'{row}|{k}|{seed}'
+                if run_id in results['runs']:
+                    continue
+                cfg = stage2_config(args, row, target, sam_path, k, seed, protos.get(k))
+                _name(cfg, osp.join(_abs(args.work_dir), 'stage2',
+                                    f'{key}_{k}pt_seed{seed}'))
+                t0 = time.time()
+                metrics = _run(cfg, train=row != 'Direct')
+                metrics['time_s'] = time.time() - t0
+                results['runs'][run_id] = metrics
+                save()
+                log(f'{row}, {k} pt, seed {seed}: mIoU {metrics["sam/mIoU"]:.4f} '
+                    f'mF1 {metrics["sam/mF1"]:.4f} in {metrics["time_s"]:.0f} s')
+        with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
+            f.write(make_table(args, results) + '\n')
+    save()
+    table = make_table(args, results)
+    with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
+        f.write(table + '\n')
+    print('\n' + table, flush=True)
+    return table
+
+
+if __name__ == '__main__':
+    main()
