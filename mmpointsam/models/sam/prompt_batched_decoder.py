@@ -46,8 +46,8 @@ def token_to_image(attn, tokens_q: Tensor, image_k: Tensor, image_v: Tensor) -> 
     p, t = q.shape[0], q.shape[2]
     # q . (W_k x + b_k) = (q W_k) . x + q . b_k, and the last term is constant along the image:
     # softmax over the image ignores it
-    q_img = torch.einsum('phtd,hdc->phtc', q, _weight_heads(attn.k_proj, h)).reshape(p, h * t, -1)
-    weights = torch.softmax(q_img @ image_k.transpose(-1, -2) / math.sqrt(d), dim=-1)
+    q_img = torch.einsum('phtd,hdc->phtc', q / math.sqrt(d), _weight_heads(attn.k_proj, h))
+    weights = torch.softmax(q_img.reshape(p, h * t, -1) @ image_k.transpose(-1, -2), dim=-1)
     # weights @ (x W_v^T + b_v) = (weights @ x) W_v^T + b_v, since each row of weights sums to 1
     pooled = (weights @ image_v).view(p, h, t, -1)
     out = torch.einsum('phtc,hdc->phtd', pooled, _weight_heads(attn.v_proj, h))
@@ -61,6 +61,7 @@ def image_to_token(attn, image_q: Tensor, tokens_k: Tensor, tokens_v: Tensor) ->
     k = _heads(attn.k_proj(tokens_k), h)  # (P, h, T, d)
     v = _heads(attn.v_proj(tokens_v), h)
     p, _, t, d = k.shape
+    k = k / math.sqrt(d)
     if image_q.shape[0] == 1:  # shared image queries: project them once
         q = _heads(attn.q_proj(image_q), h)  # (1, h, N, d)
         logits = (q @ k.transpose(-1, -2)).permute(0, 2, 1, 3)  # (P, N, h, T)
@@ -70,7 +71,7 @@ def image_to_token(attn, image_q: Tensor, tokens_k: Tensor, tokens_v: Tensor) ->
             p, h * t, -1)
         bias = torch.einsum('hd,phtd->pht', attn.q_proj.bias.view(h, d), k).reshape(p, 1, h * t)
         logits = (image_q @ k_img.transpose(-1, -2) + bias).view(p, -1, h, t)
-    weights = torch.softmax(logits / math.sqrt(d), dim=-1).reshape(p, -1, h * t)
+    weights = torch.softmax(logits, dim=-1).reshape(p, -1, h * t)
     # out_proj(concat_h(weights_h @ v_h)) = sum_h weights_h @ (v_h W_out,h^T) + b_out
     w_out = attn.out_proj.weight.view(-1, h, d)  # (C, h, d)
     values = torch.einsum('phtd,chd->phtc', v, w_out).reshape(p, h * t, -1)
@@ -105,6 +106,41 @@ def two_way_transformer(transformer, image_embedding: Tensor, image_pe: Tensor,
     return queries, keys
 
 
+def _transposed_conv_matrix(conv: torch.nn.ConvTranspose2d) -> Tuple[Tensor, Tensor]:
+    """A 2x2/stride-2 transposed convolution as a per-pixel matrix (C_in, 4 * C_out) whose
+    output is ordered (sub-pixel dy * 2 + dx, channel), and its bias tiled the same way."""
+    c_in, c_out = conv.weight.shape[:2]
+    matrix = conv.weight.permute(0, 2, 3, 1).reshape(c_in, 4 * c_out)
+    return matrix, conv.bias.repeat(4)
+
+
+def upscale_and_predict(upscaling, keys: Tensor, hyper_in: Tensor, size: Tuple[int, int]
+                        ) -> Tensor:
+    """``hyper_in @ output_upscaling(image)`` with the image kept channels-last (P, H*W, C).
+
+    SAM's upscaling is two non-overlapping 2x2 transposed convolutions (each a per-pixel
+    matrix product), LayerNorm2d and GELUs. Here they act on the last axis (matrix products and
+    a fused layer norm, no transposes of the big tensors), the sub-pixels stay as extra axes,
+    and the K-channel masks are interleaved into (4H, 4W) only at the end.
+    """
+    conv1, norm, act1, conv2, act2 = upscaling
+    p, n, _ = keys.shape
+    h, w = size
+    w1, b1 = _transposed_conv_matrix(conv1)
+    w2, b2 = _transposed_conv_matrix(conv2)
+    c1, c2 = conv1.weight.shape[1], conv2.weight.shape[1]
+    y = torch.addmm(b1, keys.reshape(p * n, -1), w1).view(p, n, 4, c1)
+    y = act1(F.layer_norm(y, (c1, ), norm.weight, norm.bias, norm.eps))
+    y = act2(torch.addmm(b2, y.reshape(-1, c1), w2).view(p, n * 16, c2))
+    # y @ hyper^T, not hyper @ y^T: the latter hands GELU's backward a transposed gradient,
+    # which torch 2.1's CPU kernel turns into NaNs (float32)
+    masks = y @ hyper_in.transpose(1, 2)  # (P, N * 16, K)
+    k = masks.shape[-1]
+    # (h, w, dy1, dx1, dy2, dx2) -> rows 4h + 2 dy1 + dy2, columns 4w + 2 dx1 + dx2
+    masks = masks.view(p, h, w, 2, 2, 2, 2, k).permute(0, 7, 1, 3, 5, 2, 4, 6)
+    return masks.reshape(p, k, 4 * h, 4 * w)
+
+
 def predict_masks(decoder, image_embedding: Tensor, image_pe: Tensor, sparse: Tensor,
                   dense: Tensor) -> Tuple[Tensor, Tensor]:
     """``MaskDecoder.predict_masks`` for P prompts on one image whose dense prompt embedding is
@@ -116,11 +152,9 @@ def predict_masks(decoder, image_embedding: Tensor, image_pe: Tensor, sparse: Te
     hs, keys = two_way_transformer(decoder.transformer, image_embedding + dense, image_pe, tokens)
     iou_token_out = hs[:, 0, :]
     mask_tokens_out = hs[:, 1:1 + decoder.num_mask_tokens, :]
-    _, c, h, w = image_embedding.shape
-    upscaled = decoder.output_upscaling(keys.transpose(1, 2).reshape(p, c, h, w))
     hyper_in = torch.stack([
         mlp(mask_tokens_out[:, i, :]) for i, mlp in enumerate(decoder.output_hypernetworks_mlps)
     ], dim=1)
-    b, c_up, h_up, w_up = upscaled.shape
-    masks = (hyper_in @ upscaled.view(b, c_up, h_up * w_up)).view(b, -1, h_up, w_up)
+    masks = upscale_and_predict(decoder.output_upscaling, keys, hyper_in,
+                                image_embedding.shape[-2:])
     return masks, decoder.iou_prediction_head(iou_token_out)
