@@ -1,0 +1,6 @@
+# Upper bound: the same rotated RetinaNet trained on GROUND-TRUTH rotated boxes of the NWPU train
+# split (min-area rectangles of the GT masks through the same mask -> rbox path as the pseudo
+# labels: tools/dataset_converters/gt_rboxes.py -> data/nwpu_vhr10_rbox/gt_train/labels.json).
+_base_ = './rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-pseudo.py'
+
+train_dataloader = dict(dataset=dict(ann_file='nwpu_vhr10_rbox/gt_train/labels.json'))

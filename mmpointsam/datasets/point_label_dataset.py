@@ -1,0 +1,77 @@
+"""Images with point labels (no masks): the input of point -> rotated-box conversion and of
+``tools/test.py`` runs that prompt SAM with annotated points."""
+import os.path as osp
+from typing import List
+
+from mmengine.dataset import BaseDataset
+from mmengine.fileio import get_local_path
+
+from mmpointsam.registry import DATASETS
+from .point_labels import load_point_labels
+
+
+@DATASETS.register_module()
+class PointLabelDataset(BaseDataset):
+    """Reads a point-label json (see :mod:`mmpointsam.datasets.point_labels`).
+
+    Each data info has ``img_path``, ``img_id``, ``file_name``, ``width``, ``height`` and
+    ``instances`` (``points``, ``point_labels``, ``bbox_label``, ``ann_id``). Classes come from
+    ``metainfo['classes']`` (matched to category names) or else from the json's categories;
+    ``metainfo['categories']`` lists the json categories of those classes.
+
+    Args:
+        filter_empty: drop images without point labels (kept by default: a converter writes an
+            empty label file for them).
+    """
+
+    METAINFO = dict(classes=None)
+
+    def __init__(self, *args, data_prefix: dict = dict(img=''), filter_empty: bool = False,
+                 **kwargs) -> None:
+        self.filter_empty = filter_empty
+        super().__init__(*args, data_prefix=data_prefix, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        with get_local_path(self.ann_file, backend_args=getattr(self, 'backend_args', None)) \
+                as local:
+            data = load_point_labels(local, where=self.ann_file)
+        by_name = {c['name']: c for c in data['categories']}
+        classes = self._metainfo.get('classes')
+        if classes is None:
+            classes = tuple(c['name'] for c in data['categories'])
+            self._metainfo['classes'] = classes
+        missing = [c for c in classes if c not in by_name]
+        if missing:
+            raise ValueError(f'{self.ann_file}: classes {missing} are not among the json\'s '
+                             f'categories {sorted(by_name)}')
+        categories = [dict(id=by_name[c]['id'], name=c) for c in classes]
+        self._metainfo['categories'] = categories
+        cat2label = {c['id']: i for i, c in enumerate(categories)}
+
+        per_image = {img['id']: [] for img in data['images']}
+        for ann in data['annotations']:
+            if ann['image_id'] not in per_image:
+                raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} refers to image '
+                                 f'id {ann["image_id"]}, which is not in "images"')
+            if ann['category_id'] not in cat2label:
+                raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} has category_id '
+                                 f'{ann["category_id"]}, not one of the classes {classes}')
+            per_image[ann['image_id']].append(
+                dict(points=ann['points'],
+                     point_labels=ann.get('point_labels', [1] * len(ann['points'])),
+                     bbox_label=cat2label[ann['category_id']],
+                     ann_id=ann['id']))
+        prefix = self.data_prefix.get('img', '')
+        return [
+            dict(img_path=osp.join(prefix, img['file_name']), img_id=img['id'],
+                 file_name=img['file_name'], width=img['width'], height=img['height'],
+                 instances=per_image[img['id']]) for img in data['images']
+        ]
+
+    def filter_data(self) -> List[dict]:
+        if not self.filter_empty:
+            return self.data_list
+        return [d for d in self.data_list if d['instances']]
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        return [inst['bbox_label'] for inst in self.get_data_info(idx)['instances']]

@@ -1,0 +1,181 @@
+"""Quality of rotated-box labels against ground-truth rotated boxes: per-class mean rotated IoU,
+fractions above IoU thresholds, and MMRotate's rotated mAP of the labels taken as detections."""
+import contextlib
+from collections import OrderedDict
+from typing import Dict, List, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from mmpointsam.fileio import load_rbox_coco
+from mmpointsam.structures import norm_le90, rbox_iou
+
+
+class _SerialPool:
+    """In-process stand-in for ``multiprocessing.Pool`` (``starmap``/``close``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def starmap(self, fn, iterable):
+        return [fn(*args) for args in iterable]
+
+    def close(self) -> None:
+        pass
+
+
+class _SerialContext:
+
+    Pool = _SerialPool
+
+
+@contextlib.contextmanager
+def _serial_map_eval():
+    """Run ``eval_rbbox_map`` in this process: its spawn pool re-imports torch/mmcv per call
+    (seconds) and re-runs unguarded ``__main__`` scripts."""
+    from mmrotate.evaluation.functional import mean_ap
+    original = mean_ap.get_context
+    mean_ap.get_context = lambda method=None: _SerialContext
+    try:
+        yield mean_ap.eval_rbbox_map
+    finally:
+        mean_ap.get_context = original
+
+
+def rotated_map(dets: List[List[np.ndarray]], gts: List[dict], iou_thr: float = 0.5,
+                use_07_metric: bool = True):
+    """MMRotate's ``eval_rbbox_map`` (rbox mode), both sides normalised to le90 first.
+
+    mmcv's ``box_iou_rotated`` (inside it) can score one box given in two parametrisations far
+    below 1, so detections and ground truth must share the le90 parametrisation.
+
+    Args:
+        dets: per image, per class arrays (K, 6) ``cx, cy, w, h, angle, score``.
+        gts: per image ``dict(bboxes=(N, 5), labels=(N,))``.
+
+    Returns:
+        mAP and MMRotate's per-class results (``ap``, ``num_gts``, ``num_dets``, ...).
+    """
+    dets = [[np.concatenate([norm_le90(d[:, :5]), d[:, 5:]], axis=1).astype(np.float32)
+             if len(d) else np.zeros((0, 6), np.float32) for d in per_img] for per_img in dets]
+    annotations = [
+        dict(bboxes=norm_le90(g['bboxes']).astype(np.float32).reshape(-1, 5),
+             labels=np.asarray(g['labels'], dtype=np.int64),
+             bboxes_ignore=np.zeros((0, 5), np.float32),
+             labels_ignore=np.zeros(0, dtype=np.int64)) for g in gts
+    ]
+    with _serial_map_eval() as eval_rbbox_map:
+        return eval_rbbox_map(dets, annotations, iou_thr=iou_thr, use_07_metric=use_07_metric,
+                              box_type='rbox', logger='silent', nproc=1)
+
+
+def _match_by_iou(pseudo: dict, gt: dict) -> np.ndarray:
+    """Index of the pseudo box matched to each GT box (-1: none): one-to-one within a class,
+    maximising total IoU (for label files that do not keep the GT annotation ids)."""
+    match = np.full(len(gt['ids']), -1, dtype=np.int64)
+    for cat in np.unique(gt['category_ids']):
+        gi = np.flatnonzero(gt['category_ids'] == cat)
+        pi = np.flatnonzero(pseudo['category_ids'] == cat)
+        if not len(pi):
+            continue
+        iou = rbox_iou(gt['rboxes'][gi], pseudo['rboxes'][pi])
+        rows, cols = linear_sum_assignment(-iou)
+        keep = iou[rows, cols] > 0
+        match[gi[rows[keep]]] = pi[cols[keep]]
+    return match
+
+
+def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float] = (0.5, 0.75),
+                       map_iou_thr: float = 0.5, use_07_metric: bool = True) -> dict:
+    """Compare rotated-box labels with ground-truth rotated boxes (both COCO, 4-corner polygons).
+
+    Each GT instance is paired with the label of the same annotation id (labels made from points
+    sampled from that instance keep its id); without common ids, one-to-one by IoU within a class.
+    A GT instance without a label (e.g. an empty mask) counts as IoU 0. IoUs are exact polygon
+    IoUs (:func:`rbox_iou`); the mAP is MMRotate's, labels as detections scored by ``score``.
+
+    Returns:
+        dict with ``rows`` (one per class, then ``all``: ``class``, ``gts``, ``labels``,
+        ``missing``, ``mIoU``, ``IoU>=t`` per threshold, ``AP``), ``mAP``, ``pairing`` and
+        ``num_images``.
+    """
+    pseudo, gt = load_rbox_coco(pseudo_json), load_rbox_coco(gt_json)
+    categories = gt['categories']
+    cat2label = {c['id']: i for i, c in enumerate(categories)}
+    unknown = {c['id'] for c in pseudo['categories']} - set(cat2label)
+    if unknown:
+        raise ValueError(f'{pseudo_json}: category ids {sorted(unknown)} are not in {gt_json}')
+    extra = set(pseudo['boxes']) - set(gt['boxes'])
+    if extra:
+        raise ValueError(f'{pseudo_json}: {len(extra)} image ids are not in {gt_json} '
+                         f'(e.g. {sorted(extra)[:3]})')
+    gt_ids = np.concatenate([b['ids'] for b in gt['boxes'].values()] + [np.zeros(0, np.int64)])
+    ps_ids = np.concatenate([b['ids'] for b in pseudo['boxes'].values()] +
+                            [np.zeros(0, np.int64)])
+    by_id = len(ps_ids) == 0 or bool(np.isin(ps_ids, gt_ids).any())
+
+    ious, labels, missing = [], [], []
+    dets, gts = [], []
+    empty = dict(rboxes=np.zeros((0, 5)), category_ids=np.zeros(0, np.int64),
+                 scores=np.zeros(0), ids=np.zeros(0, np.int64))
+    for img_id, g in gt['boxes'].items():
+        p = pseudo['boxes'].get(img_id, empty)
+        if by_id:
+            index = {int(i): k for k, i in enumerate(p['ids'])}
+            match = np.array([index.get(int(i), -1) for i in g['ids']], dtype=np.int64)
+        else:
+            match = _match_by_iou(p, g)
+        found = match >= 0
+        iou = np.zeros(len(match))
+        if found.any():
+            iou[found] = rbox_iou(g['rboxes'][found], p['rboxes'][match[found]], aligned=True)
+        ious.append(iou)
+        labels.append(np.array([cat2label[c] for c in g['category_ids']], dtype=np.int64))
+        missing.append(~found)
+        p_labels = np.array([cat2label[c] for c in p['category_ids']], dtype=np.int64)
+        dets.append([
+            np.concatenate([p['rboxes'][p_labels == k], p['scores'][p_labels == k, None]], axis=1)
+            for k in range(len(categories))
+        ])
+        gts.append(dict(bboxes=g['rboxes'], labels=labels[-1]))
+    ious, labels, missing = (np.concatenate(x) if x else np.zeros(0)
+                             for x in (ious, labels, missing))
+    mean_ap, per_class = rotated_map(dets, gts, iou_thr=map_iou_thr,
+                                     use_07_metric=use_07_metric) if gts else (0.0, [])
+
+    def row(name: str, keep: np.ndarray, num_labels: int, ap: float) -> Dict:
+        out = OrderedDict([('class', name), ('gts', int(keep.sum())), ('labels', num_labels),
+                           ('missing', int(missing[keep].sum())),
+                           ('mIoU', float(ious[keep].mean()) if keep.any() else float('nan'))])
+        for t in iou_thrs:
+            out[f'IoU>={t:g}'] = float((ious[keep] >= t).mean()) if keep.any() else float('nan')
+        out['AP'] = ap
+        return out
+
+    rows = []
+    for k, cat in enumerate(categories):
+        keep = labels == k
+        if not keep.any():
+            continue
+        num_labels = int(per_class[k]['num_dets']) if per_class else 0
+        rows.append(row(cat['name'], keep, num_labels, float(per_class[k]['ap'])))
+    rows.append(row('all', np.ones(len(labels), dtype=bool),
+                    sum(r['labels'] for r in rows), float(mean_ap)))
+    return dict(rows=rows, mAP=float(mean_ap), map_iou_thr=map_iou_thr,
+                pairing='annotation id' if by_id else 'one-to-one by IoU',
+                num_images=len(gt['boxes']))
+
+
+def format_quality_table(result: dict) -> str:
+    """The quality rows as a text table (``all``: instance means, mAP over classes)."""
+    from terminaltables import AsciiTable
+    rows = result['rows']
+    if not rows:
+        return '(no ground-truth boxes)'
+    header = list(rows[0].keys())
+    header[-1] = f'AP{int(result["map_iou_thr"] * 100)}'
+    body = [[r['class'], str(r['gts']), str(r['labels']), str(r['missing'])] +
+            [f'{v:.4f}' for v in list(r.values())[4:]] for r in rows]
+    table = AsciiTable([header] + body)
+    table.inner_footing_row_border = True
+    return table.table

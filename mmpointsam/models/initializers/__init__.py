@@ -1,0 +1,3 @@
+from .pretrained_if_available import PretrainedIfAvailable
+
+__all__ = ['PretrainedIfAvailable']

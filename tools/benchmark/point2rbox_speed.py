@@ -1,0 +1,101 @@
+"""Images/s of the point -> rotated-box converter on CPU, split into image encoder and the rest.
+
+"Rest" is everything else per image: image loading and preprocessing, batched prompt decoding,
+Negative Prompt Calibration, upsampling the masks to the original size, mask -> rbox and the
+atomic label writes. Runs each encoder on the same first N annotated NWPU images after one
+warm-up image.
+
+    python tools/benchmark/point2rbox_speed.py --archs vit_t vit_b --num-images 3
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+
+import mmpointsam  # noqa: E402,F401
+from mmpointsam.apis import Point2RBoxConverter  # noqa: E402
+from mmpointsam.datasets import sample_point_labels  # noqa: E402
+from mmpointsam.fileio import subset_coco_json  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = dict(vit_t='configs/mobilesam_direct_nwpu.py', vit_b='configs/sam_direct_nwpu.py')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='point2rbox converter speed')
+    parser.add_argument('--archs', nargs='+', default=['vit_t', 'vit_b'], choices=list(CONFIGS))
+    parser.add_argument('--num-images', type=int, default=3, help='timed images (after warm-up)')
+    parser.add_argument('--gt-json', default='data/nwpu_vhr10/annotations/NWPU_instances_val.json')
+    parser.add_argument('--img-dir', default='data/nwpu_vhr10/images')
+    parser.add_argument('--checkpoint', nargs='*', default=[],
+                        help='ARCH=PATH official weights; others run with random weights '
+                        '(same encoder cost; the rest differs with the masks)')
+    parser.add_argument('--threads', type=int, help='torch threads (default: torch\'s choice)')
+    return parser.parse_args()
+
+
+def run(args, weights: dict, tmp: str):
+    """Time each arch on the same images; returns the subset json and the table rows."""
+    gt = osp.join(tmp, 'gt.json')
+    data = subset_coco_json(args.gt_json, gt, args.num_images + 1)
+    points = osp.join(tmp, 'points.json')
+    sample_point_labels(gt, points, num_points=1, num_neg_points=0, seed=0)
+    # the first image warms up each model, the others are timed
+    with open(points) as f:
+        labels = json.load(f)
+    warm, timed = osp.join(tmp, 'warm.json'), osp.join(tmp, 'timed.json')
+    first = labels['images'][0]['id']
+    for path, keep in ((warm, lambda i: i == first), (timed, lambda i: i != first)):
+        with open(path, 'w') as f:
+            json.dump(dict(labels, images=[i for i in labels['images'] if keep(i['id'])],
+                           annotations=[a for a in labels['annotations'] if keep(a['image_id'])]),
+                      f)
+    num_instances = sum(a['image_id'] != first for a in labels['annotations'])
+
+    rows = []
+    for arch in args.archs:
+        converter = Point2RBoxConverter.from_config(
+            osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none'))
+        converter.convert(warm, args.img_dir, osp.join(tmp, f'{arch}_warm'), progress=False)
+        start = time.perf_counter()
+        s = converter.convert(timed, args.img_dir, osp.join(tmp, arch), progress=False)
+        wall = time.perf_counter() - start
+        n = s['converted']
+        rows.append((arch, 'official' if arch in weights else 'random', n, num_instances,
+                     s['encoder_s'] / n, (s['total_s'] - s['encoder_s']) / n, s['total_s'] / n,
+                     n / s['total_s'], wall))
+    return data, rows
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    weights = dict(item.split('=', 1) for item in args.checkpoint)
+    with tempfile.TemporaryDirectory(prefix='point2rbox_speed_') as tmp:
+        data, rows = run(args, weights, tmp)
+    print(f'\npoint2rbox converter on CPU ({torch.get_num_threads()} torch threads), '
+          f'{rows[0][2]} NWPU images ({rows[0][3]} point prompts) at SAM img_size 1024, '
+          f'after 1 warm-up image; {len(data["images"])} images from {args.gt_json}; '
+          f'{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared machine)')
+    header = ('arch', 'weights', 'images', 'prompts', 'encoder s/img', 'rest s/img', 'total s/img',
+              'images/s')
+    print(' | '.join(header))
+    print(' | '.join('-' * len(h) for h in header))
+    for r in rows:
+        print(f'{r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.3f} | {r[5]:.3f} | {r[6]:.3f} | '
+              f'{r[7]:.3f}')
+    if any(r[1] == 'random' for r in rows):
+        print('random weights: the encoder cost is the real one; the rest depends on the masks '
+              '(random masks cover much of the image, real ones are object-sized).')
+
+
+if __name__ == '__main__':
+    main()
