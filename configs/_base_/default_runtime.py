@@ -6,7 +6,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
                     save_best='sam/mIoU', rule='greater'),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # first images of every evaluation, prediction beside ground truth, in <work_dir>/<time>/vis;
+    # during self-training set train_interval=N to also see pseudo masks beside the student's
+    visualization=dict(type='SAMVisualizationHook', num_images=4, train_interval=None))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -58,7 +58,7 @@ def _tiny_cfg(config: str, work_dir: str, vis_name: str) -> Config:
 def test_hook_saves_first_images_of_a_test_run(tmp_path):
     cfg = _tiny_cfg('sam_direct_nwpu.py', str(tmp_path), 'vis_hook_test')
     cfg.test_dataloader.batch_size = 2
-    cfg.custom_hooks = [dict(type='SAMVisualizationHook', num_images=3)]
+    cfg.default_hooks.visualization = dict(type='SAMVisualizationHook', num_images=3)
     RecordingVisBackend.images.clear()
     runner = Runner.from_cfg(cfg)
     runner.test()
@@ -111,7 +111,8 @@ def test_hook_draws_pseudo_masks_and_validation_during_training(tmp_path):
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100, by_epoch=False)
     cfg.log_processor = dict(by_epoch=False)
     cfg.val_dataloader.dataset.indices = 2
-    cfg.custom_hooks = [dict(type='SAMVisualizationHook', num_images=1, train_interval=2)]
+    cfg.default_hooks.visualization = dict(type='SAMVisualizationHook', num_images=1,
+                                           train_interval=2)
     RecordingVisBackend.images.clear()
     runner = Runner.from_cfg(cfg)
     strategy = FakeSelfTraining()
