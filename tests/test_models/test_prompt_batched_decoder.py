@@ -48,3 +48,37 @@ def test_box_prompts_use_the_same_path_and_mask_prompts_fall_back():
         c = fast.decode(emb, idx, boxes=boxes, mask_inputs=masks)
         d = slow.decode(emb, idx, boxes=boxes, mask_inputs=masks)
         assert torch.equal(c[0], d[0])  # mask prompts: SAM's own decoder in both
+
+
+def test_same_gradients_for_decoder_weights_when_training_everything():
+    """Training from scratch (all parameters trainable) gets the same decoder gradients."""
+    torch.manual_seed(0)
+    cfg = dict(arch=dict(type='vit', embed_dim=128, depth=2, num_heads=4,
+                         global_attn_indexes=(1, ), window_size=8),
+               decoder=dict(embed_dim=64, mlp_dim=256, num_heads=4, iou_head_hidden_dim=64),
+               img_size=128, trainable=('image_encoder', 'prompt_encoder', 'mask_decoder'))
+    fast = build_sam(dict(cfg))
+    slow = build_sam(dict(cfg, prompt_batched_decoder=False))
+    slow.load_state_dict(fast.state_dict())
+    images = torch.randn(2, 3, 128, 128)
+    points = torch.rand(6, 2, 2) * 128
+    labels = torch.tensor([[1, 0]] * 6)
+    batch_idx = torch.tensor([0, 0, 0, 1, 1, 1])
+    target = (torch.rand(6, 32, 32) > 0.5).float()
+    grads = []
+    for model in (fast, slow):
+        logits, iou = model.decode(model.encode(images), batch_idx, points, labels)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target) + iou.sum()
+        loss.backward()
+        grads.append({n: p.grad for n, p in model.named_parameters() if p.grad is not None})
+    for name, b in grads[1].items():
+        a = grads[0].get(name, torch.zeros_like(b))
+        if name.endswith('k_proj.bias'):
+            # softmax is shift invariant: the key bias has no effect, its gradient is 0 up to
+            # rounding in SAM's path and exactly 0 (unused) in the re-associated one
+            assert a.abs().max() < 1e-6 and b.abs().max() < 1e-6, name
+            continue
+        assert (a - b).abs().max() / b.abs().max().clamp(min=1e-8) < 1e-3, name
+    assert set(grads[0]) <= set(grads[1])
+    total = [sum(g.norm()**2 for g in gs.values())**0.5 for gs in grads]
+    assert abs(total[0] - total[1]) / total[1] < 1e-4  # no exploding gradients
