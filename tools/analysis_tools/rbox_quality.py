@@ -23,6 +23,9 @@ def parse_args():
     parser.add_argument('gt', help='ground-truth rotated-box COCO json (gt_rboxes.py)')
     parser.add_argument('--iou-thrs', type=float, nargs='+', default=[0.5, 0.75])
     parser.add_argument('--map-iou-thr', type=float, default=0.5)
+    parser.add_argument('--mmcv-iou', action='store_true',
+                        help='mAP with mmcv\'s box_iou_rotated, as MMRotate ships it (it '
+                        'misjudges some boxes with collinear edges); default: exact IoU')
     parser.add_argument('--area', action='store_true',
                         help='area under the PR curve instead of VOC07 11 points (DOTAMetric)')
     return parser.parse_args()
@@ -31,10 +34,12 @@ def parse_args():
 def main():
     args = parse_args()
     result = rbox_label_quality(args.labels, args.gt, iou_thrs=args.iou_thrs,
-                                map_iou_thr=args.map_iou_thr, use_07_metric=not args.area)
+                                map_iou_thr=args.map_iou_thr, use_07_metric=not args.area,
+                                exact_iou=not args.mmcv_iou)
     print(f'labels: {args.labels}\nground truth: {args.gt}\n{result["num_images"]} images, '
           f'paired by {result["pairing"]}; exact polygon IoU; AP: MMRotate eval_rbbox_map '
-          f'({"area" if args.area else "VOC07 11 points"}, le90 on both sides)')
+          f'({"area" if args.area else "VOC07 11 points"}, le90 on both sides, '
+          f'{"mmcv box_iou_rotated" if args.mmcv_iou else "exact IoU"})')
     print(format_quality_table(result))
 
 
