@@ -155,7 +155,8 @@ class Point2RBoxConverter:
 
         Returns:
             dict of ``rboxes`` (N, 5) le90, ``valid`` (N,) (False: empty mask, no box),
-            ``scores`` (N,), ``labels`` (N,), ``num_calibrated`` and ``encoder_time`` (s).
+            ``scores`` (N,), ``labels`` (N,), ``num_calibrated``, ``encoder_time`` and
+            ``decoder_time`` (s, prompt decoding with NPC).
         """
         model = self.model
         data = model.data_preprocessor(
@@ -165,6 +166,7 @@ class Point2RBoxConverter:
         start = time.perf_counter()
         embeddings = model.sam.encode(data['inputs'])
         encoder_time = time.perf_counter() - start
+        start = time.perf_counter()
         logits, scores = model.sam.decode(
             embeddings, prompts.batch_idx, prompts.points, prompts.labels,
             multimask_output=model.test_cfg.get('multimask_output', False))
@@ -174,6 +176,7 @@ class Point2RBoxConverter:
                                                         prompts.points, prompts.labels, logits,
                                                         scores)
             num_calibrated = int(calibrated.sum())
+        decoder_time = time.perf_counter() - start
         sample = samples[0]
         rboxes, valid = [], []
         for start_idx in range(0, len(logits), self.chunk):
@@ -189,7 +192,8 @@ class Point2RBoxConverter:
             scores=scores.float().cpu().numpy(),
             labels=sample.gt_instances.labels.cpu().numpy(),
             num_calibrated=num_calibrated,
-            encoder_time=encoder_time)
+            encoder_time=encoder_time,
+            decoder_time=decoder_time)
 
     # ------------------------------------------------------------------ a whole file
     def build_dataset(self, point_json: str, img_dir: str):
@@ -241,6 +245,7 @@ class Point2RBoxConverter:
                                                        pred['labels'], pred['scores'], ids,
                                                        categories)
                 totals['encoder_time'] += pred['encoder_time']
+                totals['decoder_time'] += pred['decoder_time']
                 totals['calibrated'] += pred['num_calibrated']
                 totals['encoded'] += 1
             writer.write_image(img, anns, empty)
@@ -260,7 +265,8 @@ class Point2RBoxConverter:
             boxes_now=totals['boxes'], empty_now=totals['empty'],
             empty_per_class=dict(empty_per_class), calibrated=totals['calibrated'],
             boxes_total=result['num_boxes'], empty_total=result['num_empty'],
-            encoder_s=totals['encoder_time'], total_s=totals['time'],
+            encoder_s=totals['encoder_time'], decoder_s=totals['decoder_time'],
+            total_s=totals['time'],
             images_per_s=done / totals['time'] if totals['time'] else float('nan'),
             json=result['json'], dota_dir=result['dota_dir'], weights=self.description)
         print_log(format_summary(summary), logger='current')
@@ -278,13 +284,15 @@ def format_summary(s: dict) -> str:
     """A few lines saying what a conversion did."""
     per_img = s['total_s'] / s['converted'] if s['converted'] else float('nan')
     enc = s['encoder_s'] / s['encoded'] if s['encoded'] else float('nan')
+    dec = s['decoder_s'] / s['encoded'] if s['encoded'] else float('nan')
     lines = [
         f'point2rbox: {s["converted"]} images converted, {s["skipped"]} skipped (done before), '
         f'{s["images"]} in all; weights: {s["weights"]}',
         f'  boxes: {s["boxes_total"]} in {s["json"]}; empty masks (no box): {s["empty_total"]}'
         + (f', this run by class {s["empty_per_class"]}' if s['empty_per_class'] else ''),
         f'  NPC re-decoded {s["calibrated"]} instances; {s["images_per_s"]:.2f} images/s '
-        f'({per_img:.3f} s/img: encoder {enc:.3f} s, rest {per_img - enc:.3f} s)',
+        f'({per_img:.3f} s/img: encoder {enc:.3f} s, rest {per_img - enc:.3f} s of which '
+        f'prompt decoding + NPC {dec:.3f} s)',
     ]
     return '\n'.join(lines)
 
