@@ -167,15 +167,8 @@ class Point2RBoxConverter:
         embeddings = model.sam.encode(data['inputs'])
         encoder_time = time.perf_counter() - start
         start = time.perf_counter()
-        logits, scores = model.sam.decode(
-            embeddings, prompts.batch_idx, prompts.points, prompts.labels,
-            multimask_output=model.test_cfg.get('multimask_output', False))
-        num_calibrated = 0
-        if model.test_npc is not None:
-            logits, scores, calibrated = model.test_npc(model.sam, embeddings, prompts.batch_idx,
-                                                        prompts.points, prompts.labels, logits,
-                                                        scores)
-            num_calibrated = int(calibrated.sum())
+        logits, scores, calibrated = model.decode_prompts(embeddings, prompts)
+        num_calibrated = int(calibrated.sum())
         decoder_time = time.perf_counter() - start
         sample = samples[0]
         rboxes, valid = [], []

@@ -151,14 +151,23 @@ class PointSAM(BaseModel):
     def _forward(self, inputs, prompts: Prompts):
         """Low-res logits (N, L, L) and predicted IoU (N,) for the prompts (one encoder pass)."""
         images = inputs['weak'] if isinstance(inputs, dict) else inputs
-        embeddings = self.sam.encode(images)
+        logits, iou, _ = self.decode_prompts(self.sam.encode(images), prompts)
+        return logits, iou
+
+    def decode_prompts(self, embeddings: torch.Tensor, prompts: Prompts):
+        """Decode every prompt of the batch at once, then NPC when ``test_cfg.npc`` is set.
+
+        Returns:
+            Low-res logits (N, L, L), predicted IoU (N,) and which instances NPC calibrated.
+        """
         logits, iou = self.sam.decode(embeddings, prompts.batch_idx, prompts.points,
                                       prompts.labels,
                                       multimask_output=self.test_cfg.get('multimask_output', False))
+        calibrated = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
         if self.test_npc is not None:
-            logits, iou, _ = self.test_npc(self.sam, embeddings, prompts.batch_idx, prompts.points,
-                                           prompts.labels, logits, iou)
-        return logits, iou
+            logits, iou, calibrated = self.test_npc(self.sam, embeddings, prompts.batch_idx,
+                                                    prompts.points, prompts.labels, logits, iou)
+        return logits, iou, calibrated
 
     def loss(self, inputs, data_samples: List[DetDataSample]) -> Dict[str, torch.Tensor]:
         prompts = self.collect_prompts(data_samples)
