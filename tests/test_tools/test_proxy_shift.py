@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import NWPU, REPO
+from mmpointsam.datasets.point_labels import coco_ann_to_mask
 
 SOURCE_IDS = {1, 3, 4, 5, 6, 7}  # airplane, storage_tank, baseball_diamond, tennis_court, ...
 TARGET_IDS = {2, 8, 9, 10}  # ship, harbor, bridge, vehicle
@@ -65,7 +66,7 @@ def test_split_classes_images_and_points(tmp_path):
             assert set(ann) == {'id', 'image_id', 'category_id', 'points', 'point_labels'}
             assert ann['point_labels'] == [1] * k + [0] * k
             img = imgs[ann['image_id']]
-            mask = tool._mask(gt[ann['id']], img['height'], img['width'])
+            mask = coco_ann_to_mask(gt[ann['id']], img['height'], img['width'])
             inside = [bool(mask[y, x]) for x, y in ann['points']]
             assert inside == [True] * k + [False] * k
 

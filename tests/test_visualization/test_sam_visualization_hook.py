@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.visualization import BaseVisBackend
 
+from conftest import shrink_config
 from mmpointsam.models.utils import low_res_to_original
 from mmpointsam.registry import VISBACKENDS
 
@@ -32,22 +33,8 @@ class RecordingVisBackend(BaseVisBackend):
 
 
 def _tiny_cfg(config: str, work_dir: str, vis_name: str) -> Config:
-    """A repo config shrunk to the tiny SAM at 256 px on the repo's NWPU images."""
-    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
-    cfg.work_dir = work_dir
-    cfg.model.data_preprocessor.img_size = 256
-    cfg.model.sam.update(arch='tiny', img_size=256, init_cfg=None)
-    if cfg.model.sam.get('lora'):
-        cfg.model.sam.lora.first_block = 1
-    for split, ann in (('train', 'train.json'), ('val', 'val.json'), ('test', 'val.json')):
-        loader = cfg.get(f'{split}_dataloader')
-        if loader is None:
-            continue
-        loader.num_workers = 0
-        loader.persistent_workers = False
-        loader.dataset.data_root = DATA
-        loader.dataset.ann_file = f'annotations/{ann}'
-    cfg.default_hooks.logger.interval = 1
+    """The shared test config shrinker, with a visualizer of its own."""
+    cfg = shrink_config(config, work_dir)
     # the visualizer is a named singleton: a fresh one with a TensorBoard stand-in
     cfg.visualizer = dict(type='SAMVisualizer', name=vis_name,
                           vis_backends=[dict(type='LocalVisBackend'),

@@ -23,12 +23,17 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 import zlib
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_utils
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmpointsam.datasets.point_labels import coco_ann_to_mask  # noqa: E402
 
 SOURCE_CLASSES = ('airplane', 'storage_tank', 'baseball_diamond', 'tennis_court',
                   'basketball_court', 'ground_track_field')
@@ -60,17 +65,6 @@ def subset(coco: dict, image_ids: Sequence[int], classes: Sequence[str]) -> dict
     keep = {a['image_id'] for a in anns}
     images = [img for img in coco['images'] if img['id'] in keep]
     return dict(images=images, annotations=anns, categories=coco['categories'])
-
-
-def _mask(ann: dict, height: int, width: int) -> np.ndarray:
-    seg = ann['segmentation']
-    if isinstance(seg, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(seg, height, width))
-    elif isinstance(seg['counts'], list):
-        rle = mask_utils.frPyObjects(seg, height, width)
-    else:
-        rle = seg
-    return mask_utils.decode(rle).astype(bool)
 
 
 def _resize_images(cocos: Sequence[dict], src_dir: str, out_dir: str,
@@ -117,7 +111,7 @@ def _resize_images(cocos: Sequence[dict], src_dir: str, out_dir: str,
                     ann['segmentation'] = [[v * (sx if i % 2 == 0 else sy) for i, v in
                                             enumerate(poly)] for poly in seg]
                 elif isinstance(seg, dict):
-                    mask = _mask(ann, old_h, old_w).astype(np.uint8)
+                    mask = coco_ann_to_mask(ann, old_h, old_w).astype(np.uint8)
                     mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
                     rle = mask_utils.encode(np.asfortranarray(mask))
                     rle['counts'] = rle['counts'].decode()
@@ -140,7 +134,7 @@ def point_labels(coco: dict, num_points: int, seed: int) -> dict:
     for img in coco['images']:
         rng = np.random.default_rng([seed, num_points, zlib.crc32(img['file_name'].encode())])
         for ann in by_image[img['id']]:
-            mask = _mask(ann, img['height'], img['width'])
+            mask = coco_ann_to_mask(ann, img['height'], img['width'])
             inside, outside = np.flatnonzero(mask), np.flatnonzero(~mask)
             if inside.size == 0 or outside.size == 0:
                 continue

@@ -147,7 +147,18 @@ class PatchMerging(nn.Module):
         return x.flatten(2).transpose(1, 2)
 
 
-class ConvLayer(nn.Module):
+class _Stage(nn.Module):
+    """A stage: its blocks in order, then an optional downsampling."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        for blk in self.blocks:
+            x = blk(x)
+        if self.downsample is not None:
+            x = self.downsample(x)
+        return x
+
+
+class ConvLayer(_Stage):
     """Stage of MBConv blocks on (B, C, H, W) maps, then optional merging."""
 
     def __init__(self,
@@ -162,13 +173,6 @@ class ConvLayer(nn.Module):
         self.blocks = nn.ModuleList(
             [MBConv(dim, expand_ratio, drop_path[i]) for i in range(depth)])
         self.downsample = downsample
-
-    def forward(self, x: Tensor) -> Tensor:
-        for blk in self.blocks:
-            x = blk(x)
-        if self.downsample is not None:
-            x = self.downsample(x)
-        return x
 
 
 class Mlp(nn.Module):
@@ -290,7 +294,7 @@ class TinyViTBlock(nn.Module):
                 f'window_size={self.window_size}')
 
 
-class BasicLayer(nn.Module):
+class BasicLayer(_Stage):
     """Stage of TinyViT blocks, then optional merging."""
 
     def __init__(self,
@@ -312,13 +316,6 @@ class BasicLayer(nn.Module):
             for i in range(depth)
         ])
         self.downsample = downsample
-
-    def forward(self, x: Tensor) -> Tensor:
-        for blk in self.blocks:
-            x = blk(x)
-        if self.downsample is not None:
-            x = self.downsample(x)
-        return x
 
 
 class TinyViT(nn.Module):
