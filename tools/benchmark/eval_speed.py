@@ -1,9 +1,10 @@
 """Seconds per image of point-prompt evaluation (the tools/test.py path) on real NWPU images.
 
 Builds the Direct-SAM config with random weights for each encoder, runs MMEngine's test loop on
-the first N images of the test split, and prints seconds per image beside the cost of the image
-encoder alone on the same images (their ratio is the overhead of everything that is not the
-encoder: data loading, prompt decoding, mask resampling, metric).
+the first N images of the test split, and prints seconds per image beside the time the image
+encoder took inside those same iterations (forward hooks on it), so both come from one pass
+under one load. Their ratio is the cost of everything that is not the encoder: data loading,
+prompt decoding, mask resampling, metric, visualization hook.
 
     python tools/benchmark/eval_speed.py --archs vit_t vit_b --num-images 10
 """
@@ -16,6 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -40,41 +42,36 @@ def build_runner(args, arch: str, work_dir: str) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def time_eval(runner: Runner, num_images: int, batch_size: int):
+def time_eval(runner: Runner):
+    """Seconds per image of the test loop and of the encoder within it (first batch excluded)."""
     runner.model.init_weights()
-    timer = dict(t0=None, n=0)
+    state = dict(t0=None, images=0, encoder=0.0, enc_start=0.0, counting=False)
+    encoder = runner.model.sam.image_encoder
 
-    def after_iter(runner_, batch_idx, data_batch=None, outputs=None):
-        if batch_idx == 0:
-            timer['t0'] = time.perf_counter()
-        else:
-            timer['n'] += len(outputs)
+    def enc_pre(module, args):
+        state['enc_start'] = time.perf_counter()
 
-    from mmengine.hooks import Hook
+    def enc_post(module, args, output):
+        if state['counting']:
+            state['encoder'] += time.perf_counter() - state['enc_start']
+
+    encoder.register_forward_pre_hook(enc_pre)
+    encoder.register_forward_hook(enc_post)
 
     class TimingHook(Hook):
         priority = 'VERY_LOW'
-        after_test_iter = staticmethod(after_iter)
+
+        def after_test_iter(self, runner_, batch_idx, data_batch=None, outputs=None):
+            if batch_idx == 0:  # warm-up done: count from here
+                state['t0'] = time.perf_counter()
+                state['counting'] = True
+            else:
+                state['images'] += len(outputs)
 
     runner.register_hook(TimingHook())
     runner.test()
-    return (time.perf_counter() - timer['t0']) / max(timer['n'], 1), timer['n']
-
-
-@torch.no_grad()
-def time_encoder(runner: Runner, num_images: int) -> float:
-    model = runner.model.eval()
-    loader = runner.test_dataloader
-    times = []
-    for i, batch in enumerate(loader):
-        data = model.data_preprocessor(batch, False)
-        t0 = time.perf_counter()
-        model.sam.encode(data['inputs'])
-        if i > 0:
-            times.append((time.perf_counter() - t0) / len(batch['inputs']))
-        if len(times) * loader.batch_size >= num_images:
-            break
-    return sum(times) / len(times)
+    n = max(state['images'], 1)
+    return (time.perf_counter() - state['t0']) / n, state['encoder'] / n, state['images']
 
 
 def main():
@@ -90,8 +87,7 @@ def main():
     rows = []
     for arch in args.archs:
         runner = build_runner(args, arch, osp.join(args.work_dir, arch))
-        per_image, n = time_eval(runner, args.num_images, args.batch_size)
-        enc = time_encoder(runner, args.num_images)
+        per_image, enc, n = time_eval(runner)
         rows.append((arch, n, per_image, enc, per_image / enc))
         MMLogger.get_current_instance().warning(f'{arch}: {per_image:.2f} s/image')
     print(f'\nPoint-prompt evaluation on NWPU test images, CPU ({torch.get_num_threads()} threads), '
