@@ -3,7 +3,7 @@
 # checkpoint and fills the datasets from a target config (configs/proxy_shift/target_*.py):
 # point-label rows train on a points-only file (PointOnlyDataset), the supervised row on masks,
 # and every row is evaluated on the target test annotations. Full fine-tuning (all parameters,
-# lr 2e-4), a fixed iteration budget and the final weights: no checkpoint selection at all.
+# lr 2e-5), a fixed iteration budget and the final weights: no checkpoint selection at all.
 _base_ = ['../_base_/datasets/nwpu_vhr10.py', '../_base_/default_runtime.py', './_model.py']
 model = dict(sam=dict(init_cfg=dict(type='Pretrained',
                                     checkpoint='work_dirs/proxy_shift/stage1_sam.pth')))
@@ -43,7 +43,7 @@ val_cfg = None
 val_evaluator = None
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=2e-4, weight_decay=0.01),
+                     optimizer=dict(type='AdamW', lr=2e-5, weight_decay=0.01),
                      clip_grad=dict(max_norm=1.0))
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 9)
