@@ -17,8 +17,9 @@ model = dict(
         img_size=img_size,
         lora=None,
         trainable=('image_encoder', 'prompt_encoder', 'mask_decoder'),
-        # segment-anything's own decoder path: the prompt-batched one gave exploding gradients
-        # (norms 1e3 at init, then inf) when training from scratch, the reference one ~0.5
+        # segment-anything's own decoder path, as in the reported runs (they were started while
+        # the prompt-batched decoder had a float32 GELU-backward bug, fixed in 6ae9154; its
+        # gradients now equal these, tests/test_models/test_prompt_batched_decoder.py)
         prompt_batched_decoder=False),  # no init_cfg: random init
     loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0),
     loss_dice=dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0),
