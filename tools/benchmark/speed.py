@@ -41,7 +41,7 @@ def _subset_json(data_root: str, names, out: str) -> str:
     return out
 
 
-def _build(args, config: str, names, max_instances=None, test=False):
+def _build(args, config: str, names, max_instances=None, test=False, npc=False):
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -54,6 +54,9 @@ def _build(args, config: str, names, max_instances=None, test=False):
     cfg.model.sam.arch = args.arch
     if args.bf16:
         cfg.model.sam.encoder_autocast = 'bf16'
+    if npc:  # as the point -> rbox converter runs it
+        cfg.model.setdefault('test_cfg', {})
+        cfg.model.test_cfg.npc = dict(type='NegativePromptCalibration', iou_thr=0.1)
     st = cfg.model.get('self_training')
     if st and st.get('prototype_loss'):
         st.prototype_loss.target_prototypes = None
@@ -157,13 +160,9 @@ def child_eval(args):
 
 def child_convert(args):
     """Points -> rotated boxes (the converter's per-image path) vs the encoder alone."""
-    import torch
     from mmpointsam.apis.point2rbox import Point2RBoxConverter
     names = TYPICAL[:args.num_images]
-    model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True)
-    model.test_cfg['npc'] = dict(type='NegativePromptCalibration', iou_thr=0.1)
-    from mmpointsam.models.self_training import NegativePromptCalibration
-    model.test_npc = NegativePromptCalibration(0.1)
+    model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True, npc=True)
     converter = Point2RBoxConverter(model)
     converter.predict(dataset[0])  # warm-up
     total = enc = 0.0
@@ -172,7 +171,6 @@ def child_convert(args):
         out = converter.predict(dataset[i])
         total += time.perf_counter() - t
         enc += out['encoder_time']
-    del torch
     return dict(convert_per_image=total / len(names), encoder=enc / len(names))
 
 
