@@ -4,26 +4,18 @@
 # point-label rows train on a points-only file (PointOnlyDataset), the supervised row on masks,
 # and every row is evaluated on the target test annotations. Full fine-tuning (all parameters,
 # lr 2e-5), a fixed iteration budget and the final weights: no checkpoint selection at all.
-_base_ = ['../_base_/datasets/nwpu_vhr10.py', '../_base_/default_runtime.py', './_model.py']
+_base_ = [
+    '../_base_/datasets/nwpu_vhr10.py', '../_base_/datasets/selftrain_views.py',
+    '../_base_/default_runtime.py', './_model.py'
+]
 model = dict(sam=dict(init_cfg=dict(type='Pretrained',
                                     checkpoint='work_dirs/proxy_shift/stage1_sam.pth')))
 num_points = 1
 max_iters = 150
-strong_view = dict(
-    type='StrongView',
-    transforms=[
-        dict(type='RandAugment',
-             aug_space=[[dict(type='Posterize')], [dict(type='Equalize')],
-                        [dict(type='Sharpness')], [dict(type='Solarize')],
-                        [dict(type='Brightness')], [dict(type='Contrast')]],
-             aug_num=2),
-        dict(type='RandomShadow', prob=0.5)
-    ])
-# point labels only: the weak view is the flipped image, the strong one adds photometric changes
 point_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomFlipPoints', prob=0.5, max_instances=16),
-    strong_view,
+    {{_base_.strong_view}},
     dict(type='PackSAMInputs')
 ]
 train_dataloader = dict(
