@@ -82,3 +82,43 @@ def test_same_gradients_for_decoder_weights_when_training_everything():
     assert set(grads[0]) <= set(grads[1])
     total = [sum(g.norm()**2 for g in gs.values())**0.5 for gs in grads]
     assert abs(total[0] - total[1]) / total[1] < 1e-4  # no exploding gradients
+
+
+@pytest.mark.parametrize('reassociate', [None, True, False])
+@pytest.mark.parametrize('chunk_size', [None, 2])
+def test_every_product_order_and_chunking_equals_segment_anything(reassociate, chunk_size):
+    """Both orders of the attention products, chunked or not, in float64: equal to rounding."""
+    from mmpointsam.models.sam import prompt_batched_decoder as pbd
+    torch.manual_seed(0)
+    sam = build_sam(dict(arch='vit_t', img_size=128)).eval()
+    points = torch.rand(5, 3, 2) * 128
+    labels = torch.tensor([[1, 0, -1]] * 5)
+    sparse, dense = sam.prompt_encoder((points, labels), None, None)
+    pe = sam.prompt_encoder.get_dense_pe()
+    sam.double()
+    sparse, dense, pe = sparse.double().detach(), dense.double().detach(), pe.double()
+    emb = torch.randn(1, 256, 8, 8, dtype=torch.float64)
+    outs = []
+    for fast in (True, False):
+        e = emb.clone().requires_grad_()
+        if fast:
+            masks, iou = pbd.predict_masks(sam.mask_decoder, e, pe, sparse, dense[:1],
+                                           mask_tokens=slice(1, None), chunk_size=chunk_size,
+                                           reassociate=reassociate)
+        else:
+            masks, iou = sam.mask_decoder.predict_masks(e, pe, sparse, dense)
+            masks, iou = masks[:, 1:], iou[:, 1:]  # the three multimask outputs
+        (masks.tanh().mean() + iou.square().sum()).backward()
+        outs.append((masks, iou, e.grad))
+    assert outs[0][0].shape == (5, 3, 32, 32)
+    for a, b in zip(*outs):
+        assert (a - b).abs().max() < 1e-10 * b.abs().max().clamp(min=1)
+
+
+def test_reassociation_follows_the_token_count():
+    from mmpointsam.models.sam.prompt_batched_decoder import _reassociate
+    attn = build_sam(dict(arch='vit_t', img_size=128)).mask_decoder.transformer.layers[1]
+    attn = attn.cross_attn_token_to_image  # 8 heads, 128 internal channels
+    assert _reassociate(attn, 7, None)  # 8 x 7 = 56 rows < 128: products on the tokens
+    assert not _reassociate(attn, 57, None)  # NPC with 50 negatives: project the image
+    assert _reassociate(attn, 57, True)

@@ -88,6 +88,9 @@ class SAM(BaseModule):
         encoder_autocast: None (fp32) or ``'bf16'``: run the image encoder under bfloat16
             autocast (CPUs with AVX512-BF16/AMX and recent GPUs run it faster); the decoder and
             losses stay fp32.
+        decoder_chunk_size: prompts decoded together, per device type (absent: all at once).
+            On CPU a few prompts' activations stay in cache, which makes decoding 1.5-2x faster
+            than one batch of 50 prompts; GPUs want large batches.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` loads an official SAM or
             MobileSAM checkpoint strictly (only LoRA parameters may be absent from it).
     """
@@ -102,9 +105,11 @@ class SAM(BaseModule):
                  trainable: Sequence[str] = (),
                  encoder_autocast: Optional[str] = None,
                  prompt_batched_decoder: bool = True,
+                 decoder_chunk_size: Optional[dict] = dict(cpu=4),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.prompt_batched_decoder = prompt_batched_decoder
+        self.decoder_chunk_size = dict(decoder_chunk_size or {})
         if encoder_autocast not in (None, 'bf16'):
             raise ValueError(f'encoder_autocast must be None or "bf16", got {encoder_autocast!r}')
         self.encoder_autocast = encoder_autocast
@@ -261,27 +266,26 @@ class SAM(BaseModule):
         image_pe = self.prompt_encoder.get_dense_pe()
         logits = image_embeddings.new_empty((num, low, low))
         iou = image_embeddings.new_empty((num, ))
+        # SAM's mask token 0 is the single-mask output, tokens 1-3 the multimask ones
+        tokens = slice(1, None) if multimask_output else slice(0, 1)
         for b in torch.unique(batch_idx).tolist():
             sel = (batch_idx == b).nonzero(as_tuple=True)[0]
             if self.prompt_batched_decoder and mask_inputs is None:
                 # without mask prompts the dense embedding is the same for every prompt
                 masks_b, iou_b = prompt_batched_decoder.predict_masks(
                     self.mask_decoder, image_embeddings[b:b + 1], image_pe, sparse[sel],
-                    dense[:1])
+                    dense[:1], mask_tokens=tokens,
+                    chunk_size=self.decoder_chunk_size.get(image_embeddings.device.type))
             else:
                 masks_b, iou_b = self.mask_decoder.predict_masks(
                     image_embeddings=image_embeddings[b:b + 1],
                     image_pe=image_pe,
                     sparse_prompt_embeddings=sparse[sel],
                     dense_prompt_embeddings=dense[sel])
-            if multimask_output:
-                iou_b = iou_b[:, 1:]
-                best = iou_b.argmax(dim=1)
-                arange = torch.arange(len(sel), device=best.device)
-                masks_b = masks_b[:, 1:][arange, best]
-                iou_b = iou_b[arange, best]
-            else:
-                masks_b, iou_b = masks_b[:, 0], iou_b[:, 0]
+                masks_b, iou_b = masks_b[:, tokens], iou_b[:, tokens]
+            best = iou_b.argmax(dim=1)  # the mask SAM trusts most
+            arange = torch.arange(len(sel), device=best.device)
+            masks_b, iou_b = masks_b[arange, best], iou_b[arange, best]
             logits = logits.index_copy(0, sel, masks_b)
             iou = iou.index_copy(0, sel, iou_b)
         return logits, iou

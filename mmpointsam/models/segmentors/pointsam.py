@@ -4,7 +4,8 @@
 "Supervised" upper bound) or, when a ``self_training`` strategy is configured, from the pseudo
 masks that strategy makes from point labels alone.
 """
-from typing import Dict, List, NamedTuple, Optional, Sequence, Union
+from itertools import chain
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.structures import DetDataSample
@@ -13,7 +14,8 @@ from mmengine.structures import InstanceData
 
 from mmpointsam.registry import MODELS
 from ..losses import binary_mask_iou
-from ..utils import low_res_to_original, original_to_input_points, original_to_low_res
+from ..utils import (chunked_losses, low_res_to_original, original_to_input_points,
+                     original_to_low_res)
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[DetDataSample]]
 
@@ -54,6 +56,9 @@ class PointSAM(BaseModel):
         loss_focal, loss_dice, loss_iou: mask losses (the papers' focal x20 + dice + IoU MSE).
         self_training: config of a self-training strategy that turns point prompts into pseudo
             masks (PointSAM, ReSAM); None trains on ground-truth masks.
+        train_cfg: ``loss_chunk_size``: prompts whose mask-decoder backward runs together
+            (:func:`~mmpointsam.models.utils.chunked_losses`), so that training memory does not
+            grow with the number of objects; None decodes every prompt in one graph.
         test_cfg: ``multimask_output`` (keep the best of SAM's three masks by predicted IoU);
             ``npc``: a ``NegativePromptCalibration`` config to calibrate predictions (used when
             making pseudo labels, e.g. point -> rotated box).
@@ -135,6 +140,36 @@ class PointSAM(BaseModel):
             loss_dice=self.loss_dice(logits, targets),
             loss_iou=self.loss_iou(iou_pred, logits, targets))
 
+    def decode_losses(self, embeddings: torch.Tensor, prompts: Prompts,
+                      targets: torch.Tensor) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
+        """Mask losses of every prompt decoded on ``embeddings`` (with autograd) against
+        ``targets`` (N, L, L), and the detached logits (N, L, L).
+
+        With ``train_cfg.loss_chunk_size`` the prompts are decoded and back-propagated chunk by
+        chunk; the mask losses are means over instances, so chunk c weighs n_c / N.
+        """
+        num = len(targets)
+        size = self.train_cfg.get('loss_chunk_size')
+        if not size or num <= size:
+            logits, iou_pred = self.sam.decode(embeddings, prompts.batch_idx, prompts.points,
+                                               prompts.labels)
+            return self.mask_losses(logits, iou_pred, targets), logits.detach()
+        starts = range(0, num, size)
+        logits_out = [None] * len(starts)
+
+        def chunk_losses(emb: torch.Tensor, c: int) -> Dict[str, torch.Tensor]:
+            sel = slice(starts[c], starts[c] + size)
+            logits, iou_pred = self.sam.decode(emb, prompts.batch_idx[sel], prompts.points[sel],
+                                               prompts.labels[sel])
+            logits_out[c] = logits.detach()
+            weight = len(logits) / num
+            return {k: v * weight for k, v in self.mask_losses(logits, iou_pred,
+                                                                 targets[sel]).items()}
+
+        params = chain(self.sam.prompt_encoder.parameters(), self.sam.mask_decoder.parameters())
+        losses = chunked_losses(chunk_losses, len(starts), embeddings, list(params))
+        return losses, torch.cat(logits_out)
+
     # ------------------------------------------------------------------ modes
     def forward(self,
                 inputs: Union[torch.Tensor, Dict[str, torch.Tensor]],
@@ -175,10 +210,8 @@ class PointSAM(BaseModel):
             return self.self_training.loss(self, inputs, data_samples, prompts)
         images = inputs['weak'] if isinstance(inputs, dict) else inputs
         embeddings = self.sam.encode(images)
-        logits, iou_pred = self.sam.decode(embeddings, prompts.batch_idx, prompts.points,
-                                           prompts.labels)
-        targets = self.low_res_targets(data_samples, logits.device)
-        losses = self.mask_losses(logits, iou_pred, targets)
+        targets = self.low_res_targets(data_samples, embeddings.device)
+        losses, logits = self.decode_losses(embeddings, prompts, targets)
         with torch.no_grad():
             losses['train_iou'] = binary_mask_iou(logits, targets).mean() if len(targets) \
                 else logits.new_zeros(())

@@ -76,9 +76,7 @@ class PointPromptSelfTraining(nn.Module):
         targets = (pseudo_logits > sam.mask_threshold).float()
 
         student_emb = sam.encode(strong)
-        logits, iou_pred = sam.decode(student_emb, prompts.batch_idx, prompts.points,
-                                      prompts.labels)
-        losses = model.mask_losses(logits, iou_pred, targets)
+        losses, logits = model.decode_losses(student_emb, prompts, targets)
         if self.prototype_loss is not None:
             positive = prompts.labels == 1
             feats = sample_point_features(

@@ -1,7 +1,8 @@
+from .chunked_backward import chunked_losses
 from .mask_geometry import (input_to_original_points, low_res_to_original, original_to_low_res,
                             original_to_input_points)
 
 __all__ = [
-    'input_to_original_points', 'low_res_to_original', 'original_to_low_res',
+    'chunked_losses',     'input_to_original_points', 'low_res_to_original', 'original_to_low_res',
     'original_to_input_points'
 ]
