@@ -116,15 +116,32 @@ def child_iteration(args):
     params = [p for p in model.parameters() if p.requires_grad]
     optim = OptimWrapper(torch.optim.Adam(params, lr=5e-4, weight_decay=1e-4))
     indices = list(range(len(names)))
-    times = []
+    decode, calls = model.sam.decode, []
+
+    def timed_decode(*args, **kwargs):  # where the per-object time goes
+        t = time.perf_counter()
+        out = decode(*args, **kwargs)
+        calls.append((torch.is_grad_enabled(), len(out[0]), time.perf_counter() - t))
+        return out
+
+    model.sam.decode = timed_decode
+    times, parts = [], []
     for rep in range(args.reps + 1):
         batch = _batch(dataset, indices)
         objects = sum(len(s.gt_instances) for s in batch['data_samples'])
+        calls.clear()
         t = time.perf_counter()
         model.train_step(batch, optim)
         if rep:
             times.append(time.perf_counter() - t)
-    return dict(iteration=min(times), objects=objects, images=len(indices))
+            no_grad = [c for c in calls if not c[0]]
+            # no-grad decodes: the teacher's, then NPC's re-decode of the overlapping instances
+            parts.append(dict(teacher_decode=no_grad[0][2],
+                              npc_decode=sum(c[2] for c in no_grad[1:]),
+                              npc_prompts=sum(c[1] for c in no_grad[1:]),
+                              student_decode_fwd=sum(c[2] for c in calls if c[0])))
+    best = min(range(len(times)), key=times.__getitem__)
+    return dict(iteration=times[best], objects=objects, images=len(indices), **parts[best])
 
 
 def _encoder_time(model, data):
@@ -278,6 +295,10 @@ def main():
         slope = (it50['iteration'] - it1['iteration']) / (it50['objects'] - it1['objects'])
         print(f'| PointSAM iteration, {it50["objects"]} objects | {it50["iteration"]:.2f} s | |')
         print(f'| per-object slope | {slope:.3f} s | <= 0.1 s |')
+        print(f'| of which decoder, per object: teacher / NPC ({it50["npc_prompts"]} re-decoded) '
+              f'/ student forward | {it50["teacher_decode"] / it50["objects"]:.3f} / '
+              f'{it50["npc_decode"] / it50["objects"]:.3f} / '
+              f'{it50["student_decode_fwd"] / it50["objects"]:.3f} s | |')
         print(f'| peak RSS, {it50["objects"]} objects | {it50["peak_rss_gb"]:.2f} GB | <= 7 GB |')
     for b in [1] + list(args.batches):
         if f'b{b}' in res:

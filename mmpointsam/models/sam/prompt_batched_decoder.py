@@ -79,8 +79,8 @@ def _token_to_shared_image(attn, tokens_q: Tensor, k0: Tensor, v0: Tensor) -> Te
     q = _heads(attn.q_proj(tokens_q), h)  # (P, h, T, d)
     d = q.shape[-1]
     # heads as the batch axis: (h, P*T, d) @ (h, d, N), no copy of the shared image per prompt
-    q = q.transpose(0, 1).reshape(h, p * t, d)
-    weights = torch.softmax(q @ k0.transpose(1, 2) / math.sqrt(d), dim=-1)
+    q = (q / math.sqrt(d)).transpose(0, 1).reshape(h, p * t, d)
+    weights = torch.softmax(q @ k0.transpose(1, 2), dim=-1)
     out = (weights @ v0).view(h, p, t, d).permute(1, 2, 0, 3).reshape(p, t, h * d)
     return attn.out_proj(out)
 
@@ -92,14 +92,15 @@ def _token_to_image(attn, tokens_q: Tensor, image_k: Tensor, image_v: Tensor,
     p, t, _ = tokens_q.shape
     q = _heads(attn.q_proj(tokens_q), h)  # (P, h, T, d)
     d = q.shape[-1]
+    q = q / math.sqrt(d)  # scale the few tokens, not the logits
     if not _reassociate(attn, t, reassociate):
         k = _heads(attn.k_proj(image_k), h)
         v = _heads(attn.v_proj(image_v), h)
-        weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d), dim=-1)
+        weights = torch.softmax(q @ k.transpose(-1, -2), dim=-1)
         return attn.out_proj(_recombine(weights @ v))
     # q . (W_k x + b_k) = (q W_k) . x + q . b_k, and the last term is constant along the image:
     # softmax over the image ignores it
-    q_img = torch.einsum('phtd,hdc->phtc', q / math.sqrt(d), _weight_heads(attn.k_proj, h))
+    q_img = torch.einsum('phtd,hdc->phtc', q, _weight_heads(attn.k_proj, h))
     weights = torch.softmax(q_img.reshape(p, h * t, -1) @ image_k.transpose(-1, -2), dim=-1)
     # weights @ (x W_v^T + b_v) = (weights @ x) W_v^T + b_v, since each row of weights sums to 1
     pooled = (weights @ image_v).view(p, h, t, -1)
@@ -119,7 +120,9 @@ def _attend_tokens(attn, keys: Tensor, weights: Tensor, v: Tensor, reassociate: 
         values = torch.einsum('phtd,chd->phtc', v, w_out) + attn.out_proj.bias / h
         return torch.baddbmm(keys, weights.reshape(p, h * t, n).transpose(1, 2),
                              values.reshape(p, h * t, -1))
-    return keys + attn.out_proj(_recombine(weights.transpose(-1, -2) @ v))
+    # (v^T w) keeps the big weights as the plain right operand of the product: no copy of them
+    out = (v.transpose(-1, -2) @ weights).reshape(p, h * v.shape[-1], n)
+    return keys + attn.out_proj(out.transpose(1, 2))
 
 
 def _image_to_shared_tokens(attn, keys: Tensor, q0: Tensor, tokens_k: Tensor,
