@@ -9,7 +9,8 @@ P copies of a 4096 x 256 image. Here:
   (``q (W_k x)^T = (q W_k) x^T`` and ``softmax(.) (x W_v) = (softmax(.) x) W_v``); with many
   tokens (NPC's negatives) the projected form is cheaper and is used instead;
 * softmaxes over the few prompt tokens run along a non-innermost axis (PyTorch's CPU softmax
-  over a 7-long innermost axis is ~20x slower than over a 4096-long one);
+  over a 7-long innermost axis is ~20x slower than over a 4096-long one), and attentions of the
+  standard form go through ``scaled_dot_product_attention`` (fused, no N-long logits in memory);
 * residual additions and biases are fused into the matrix products;
 * only the mask tokens asked for are upscaled, channels-last;
 * prompts go through in chunks: on CPU a few prompts' activations (4-16 MB each) stay in cache,
@@ -78,11 +79,11 @@ def _token_to_shared_image(attn, tokens_q: Tensor, k0: Tensor, v0: Tensor) -> Te
     p, t, _ = tokens_q.shape
     q = _heads(attn.q_proj(tokens_q), h)  # (P, h, T, d)
     d = q.shape[-1]
-    # heads as the batch axis: (h, P*T, d) @ (h, d, N), no copy of the shared image per prompt
-    q = (q / math.sqrt(d)).transpose(0, 1).reshape(h, p * t, d)
-    weights = torch.softmax(q @ k0.transpose(1, 2), dim=-1)
-    out = (weights @ v0).view(h, p, t, d).permute(1, 2, 0, 3).reshape(p, t, h * d)
-    return attn.out_proj(out)
+    # heads as the batch axis, every prompt's tokens as queries: (h, P*T, d) against (h, N, d),
+    # no copy of the shared image per prompt
+    q = q.transpose(0, 1).reshape(1, h, p * t, d)
+    out = F.scaled_dot_product_attention(q, k0[None], v0[None])[0]
+    return attn.out_proj(out.view(h, p, t, d).permute(1, 2, 0, 3).reshape(p, t, h * d))
 
 
 def _token_to_image(attn, tokens_q: Tensor, image_k: Tensor, image_v: Tensor,
@@ -92,37 +93,33 @@ def _token_to_image(attn, tokens_q: Tensor, image_k: Tensor, image_v: Tensor,
     p, t, _ = tokens_q.shape
     q = _heads(attn.q_proj(tokens_q), h)  # (P, h, T, d)
     d = q.shape[-1]
-    q = q / math.sqrt(d)  # scale the few tokens, not the logits
     if not _reassociate(attn, t, reassociate):
         k = _heads(attn.k_proj(image_k), h)
         v = _heads(attn.v_proj(image_v), h)
-        weights = torch.softmax(q @ k.transpose(-1, -2), dim=-1)
-        return attn.out_proj(_recombine(weights @ v))
+        return attn.out_proj(_recombine(F.scaled_dot_product_attention(q, k, v)))
     # q . (W_k x + b_k) = (q W_k) . x + q . b_k, and the last term is constant along the image:
     # softmax over the image ignores it
-    q_img = torch.einsum('phtd,hdc->phtc', q, _weight_heads(attn.k_proj, h))
-    weights = torch.softmax(q_img.reshape(p, h * t, -1) @ image_k.transpose(-1, -2), dim=-1)
-    # weights @ (x W_v^T + b_v) = (weights @ x) W_v^T + b_v, since each row of weights sums to 1
-    pooled = (weights @ image_v).view(p, h, t, -1)
+    q_img = torch.einsum('phtd,hdc->phtc', q / math.sqrt(d), _weight_heads(attn.k_proj, h))
+    # softmax(.) (x W_v^T + b_v) = (softmax(.) x) W_v^T + b_v, since each row sums to 1: one
+    # attention with the C-wide image as keys and values, all heads' tokens as queries
+    pooled = F.scaled_dot_product_attention(q_img.reshape(p, 1, h * t, -1), image_k[:, None],
+                                            image_v[:, None], scale=1.0).view(p, h, t, -1)
     out = torch.einsum('phtc,hdc->phtd', pooled, _weight_heads(attn.v_proj, h))
     out = out + attn.v_proj.bias.view(1, h, 1, d)
     return attn.out_proj(_recombine(out))
 
 
 # ------------------------------------------------------------------ image -> token attention
-def _attend_tokens(attn, keys: Tensor, weights: Tensor, v: Tensor, reassociate: bool) -> Tensor:
-    """``keys + out_proj(weights^T v)`` for weights (P, h, T, N) and values (P, h, T, d)."""
+def _attend_tokens(attn, keys: Tensor, weights: Tensor, v: Tensor) -> Tensor:
+    """``keys + out_proj(concat_h(weights_h^T v_h))`` for weights (P, h, T, N), values
+    (P, h, T, d), with the output projection moved onto the few token values."""
     p, h, t, n = weights.shape
-    if reassociate:
-        # out_proj(concat_h(w_h^T v_h)) = sum_h w_h^T (v_h W_out,h^T) + b, and b spreads over
-        # the heads as b/h per value row, since each head's weights sum to 1 over the tokens
-        w_out = attn.out_proj.weight.view(-1, h, v.shape[-1])  # (C, h, d)
-        values = torch.einsum('phtd,chd->phtc', v, w_out) + attn.out_proj.bias / h
-        return torch.baddbmm(keys, weights.reshape(p, h * t, n).transpose(1, 2),
-                             values.reshape(p, h * t, -1))
-    # (v^T w) keeps the big weights as the plain right operand of the product: no copy of them
-    out = (v.transpose(-1, -2) @ weights).reshape(p, h * v.shape[-1], n)
-    return keys + attn.out_proj(out.transpose(1, 2))
+    # out_proj(concat_h(w_h^T v_h)) = sum_h w_h^T (v_h W_out,h^T) + b, and b spreads over the
+    # heads as b/h per value row, since each head's weights sum to 1 over the tokens
+    w_out = attn.out_proj.weight.view(-1, h, v.shape[-1])  # (C, h, d)
+    values = torch.einsum('phtd,chd->phtc', v, w_out) + attn.out_proj.bias / h
+    return torch.baddbmm(keys, weights.reshape(p, h * t, n).transpose(1, 2),
+                         values.reshape(p, h * t, -1))
 
 
 def _image_to_shared_tokens(attn, keys: Tensor, q0: Tensor, tokens_k: Tensor,
@@ -133,10 +130,13 @@ def _image_to_shared_tokens(attn, keys: Tensor, q0: Tensor, tokens_k: Tensor,
     k = _heads(attn.k_proj(tokens_k), h)  # (P, h, T, d)
     v = _heads(attn.v_proj(tokens_v), h)
     p, _, t, d = k.shape
+    if not _reassociate(attn, t, reassociate):
+        out = F.scaled_dot_product_attention(q0[None].expand(p, -1, -1, -1), k, v)
+        return keys + attn.out_proj(_recombine(out))
     logits = (k / math.sqrt(d)).transpose(0, 1).reshape(h, p * t, d) @ q0.transpose(1, 2)
     # softmax over the tokens, not the innermost axis
     weights = torch.softmax(logits.view(h, p, t, -1), dim=2).transpose(0, 1)
-    return _attend_tokens(attn, keys, weights, v, _reassociate(attn, t, reassociate))
+    return _attend_tokens(attn, keys, weights, v)
 
 
 def _image_to_tokens(attn, keys: Tensor, image_q: Tensor, tokens_k: Tensor, tokens_v: Tensor,
@@ -146,18 +146,17 @@ def _image_to_tokens(attn, keys: Tensor, image_q: Tensor, tokens_k: Tensor, toke
     k = _heads(attn.k_proj(tokens_k), h)  # (P, h, T, d)
     v = _heads(attn.v_proj(tokens_v), h)
     p, _, t, d = k.shape
+    if not _reassociate(attn, t, reassociate):
+        q = _heads(attn.q_proj(image_q), h)
+        return keys + attn.out_proj(_recombine(F.scaled_dot_product_attention(q, k, v)))
+    # (W_q x + b_q) . k = x . (W_q^T k) + b_q . k
     k = k / math.sqrt(d)
-    reassociate = _reassociate(attn, t, reassociate)
-    if reassociate:
-        # (W_q x + b_q) . k = x . (W_q^T k) + b_q . k
-        k_img = torch.einsum('phtd,hdc->phtc', k, _weight_heads(attn.q_proj, h))
-        bias = torch.einsum('hd,phtd->pht', attn.q_proj.bias.view(h, d), k)
-        logits = torch.baddbmm(bias.reshape(p, h * t, 1), k_img.reshape(p, h * t, -1),
-                               image_q.transpose(1, 2))  # (P, h*T, N)
-    else:
-        logits = k @ _heads(attn.q_proj(image_q), h).transpose(-1, -2)  # (P, h, T, N)
+    k_img = torch.einsum('phtd,hdc->phtc', k, _weight_heads(attn.q_proj, h))
+    bias = torch.einsum('hd,phtd->pht', attn.q_proj.bias.view(h, d), k)
+    logits = torch.baddbmm(bias.reshape(p, h * t, 1), k_img.reshape(p, h * t, -1),
+                           image_q.transpose(1, 2))  # (P, h*T, N)
     weights = torch.softmax(logits.view(p, h, t, -1), dim=2)  # over the tokens
-    return _attend_tokens(attn, keys, weights, v, reassociate)
+    return _attend_tokens(attn, keys, weights, v)
 
 
 # ------------------------------------------------------------------ the decoder
