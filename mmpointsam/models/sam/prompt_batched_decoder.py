@@ -100,10 +100,10 @@ def _token_to_image(attn, tokens_q: Tensor, image_k: Tensor, image_v: Tensor,
     # q . (W_k x + b_k) = (q W_k) . x + q . b_k, and the last term is constant along the image:
     # softmax over the image ignores it
     q_img = torch.einsum('phtd,hdc->phtc', q / math.sqrt(d), _weight_heads(attn.k_proj, h))
-    # softmax(.) (x W_v^T + b_v) = (softmax(.) x) W_v^T + b_v, since each row sums to 1: one
-    # attention with the C-wide image as keys and values, all heads' tokens as queries
-    pooled = F.scaled_dot_product_attention(q_img.reshape(p, 1, h * t, -1), image_k[:, None],
-                                            image_v[:, None], scale=1.0).view(p, h, t, -1)
+    weights = torch.softmax(q_img.reshape(p, h * t, -1) @ image_k.transpose(-1, -2), dim=-1)
+    # softmax(.) (x W_v^T + b_v) = (softmax(.) x) W_v^T + b_v, since each row sums to 1 (plain
+    # products here: the fused attention's backward is slower for 256-wide heads)
+    pooled = (weights @ image_v).view(p, h, t, -1)
     out = torch.einsum('phtc,hdc->phtd', pooled, _weight_heads(attn.v_proj, h))
     out = out + attn.v_proj.bias.view(1, h, 1, d)
     return attn.out_proj(_recombine(out))
