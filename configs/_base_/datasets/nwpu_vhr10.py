@@ -12,7 +12,8 @@ backend_args = None
 # positive (and as many negative) points per instance: 1, 2 or 3; tools/{train,test}.py
 # --num-points N changes every SamplePointPrompts of a config at once
 num_points = 1
-# instances per training image (memory cap on crowded images)
+# instances per training image: bounds the iteration time on crowded images (memory does not
+# grow with it: the decoder's backward runs in chunks, model.train_cfg.loss_chunk_size)
 max_train_instances = 30
 eval_seed = 0
 
