@@ -3,6 +3,6 @@ from .mask_geometry import (input_to_original_points, low_res_to_original, origi
                             original_to_input_points)
 
 __all__ = [
-    'chunked_losses',     'input_to_original_points', 'low_res_to_original', 'original_to_low_res',
+    'chunked_losses', 'input_to_original_points', 'low_res_to_original', 'original_to_low_res',
     'original_to_input_points'
 ]
