@@ -13,8 +13,10 @@ import numpy as np
 
 RBOX_METHODS = ('largest', 'all')
 
-# offsets from a pixel's index (x=c, y=r) to its four corners
-_PIXEL_CORNERS = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float64)
+# angles tried around the min-area angle of the pixel centres, to centre the angle in the range
+# a rasterised rectangle allows (degrees); a rectangle's pixels rarely allow more than a few
+_ANGLE_SPAN_DEG = 5.0
+_ANGLE_STEP_DEG = 0.05
 
 
 def norm_le90(rboxes: np.ndarray) -> np.ndarray:
@@ -64,16 +66,100 @@ def points_to_rbox(points: np.ndarray) -> np.ndarray:
     return corners_to_rbox(cv2.boxPoints(rect))
 
 
-def _outer_pixel_corners(mask: np.ndarray) -> np.ndarray:
-    """Corners (K, 2) of the outer-boundary pixels of a binary mask: their hull is the mask's."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_SIMPLE)
-    pixels = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64)
-    return (pixels[:, None, :] + _PIXEL_CORNERS[None]).reshape(-1, 2)
+def _projections(points: np.ndarray, angles: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Coordinates (A, K) of points (K, 2) along the w axis (u) and h axis (v) of each angle."""
+    cos, sin = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    return points[:, 0] * cos + points[:, 1] * sin, -points[:, 0] * sin + points[:, 1] * cos
+
+
+def _outside_hull(points: np.ndarray, hull: np.ndarray) -> np.ndarray:
+    """Bool (K,): points (K, 2) strictly outside the convex polygon ``hull`` (H, 2)."""
+    if len(hull) < 3:
+        return np.ones(len(points), dtype=bool)
+    edges = np.roll(hull, -1, axis=0) - hull
+    rel = points[:, None, :] - hull[None]
+    cross = edges[None, :, 0] * rel[..., 1] - edges[None, :, 1] * rel[..., 0]
+    # cv2.convexHull's orientation depends on the axes; outside = on the outer side of an edge
+    sign = np.sign(np.sum(edges[:, 0] * np.roll(edges[:, 1], -1) -
+                          edges[:, 1] * np.roll(edges[:, 0], -1)))
+    return (cross * sign < -1e-9).any(axis=1)
+
+
+def _midpoint_sides(iu, iv, ou, ov, t: float) -> np.ndarray:
+    """Side positions [[u_lo, u_hi], [v_lo, v_hi]] of the rectangle at angle ``t``: each side
+    halfway between the outermost foreground centre and the nearest background centre beyond
+    it (among those level with the foreground along the other axis)."""
+    eps = 1e-6
+    inside, outside = np.stack([iu, iv], axis=1), np.stack([ou, ov], axis=1)
+    lo, hi = inside.min(axis=0), inside.max(axis=0)
+    # no background centre beyond a side (tiny shapes): half the widest pixel extent at t
+    fallback = 0.5 * max(abs(np.cos(t)), abs(np.sin(t)))
+    sides = np.zeros((2, 2))
+    for a in range(2):
+        b = 1 - a
+        level = (outside[:, b] >= lo[b] - eps) & (outside[:, b] <= hi[b] + eps)
+        beyond = outside[level & (outside[:, a] > hi[a] + eps), a]
+        below = outside[level & (outside[:, a] < lo[a] - eps), a]
+        sides[a, 1] = (hi[a] + beyond.min()) / 2 if beyond.size else hi[a] + fallback
+        sides[a, 0] = (lo[a] + below.max()) / 2 if below.size else lo[a] - fallback
+    return sides
+
+
+def _fit_pixel_rect(crop: np.ndarray) -> np.ndarray:
+    """le90 rbox (5,) in crop pixel-corner coordinates of a binary uint8 mask (one blob or more).
+
+    A rasterised rectangle holds exactly the pixels whose centre it covers, so its sides lie
+    between the outermost foreground centres and the background centres next to them. The
+    angle is the min-area angle of the foreground centres, moved to the middle of the angles
+    whose rectangle round the foreground centres takes in no background centre (outside their
+    hull) -- the range a rasterised rectangle allows; shapes no rectangle fits keep the min-area
+    angle. Each side is then placed halfway to the nearest background centre beyond it. The old
+    fit (the hull of the pixels' corners) came out ~1.2 px longer per side on tilted rectangles.
+    """
+    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    inside = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64) + 0.5
+    corners = cv2.boxPoints(cv2.minAreaRect(inside.astype(np.float32))).astype(np.float64)
+    edge = corners[1] - corners[0]
+    t0 = float(np.arctan2(edge[1], edge[0])) if np.hypot(*edge) > 1e-9 else 0.0
+    # background pixels 8-adjacent to the foreground, as centres in crop coordinates
+    pad = np.pad(crop, 1)
+    ring = cv2.dilate(pad, np.ones((3, 3), np.uint8)) & (1 - pad)
+    ys, xs = np.nonzero(ring)
+    outside = np.stack([xs, ys], axis=1).astype(np.float64) - 0.5
+    hull = cv2.convexHull(inside.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    outside = outside[_outside_hull(outside, hull)]
+
+    angles = t0 + np.radians(np.arange(-_ANGLE_SPAN_DEG, _ANGLE_SPAN_DEG + 1e-9, _ANGLE_STEP_DEG))
+    iu, iv = _projections(inside, angles)
+    ou, ov = _projections(outside, angles)
+    eps = 1e-6
+    takes_in = ((ou > iu.min(1, keepdims=True) + eps) & (ou < iu.max(1, keepdims=True) - eps) &
+                (ov > iv.min(1, keepdims=True) + eps) & (ov < iv.max(1, keepdims=True) - eps))
+    clean = ~takes_in.any(axis=1)
+    mid = len(angles) // 2
+    t = t0
+    if clean[mid]:
+        lo = hi = mid
+        while lo > 0 and clean[lo - 1]:
+            lo -= 1
+        while hi < len(angles) - 1 and clean[hi + 1]:
+            hi += 1
+        t = float((angles[lo] + angles[hi]) / 2)
+    (iu,), (iv,) = _projections(inside, np.array([t]))
+    (ou,), (ov,) = _projections(outside, np.array([t]))
+    sides = _midpoint_sides(iu, iv, ou, ov, t)
+    cu, cv = sides.mean(axis=1)
+    cx, cy = cu * np.cos(t) - cv * np.sin(t), cu * np.sin(t) + cv * np.cos(t)
+    # rounding keeps equal sides equal, so a square does not swap w/h (and turn by 90 degrees)
+    w, h = np.round(sides[:, 1] - sides[:, 0], 9)
+    return norm_le90(np.array([cx, cy, w, h, t]))
 
 
 def mask_to_rbox(mask: np.ndarray, method: str = 'largest') -> Optional[np.ndarray]:
-    """Minimum-area rotated rectangle (le90, pixel-corner geometry) of a binary mask (H, W).
+    """Rotated rectangle (le90, pixel-corner geometry) of a binary mask (H, W): the min-area
+    rectangle of the pixel centres, each side moved halfway to the background beyond it, so a
+    rasterised rectangle comes back as itself to within the pixel grid (see
+    :func:`_fit_pixel_rect`).
 
     Args:
         mask: binary mask; non-zero pixels are foreground.
@@ -100,8 +186,9 @@ def mask_to_rbox(mask: np.ndarray, method: str = 'largest') -> Optional[np.ndarr
         if num > 2:
             biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
             crop = (labels == biggest).astype(np.uint8)
-    points = _outer_pixel_corners(crop) + np.array([x0, y0], dtype=np.float64)
-    return points_to_rbox(points)
+    rbox = _fit_pixel_rect(crop)
+    rbox[:2] += (x0, y0)
+    return rbox
 
 
 def masks_to_rboxes(masks: np.ndarray, method: str = 'largest') -> Tuple[np.ndarray, np.ndarray]:
