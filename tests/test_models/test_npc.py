@@ -61,3 +61,66 @@ def test_calibration_redecodes_only_overlapping_instances():
     expected, _ = sam.decode(emb, batch_idx[:1], torch.tensor([[[5., 5.], [7., 5.]]]),
                              torch.tensor([[1, 0]]))
     assert torch.allclose(new_logits[0], expected[0], atol=1e-5)
+
+
+def _paper_prompts(points, labels, overlap):
+    """NPC prompts as first written (a loop over instances): every other's positive, in index
+    order, padded with label -1 -- the reference the vectorised one must equal."""
+    rows = overlap.any(dim=1).nonzero(as_tuple=True)[0]
+    positive = labels == 1
+    new_points, new_labels = [], []
+    for i in rows.tolist():
+        others = overlap[i].nonzero(as_tuple=True)[0]
+        neg = points[others][positive[others]]
+        new_points.append(torch.cat([points[i], neg]))
+        new_labels.append(torch.cat([labels[i], labels.new_zeros(len(neg))]))
+    width = max(len(p) for p in new_points)
+    out_points = points.new_zeros((len(rows), width, 2))
+    out_labels = labels.new_full((len(rows), width), -1)
+    for k, (p, lb) in enumerate(zip(new_points, new_labels)):
+        out_points[k, :len(p)], out_labels[k, :len(lb)] = p, lb
+    return rows, out_points, out_labels
+
+
+def _random_scene(num, width=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    points = torch.rand(num, width, 2, generator=g) * 100
+    labels = torch.randint(0, 2, (num, width), generator=g)
+    labels[:, 0] = 1
+    iou = torch.rand(num, num, generator=g)
+    iou = (iou + iou.T) / 2
+    iou.fill_diagonal_(0)
+    return points, labels, iou
+
+
+def test_cap_at_or_above_everything_is_the_uncapped_calibration():
+    points, labels, iou = _random_scene(30)
+    overlap = iou > 0.3
+    expected = _paper_prompts(points, labels, overlap)
+    for cap in (None, 60, 1000):
+        got = NegativePromptCalibration(max_negatives=cap).calibrated_prompts(
+            points, labels, overlap, iou)
+        for a, b in zip(got, expected):
+            assert torch.equal(a, b)
+
+
+def test_negatives_per_prompt_are_bounded_and_come_from_the_most_overlapping():
+    points, labels, iou = _random_scene(200, width=1, seed=1)
+    overlap = iou > 0.05  # nearly everything overlaps: uncapped, ~190 negatives each
+    rows, new_points, new_labels = NegativePromptCalibration(max_negatives=5).calibrated_prompts(
+        points, labels, overlap, iou)
+    assert len(rows) == 200
+    assert new_labels.shape == (200, 1 + 5)  # the decoder sees 6 tokens, not ~190
+    assert ((new_labels == 0).sum(dim=1) == 5).all()
+    for k, i in enumerate(rows.tolist()[:20]):
+        top5 = torch.topk(torch.where(overlap[i], iou[i], torch.tensor(-1.)), 5).indices
+        assert sorted(map(tuple, new_points[k, 1:].tolist())) == \
+            sorted(map(tuple, points[top5, 0].tolist()))
+    # fewer overlapping positives than the cap: all of them, padded like the uncapped one
+    points = torch.tensor([[[1., 1.]], [[2., 2.]], [[3., 3.]]])
+    labels = torch.ones(3, 1, dtype=torch.long)
+    overlap = torch.tensor([[False, True, True], [True, False, False], [False, False, False]])
+    _, new_points, new_labels = NegativePromptCalibration(max_negatives=4).calibrated_prompts(
+        points, labels, overlap)
+    assert new_labels.tolist() == [[1, 0, 0], [1, 0, -1]]
+    assert new_points[0, 1:].tolist() == [[2., 2.], [3., 3.]]

@@ -1,6 +1,6 @@
 """Negative Prompt Calibration (PointSAM): where two instances' masks overlap, each one's positive
 points become the other's negative prompts, and SAM is asked again for the overlapping ones."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 
@@ -31,41 +31,63 @@ class NegativePromptCalibration:
     Args:
         iou_thr: instances whose mask overlaps another instance's mask with IoU above this get
             that instance's positive points as negative prompts (0.1 in the paper).
+        max_negatives: at most this many negative points per calibrated instance, taken from
+            the most-overlapping instances first. None: all of them, as in the paper -- in a
+            dense scene where everything overlaps, N instances x N negatives makes the re-decode
+            quadratic in N; a cap keeps it linear.
     """
 
-    def __init__(self, iou_thr: float = 0.1) -> None:
+    def __init__(self, iou_thr: float = 0.1, max_negatives: Optional[int] = None) -> None:
+        if max_negatives is not None and max_negatives < 1:
+            raise ValueError(f'max_negatives must be >= 1 or None, got {max_negatives}')
         self.iou_thr = iou_thr
+        self.max_negatives = max_negatives
 
     def calibrated_prompts(self, points: torch.Tensor, labels: torch.Tensor,
-                           overlap: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor,
-                                                           torch.Tensor]:
+                           overlap: torch.Tensor, iou: Optional[torch.Tensor] = None
+                           ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Prompts of the overlapping instances with their negatives added.
 
         Args:
             points (N, P, 2), labels (N, P): prompts (label 1 positive, 0 negative, -1 padding).
             overlap (N, N) bool: ``overlap[i, j]`` when j's positives become i's negatives.
+            iou (N, N): how much they overlap; ranks the instances under ``max_negatives``
+                (None: by ``overlap`` alone, ties by index).
 
         Returns:
             Indices (M,) of the calibrated instances and their new points (M, P', 2) and labels
-            (M, P'), padded with label -1.
+            (M, P'), padded with label -1. The negatives follow the others' index order.
         """
         rows = overlap.any(dim=1).nonzero(as_tuple=True)[0]
         if rows.numel() == 0:
             return rows, points[:0], labels[:0]
         positive = labels == 1
-        new_points, new_labels = [], []
-        for i in rows.tolist():
-            others = overlap[i].nonzero(as_tuple=True)[0]
-            neg_pts = points[others][positive[others]]  # (K, 2) every positive of the others
-            new_points.append(torch.cat([points[i], neg_pts]))
-            new_labels.append(torch.cat([labels[i], labels.new_zeros(len(neg_pts))]))
-        width = max(len(p) for p in new_points)
-        out_points = points.new_zeros((len(rows), width, 2))
-        out_labels = labels.new_full((len(rows), width), -1)
-        for k, (p, lb) in enumerate(zip(new_points, new_labels)):
-            out_points[k, :len(p)] = p
-            out_labels[k, :len(lb)] = lb
-        return rows, out_points, out_labels
+        num_pos = positive.sum(dim=1)
+        chosen = overlap[rows]  # (M, N)
+        cap = self.max_negatives
+        if cap is not None:
+            # rank the others by IoU (ties: index) and keep them while they add points under cap
+            score = (iou[rows] if iou is not None else chosen.float()).float()
+            score = torch.where(chosen, score, score.new_full((), -1.0))
+            order = torch.sort(score, dim=1, descending=True, stable=True).indices
+            ranked = chosen.gather(1, order)
+            pts = num_pos[order] * ranked
+            keep = ranked & ((pts.cumsum(dim=1) - pts) < cap)
+            chosen = torch.zeros_like(chosen).scatter(1, order, keep)
+        num, width = points.shape[:2]
+        # every positive of every chosen other, in (other, point) order; then the first ones
+        valid = (chosen[:, :, None] & positive[None]).reshape(len(rows), num * width)
+        counts = valid.sum(dim=1)
+        if cap is not None:
+            counts = counts.clamp(max=cap)
+        extra = int(counts.max())
+        first = torch.sort((~valid).to(torch.uint8), dim=1, stable=True).indices[:, :extra]
+        neg_points = points.reshape(num * width, 2)[first]  # (M, extra, 2)
+        used = torch.arange(extra, device=points.device)[None] < counts[:, None]
+        neg_points = torch.where(used[..., None], neg_points, neg_points.new_zeros(()))
+        neg_labels = torch.where(used, labels.new_zeros(()), labels.new_full((), -1))
+        return (rows, torch.cat([points[rows], neg_points], dim=1),
+                torch.cat([labels[rows], neg_labels], dim=1))
 
     @torch.no_grad()
     def __call__(self, sam, embeddings: torch.Tensor, batch_idx: torch.Tensor,
@@ -81,8 +103,9 @@ class NegativePromptCalibration:
             Calibrated logits (N, L, L), predicted IoU (N,), and a bool (N,) marking the instances
             that were calibrated.
         """
-        overlap = pairwise_mask_iou(logits > sam.mask_threshold, batch_idx) > self.iou_thr
-        rows, new_points, new_labels = self.calibrated_prompts(points, labels, overlap)
+        mask_iou = pairwise_mask_iou(logits > sam.mask_threshold, batch_idx)
+        rows, new_points, new_labels = self.calibrated_prompts(points, labels,
+                                                               mask_iou > self.iou_thr, mask_iou)
         calibrated = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
         if rows.numel() == 0:
             return logits, iou_pred, calibrated
