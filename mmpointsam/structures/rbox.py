@@ -119,7 +119,8 @@ def _fit_pixel_rect(crop: np.ndarray) -> np.ndarray:
     contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     inside = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64) + 0.5
     corners = cv2.boxPoints(cv2.minAreaRect(inside.astype(np.float32))).astype(np.float64)
-    edge = corners[1] - corners[0]
+    # either side gives the rectangle's direction; a line of pixels has one of length 0
+    edge = max(corners[1] - corners[0], corners[2] - corners[1], key=lambda e: np.hypot(*e))
     t0 = float(np.arctan2(edge[1], edge[0])) if np.hypot(*edge) > 1e-9 else 0.0
     # background pixels 8-adjacent to the foreground, as centres in crop coordinates
     pad = np.pad(crop, 1)
