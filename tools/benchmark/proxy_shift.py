@@ -55,6 +55,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner.checkpoint import CheckpointLoader  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401
 import mmpointsam.benchmark  # noqa: E402,F401
@@ -243,7 +244,7 @@ def export_sam(work_dir: str, out: str) -> str:
     best = sorted(f for f in os.listdir(work_dir) if f.startswith('best_') and f.endswith('.pth'))
     last = osp.join(work_dir, 'last_checkpoint')
     path = osp.join(work_dir, best[-1]) if best else open(last).read().strip()
-    state = torch.load(path, map_location='cpu')['state_dict']
+    state = CheckpointLoader.load_checkpoint(path, map_location='cpu')['state_dict']
     sam = {k[4:]: v for k, v in state.items() if k.startswith('sam.')}
     torch.save(sam, out)
     return path
@@ -342,7 +343,7 @@ def stage2_config(args, row: str, target: dict, sam_path: str, k: int, seed: int
         ds = cfg.train_dataloader.dataset
         ds.data_root = target['root']
         ds.data_prefix = dict(img=target['img_prefix'])
-        if ds.type == 'PointOnlyDataset':
+        if ds.type == 'PointLabelDataset':
             ds.ann_file = points_file(args, target, k)
             ds.metainfo = dict(classes=target['classes'])
         else:  # the supervised upper bound: target masks
@@ -363,6 +364,7 @@ def make_prototypes(args, target: dict, sam_path: str, k: int, log) -> str:
         return out
     cfg = stage2_config(args, 'PointSAM', target, sam_path, k, 0, protos='unused')
     cfg.test_dataloader.dataset.pipeline = [dict(type='LoadImageFromFile'),
+                                            dict(type='LoadPointLabels'),
                                             dict(type='PackSAMInputs')]
     init_default_scope('mmpointsam')
     t0 = time.time()
