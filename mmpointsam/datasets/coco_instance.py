@@ -1,5 +1,6 @@
 """COCO-format instance datasets that fail loudly on broken annotations instead of dropping them:
 point prompts are sampled from masks, so bad data must stop the run and say where it is."""
+import logging
 import math
 import numbers
 import os.path as osp
@@ -28,10 +29,24 @@ def _polygon_area(xs: Sequence[float], ys: Sequence[float]) -> float:
     return abs(twice) / 2.0
 
 
+def _simple_polygon(poly: Sequence[float]) -> bool:
+    """Whether a polygon ``[x0, y0, x1, y1, ...]`` does not cross itself (shapely)."""
+    from shapely.geometry import Polygon
+    return Polygon(list(zip(poly[0::2], poly[1::2]))).is_valid
+
+
 @DATASETS.register_module()
 class CocoInstanceDataset(CocoDataset):
     """CocoDataset that raises :class:`InvalidAnnotationError` on bad images/annotations and skips
-    images without instances in train and test mode (point prompts have nothing to hit there)."""
+    images without instances in train and test mode (point prompts have nothing to hit there).
+
+    Args:
+        invalid_polygon: what a self-intersecting polygon with non-zero area (shapely's
+            ``Polygon.is_valid`` is False; its filled mask depends on the rasteriser's fill rule)
+            does: ``'warn'`` (default) logs a warning naming file, image and annotation and keeps
+            it; ``'error'`` raises. Warn by default because public sets hold a few such polygons
+            whose masks are still usable (NWPU VHR-10 train: annotation 143 of 021.jpg).
+    """
 
     # Checks: the image file exists; category_id is one of the classes; polygons are non-empty,
     # have >= 3 points, an even number of finite coordinates and non-zero area; polygons and bboxes
@@ -43,6 +58,16 @@ class CocoInstanceDataset(CocoDataset):
     COORD_TOLERANCE = 1.0
     # Polygons with a smaller area (px^2) are degenerate (collinear or repeated points).
     MIN_POLYGON_AREA = 1e-6
+
+    INVALID_POLYGON_MODES = ('error', 'warn')
+
+    def __init__(self, *args, invalid_polygon: str = 'warn', **kwargs) -> None:
+        if invalid_polygon not in self.INVALID_POLYGON_MODES:
+            raise ValueError(f'invalid_polygon must be one of {self.INVALID_POLYGON_MODES}, '
+                             f'got {invalid_polygon!r}')
+        self.invalid_polygon = invalid_polygon
+        self.num_invalid_polygons = 0
+        super().__init__(*args, **kwargs)
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
         """Validate the image and all its annotations, then parse them like CocoDataset."""
@@ -69,6 +94,15 @@ class CocoInstanceDataset(CocoDataset):
                 f'{type(self).__name__}: skipped {num_empty} of {len(self.data_list)} images '
                 f'with no instances in {self.ann_file}',
                 logger='current')
+        if self.data_list and not kept:
+            raise InvalidAnnotationError(
+                f'{self.ann_file}: no image left to use: {num_empty} of {len(self.data_list)} '
+                f'images have zero instances (all skipped)'
+                + (f', the other {len(self.data_list) - num_empty} are smaller than '
+                   f'filter_cfg.min_size={min_size}' if num_empty < len(self.data_list) else '')
+                + '. Check that the annotations belong to these images (image_id) and classes.')
+        if not self.data_list:
+            raise InvalidAnnotationError(f'{self.ann_file}: the annotation file lists no images')
         return kept
 
     # ------------------------------------------------------------------ checks
@@ -113,6 +147,14 @@ class CocoInstanceDataset(CocoDataset):
             fault = self._polygon_fault(poly, img_info['width'], img_info['height'])
             if fault is not None:
                 raise self._error(img_info, fault, ann)
+            if not _simple_polygon(poly):
+                self.num_invalid_polygons += 1
+                fault = 'self-intersecting polygon (shapely Polygon.is_valid is False)'
+                if self.invalid_polygon == 'error':
+                    raise self._error(img_info, f'{fault}; fix it, or set the dataset\'s '
+                                      'invalid_polygon=\'warn\' to keep it', ann)
+                print_log(f'{self._error(img_info, fault, ann)}; kept (invalid_polygon=\'warn\')',
+                          logger='current', level=logging.WARNING)
 
     def _check_bbox(self, img_info: dict, ann: dict) -> None:
         bbox = ann.get('bbox')

@@ -244,3 +244,36 @@ def test_base_class_with_custom_classes(tmp_path):
                 categories=[dict(id=1, name='car'), dict(id=2, name='truck')],
                 metainfo=dict(classes=('car', 'truck')))
     assert ds.get_data_info(0)['instances'][0]['bbox_label'] == 1
+
+
+# ---------------------------------------------------------------- never fail silently (#13)
+
+BOWTIE = [2, 2, 18, 14, 18, 2, 2, 6]  # crosses itself, shoelace area > 0
+
+
+def test_all_images_without_instances_is_an_error_naming_the_file(tmp_path):
+    # before: MMEngine's "need at least one array to concatenate" from an empty dataset
+    anns = [_ann(1, 1, category_id=1, iscrowd=1)]
+    with pytest.raises(InvalidAnnotationError) as excinfo:
+        _build(tmp_path, anns, image_names=('a.jpg', 'b.jpg'))
+    msg = str(excinfo.value)
+    assert 'ann.json' in msg and '2 of 2 images have zero instances' in msg
+
+
+def test_self_intersecting_polygon_warns_by_default_and_errors_on_request(tmp_path, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmpointsam.datasets.coco_instance.print_log',
+                        lambda msg, *a, **k: logged.append(msg))
+    ds = _build(tmp_path, [_ann(1, 1), _ann(7, 1, segmentation=[BOWTIE])])
+    assert len(ds.get_data_info(0)['instances']) == 2 and ds.num_invalid_polygons == 1
+    assert len(logged) == 1
+    assert all(s in logged[0] for s in ('ann.json', 'a.jpg', 'annotation id 7',
+                                        'self-intersecting polygon'))
+    with pytest.raises(InvalidAnnotationError) as excinfo:
+        _build(tmp_path, [_ann(1, 1), _ann(7, 1, segmentation=[BOWTIE])],
+               invalid_polygon='error')
+    msg = str(excinfo.value)
+    assert all(s in msg for s in ('ann.json', 'a.jpg', 'annotation id 7',
+                                  'self-intersecting polygon'))
+    with pytest.raises(ValueError, match='invalid_polygon'):
+        _build(tmp_path, [_ann(1, 1)], invalid_polygon='ignore')
