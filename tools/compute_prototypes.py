@@ -2,7 +2,9 @@
 
 Frozen-SAM image features (the 256-d neck) are sampled at every instance's positive prompt points
 of up to ``--max-images`` training images, clustered with FINCH, and the coarsest non-trivial
-partition's cluster means are saved to the file that a PointSAM config names.
+partition's cluster means are saved to the file that a PointSAM config names. With a click file
+(``configs/clicks/``, ``PointLabelDataset``) the points are the user's clicks and no mask is
+read; with the papers' configs they are sampled (seeded) from the training masks.
 
     python tools/compute_prototypes.py configs/pointsam_nwpu.py --sam-checkpoint PATH \
         --out data/prototypes/nwpu_vhr10_vit_b.pth
@@ -27,9 +29,14 @@ from mmpointsam.utils import apply_num_points, set_sam_checkpoint  # noqa: E402
 
 
 def build_dataset(cfg: Config):
-    """The training images with the evaluation pipeline: seeded prompts, no augmentation."""
+    """The training images without augmentation: a click file's own points (no masks), else the
+    evaluation pipeline's seeded prompts sampled from the masks."""
     dataset_cfg = cfg.train_dataloader.dataset.copy()
-    dataset_cfg.pipeline = cfg.test_dataloader.dataset.pipeline
+    if dataset_cfg.type == 'PointLabelDataset':
+        dataset_cfg.pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadPointLabels'),
+                                dict(type='PackSAMInputs')]
+    else:
+        dataset_cfg.pipeline = cfg.test_dataloader.dataset.pipeline
     return DATASETS.build(dataset_cfg)
 
 

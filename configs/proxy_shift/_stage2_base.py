@@ -1,8 +1,8 @@
 # Stage 2 of the proxy shift benchmark: start from stage 1's checkpoint ("pretrained SAM") and
 # adapt to the target classes. The benchmark script points `model.sam.init_cfg` at the stage-1
 # checkpoint and fills the datasets from a target config (configs/proxy_shift/target_*.py):
-# point-label rows train on a points-only file (PointOnlyDataset), the supervised row on masks,
-# and every row is evaluated on the target test annotations. Full fine-tuning (all parameters,
+# point-label rows train on a points-only file (PointLabelDataset refusing masks), the
+# supervised row on masks, and every row is evaluated on the target test annotations. Full fine-tuning (all parameters,
 # lr 2e-5), a fixed iteration budget and the final weights: no checkpoint selection at all.
 _base_ = [
     '../_base_/datasets/nwpu_vhr10.py', '../_base_/datasets/selftrain_views.py',
@@ -14,13 +14,17 @@ num_points = 1
 max_iters = 150
 point_train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomFlipPoints', prob=0.5, max_instances=16),
+    dict(type='LoadPointLabels', max_instances=16),
+    # each axis flipped independently with probability 0.5
+    dict(type='RandomFlipPoints', prob=[0.25, 0.25, 0.25],
+         direction=['horizontal', 'vertical', 'diagonal']),
     {{_base_.strong_view}},
     dict(type='PackSAMInputs')
 ]
 train_dataloader = dict(
     batch_size=2, num_workers=1, persistent_workers=True,
-    dataset=dict(_delete_=True, type='PointOnlyDataset', data_root='data/nwpu_vhr10/',
+    dataset=dict(_delete_=True, type='PointLabelDataset', data_root='data/nwpu_vhr10/',
+                 filter_empty=True, forbidden_keys=('segmentation', 'bbox', 'area'),
                  ann_file='proxy_shift/target_train_points_1pt.json',
                  data_prefix=dict(img='images/'),
                  metainfo=dict(classes=('airplane', 'ship', 'storage_tank', 'baseball_diamond',

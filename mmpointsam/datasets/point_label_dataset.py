@@ -1,7 +1,10 @@
-"""Images with point labels (no masks): the input of point -> rotated-box conversion and of
-``tools/test.py`` runs that prompt SAM with annotated points."""
+"""Images with point labels (no masks): the input of point -> rotated-box conversion, of
+``tools/test.py`` runs that prompt SAM with annotated points, and of training from clicks alone
+(``configs/clicks/``). Masks are never read, whatever else the file holds."""
 import os.path as osp
-from typing import List
+from typing import List, Sequence
+
+import numpy as np
 
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import get_local_path
@@ -19,17 +22,31 @@ class PointLabelDataset(BaseDataset):
     ``metainfo['classes']`` (matched to category names) or else from the json's categories;
     ``metainfo['categories']`` lists the json categories of those classes.
 
+    An image entry may carry ``background_points`` [[x, y], ...], clicks on no object; they
+    reach the data info as ``background_points`` (K, 2) for ``LoadPointLabels``' negatives.
+    Every point must lie inside its image (pixel indices 0 <= x < width, 0 <= y < height).
+
     Args:
         filter_empty: drop images without point labels (kept by default: a converter writes an
-            empty label file for them).
+            empty label file for them; training drops them).
+        forbidden_keys: annotation keys that make the file an error, e.g. ``('segmentation',
+            'bbox', 'area')`` to prove that a point-supervised run cannot see a mask.
     """
 
     METAINFO = dict(classes=None)
 
     def __init__(self, *args, data_prefix: dict = dict(img=''), filter_empty: bool = False,
-                 **kwargs) -> None:
+                 forbidden_keys: Sequence[str] = (), **kwargs) -> None:
         self.filter_empty = filter_empty
+        self.forbidden_keys = tuple(forbidden_keys)
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
+
+    def _check_inside(self, points, img: dict, what: str) -> None:
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(pts) and not ((pts >= 0).all() and (pts[:, 0] < img['width']).all()
+                             and (pts[:, 1] < img['height']).all()):
+            raise ValueError(f'{self.ann_file}: {what} of image {img["file_name"]!r} has points '
+                             f'outside the {img["width"]}x{img["height"]} image: {pts.tolist()}')
 
     def load_data_list(self) -> List[dict]:
         with get_local_path(self.ann_file, backend_args=getattr(self, 'backend_args', None)) \
@@ -48,25 +65,43 @@ class PointLabelDataset(BaseDataset):
         self._metainfo['categories'] = categories
         cat2label = {c['id']: i for i, c in enumerate(categories)}
 
+        images = {img['id']: img for img in data['images']}
         per_image = {img['id']: [] for img in data['images']}
         for ann in data['annotations']:
+            for key in self.forbidden_keys:
+                if key in ann:
+                    raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} has '
+                                     f'"{key}", which this point-label dataset forbids '
+                                     f'(forbidden_keys={self.forbidden_keys})')
             if ann['image_id'] not in per_image:
                 raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} refers to image '
                                  f'id {ann["image_id"]}, which is not in "images"')
             if ann['category_id'] not in cat2label:
                 raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} has category_id '
                                  f'{ann["category_id"]}, not one of the classes {classes}')
+            self._check_inside(ann['points'], images[ann['image_id']],
+                               f'annotation id {ann.get("id")}')
             per_image[ann['image_id']].append(
                 dict(points=ann['points'],
                      point_labels=ann.get('point_labels', [1] * len(ann['points'])),
                      bbox_label=cat2label[ann['category_id']],
                      ann_id=ann['id']))
         prefix = self.data_prefix.get('img', '')
-        return [
-            dict(img_path=osp.join(prefix, img['file_name']), img_id=img['id'],
-                 file_name=img['file_name'], width=img['width'], height=img['height'],
-                 instances=per_image[img['id']]) for img in data['images']
-        ]
+        infos = []
+        for img in data['images']:
+            info = dict(img_path=osp.join(prefix, img['file_name']), img_id=img['id'],
+                        file_name=img['file_name'], width=img['width'], height=img['height'],
+                        instances=per_image[img['id']])
+            if 'background_points' in img:
+                bg = img['background_points']
+                if not isinstance(bg, list) or not all(
+                        isinstance(p, (list, tuple)) and len(p) == 2 for p in bg):
+                    raise ValueError(f'{self.ann_file}: image {img["file_name"]!r}: '
+                                     f'"background_points" must be [[x, y], ...], got {bg!r}')
+                self._check_inside(bg, img, 'background_points')
+                info['background_points'] = np.asarray(bg, np.float32).reshape(-1, 2)
+            infos.append(info)
+        return infos
 
     def filter_data(self) -> List[dict]:
         if not self.filter_empty:

@@ -94,26 +94,36 @@ def test_split_downscales_images_and_annotations(tmp_path):
 
 
 def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
-    from mmpointsam.benchmark import PointOnlyDataset, RandomFlipPoints
+    from mmengine.registry import init_default_scope
+
+    from mmpointsam.benchmark import LoadPointLabels, PointLabelDataset, RandomFlipPoints
+    init_default_scope('mmpointsam')
     _split(tmp_path)
-    with pytest.raises(ValueError, match='must not carry masks'):
-        PointOnlyDataset(ann_file=str(tmp_path / 'target_train.json'), data_root='',
-                         lazy_init=False)
-    ds = PointOnlyDataset(ann_file=str(tmp_path / 'target_train_points_3pt.json'),
-                          data_prefix=dict(img=osp.join(NWPU, 'images')),
-                          metainfo=dict(classes=('airplane', 'ship', 'storage_tank',
-                                                 'baseball_diamond', 'tennis_court',
-                                                 'basketball_court', 'ground_track_field',
-                                                 'harbor', 'bridge', 'vehicle')))
+    with open(tmp_path / 'target_train_points_3pt.json') as f:
+        masked = json.load(f)
+    masked['annotations'][0]['segmentation'] = [[0, 0, 5, 0, 5, 5]]
+    with open(tmp_path / 'masked.json', 'w') as f:
+        json.dump(masked, f)
+    with pytest.raises(ValueError, match='"segmentation", which this point-label dataset forbids'):
+        PointLabelDataset(ann_file=str(tmp_path / 'masked.json'), data_root='',
+                          forbidden_keys=('segmentation', 'bbox', 'area'), lazy_init=False)
+    ds = PointLabelDataset(ann_file=str(tmp_path / 'target_train_points_3pt.json'),
+                           data_prefix=dict(img=osp.join(NWPU, 'images')), filter_empty=True,
+                           forbidden_keys=('segmentation', 'bbox', 'area'),
+                           pipeline=[dict(type='LoadPointLabels')],
+                           metainfo=dict(classes=('airplane', 'ship', 'storage_tank',
+                                                  'baseball_diamond', 'tennis_court',
+                                                  'basketball_court', 'ground_track_field',
+                                                  'harbor', 'bridge', 'vehicle')))
     info = ds[0]
     assert info['gt_points'].shape[1:] == (6, 2)
     assert set(info['gt_bboxes_labels'].tolist()) <= {1, 7, 8, 9}
     img = np.random.randint(0, 255, (5, 7, 3), np.uint8)
-    pts = np.array([[[1, 2], [6, 4]]], np.float32)
-    out = RandomFlipPoints(prob=1.0)(dict(img=img, gt_points=pts.copy(),
-                                          gt_point_labels=np.ones((1, 2), np.int64),
-                                          gt_bboxes_labels=np.zeros(1, np.int64)))
-    for (x, y), (fx, fy) in zip(pts[0].astype(int), out['gt_points'][0].astype(int)):
+    pts = [[1, 2], [6, 4]]
+    results = LoadPointLabels()(dict(img=img, img_shape=(5, 7), instances=[
+        dict(points=pts, point_labels=[1, 1], bbox_label=0, ann_id=3)]))
+    out = RandomFlipPoints(prob=1.0, direction='diagonal')(results)
+    for (x, y), (fx, fy) in zip(pts, out['gt_points'][0].astype(int)):
         assert (out['img'][fy, fx] == img[y, x]).all()
 
 

@@ -4,6 +4,7 @@ import torch
 from mmdet.datasets.transforms import PackDetInputs
 
 from mmpointsam.registry import TRANSFORMS
+from .point_frame import FRAME_KEY, check_points_frame
 
 
 def _to_chw_tensor(img: np.ndarray) -> torch.Tensor:
@@ -18,7 +19,8 @@ class PackSAMInputs(PackDetInputs):
 
     ``gt_points``/``gt_point_labels`` go to ``gt_instances.points``/``point_labels``. When the
     pipeline made a strong view (``img_strong``), ``inputs`` becomes ``dict(weak=..., strong=...)``
-    so the data preprocessor treats both views alike.
+    so the data preprocessor treats both views alike. Refuses to pack ``gt_points`` that a
+    geometric transform left behind (:mod:`.point_frame`).
     """
 
     mapping_table = dict(PackDetInputs.mapping_table,
@@ -30,6 +32,8 @@ class PackSAMInputs(PackDetInputs):
         super().__init__(meta_keys=meta_keys)
 
     def transform(self, results: dict) -> dict:
+        check_points_frame(results, 'PackSAMInputs (the end of the pipeline)')
+        results.pop(FRAME_KEY, None)
         strong = results.pop('img_strong', None)
         # a pipeline without RandomFlip did not flip
         results.setdefault('flip', False)

@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpointsam.registry import TRANSFORMS
+from .point_frame import stamp_points_frame
 
 
 def _mask_array(masks) -> np.ndarray:
@@ -87,6 +88,7 @@ class SamplePointPrompts(BaseTransform):
                 points[i, pos_n:] = self._to_xy(picked, mask.shape[1])
         results['gt_points'] = points
         results['gt_point_labels'] = labels
+        stamp_points_frame(results)
         return results
 
     @staticmethod
