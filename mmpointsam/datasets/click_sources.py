@@ -1,0 +1,136 @@
+"""Common click sources -> the point-label json (:mod:`.point_labels`) that training from clicks,
+``tools/compute_prototypes.py`` and ``tools/point2rbox.py`` read.
+
+- CSV with a header ``image,x,y,class`` (one row per click; optional ``object`` column: rows with
+  the same image and object are clicks of one object; class ``background``: a click on no
+  object, kept as the image's ``background_points``).
+- COCO keypoints json: every annotation's labelled keypoints (visibility > 0) become its clicks,
+  or only the keypoint named by ``keypoint``; masks, boxes and areas are dropped.
+"""
+import csv
+import json
+import os.path as osp
+from collections import OrderedDict
+from typing import Optional, Sequence
+
+from mmpointsam.fileio import atomic_dump_json
+
+BACKGROUND = 'background'
+
+
+def _image_size(path: str, where: str):
+    from PIL import Image
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{where}: image {path} not found')
+    with Image.open(path) as img:
+        return img.size  # (width, height)
+
+
+def _check_inside(x: float, y: float, width: int, height: int, where: str) -> None:
+    if not (0 <= x < width and 0 <= y < height):
+        raise ValueError(f'{where}: click ({x}, {y}) is outside the {width}x{height} image')
+
+
+def csv_to_point_labels(csv_path: str, img_dir: str, out_json: str,
+                        classes: Optional[Sequence[str]] = None) -> dict:
+    """Convert a click CSV; image sizes are read from ``img_dir``. Category ids follow
+    ``classes`` (default: the CSV's classes in order of first appearance), from 1."""
+    if not osp.isfile(csv_path):
+        raise FileNotFoundError(f'click CSV not found: {csv_path}')
+    with open(csv_path, newline='') as f:
+        reader = csv.DictReader(f)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in ('image', 'x', 'y', 'class') if c not in header]
+        if missing:
+            raise ValueError(f'{csv_path}: header must have image,x,y,class (and optionally '
+                             f'object); missing {missing}, got {header}')
+        rows = [{k.strip(): (v or '').strip() for k, v in row.items() if k} for row in reader]
+    names = list(classes) if classes else list(OrderedDict.fromkeys(
+        r['class'] for r in rows if r['class'] != BACKGROUND))
+    cat_ids = {name: i + 1 for i, name in enumerate(names)}
+    images, objects, background = OrderedDict(), OrderedDict(), {}
+    for line, row in enumerate(rows, start=2):
+        where = f'{csv_path} line {line}'
+        try:
+            x, y = float(row['x']), float(row['y'])
+        except ValueError:
+            raise ValueError(f'{where}: x, y must be numbers, got {row["x"]!r}, {row["y"]!r}')
+        if row['class'] != BACKGROUND and row['class'] not in cat_ids:
+            raise ValueError(f'{where}: class {row["class"]!r} is not one of {names}')
+        name = row['image']
+        if not name:
+            raise ValueError(f'{where}: no image name')
+        if name not in images:
+            width, height = _image_size(osp.join(img_dir, name), where)
+            images[name] = dict(id=len(images) + 1, file_name=name, width=width, height=height)
+        img = images[name]
+        _check_inside(x, y, img['width'], img['height'], where)
+        if row['class'] == BACKGROUND:
+            background.setdefault(name, []).append([x, y])
+            continue
+        key = (name, row.get('object') or f'line{line}')
+        obj = objects.setdefault(key, dict(image=name, category=row['class'], points=[]))
+        if obj['category'] != row['class']:
+            raise ValueError(f'{where}: object {key[1]!r} of {name} has classes '
+                             f'{obj["category"]!r} and {row["class"]!r}')
+        obj['points'].append([x, y])
+    for name, points in background.items():
+        images[name]['background_points'] = points
+    anns = [dict(id=i + 1, image_id=images[o['image']]['id'], category_id=cat_ids[o['category']],
+                 points=o['points'], point_labels=[1] * len(o['points']))
+            for i, o in enumerate(objects.values())]
+    out = dict(info=dict(description=f'clicks from {osp.basename(csv_path)}',
+                         point_convention='pixel index [column, row]; SAM adds the half pixel'),
+               images=list(images.values()),
+               categories=[dict(id=i, name=n) for n, i in cat_ids.items()], annotations=anns)
+    atomic_dump_json(out, out_json)
+    return dict(num_images=len(images), num_instances=len(anns),
+                num_background_points=sum(map(len, background.values())), out=out_json)
+
+
+def coco_keypoints_to_point_labels(coco_json: str, out_json: str,
+                                   keypoint: Optional[str] = None) -> dict:
+    """Convert a COCO keypoints json: one instance per annotation with labelled keypoints."""
+    if not osp.isfile(coco_json):
+        raise FileNotFoundError(f'COCO keypoints json not found: {coco_json}')
+    with open(coco_json) as f:
+        coco = json.load(f)
+    for key in ('images', 'annotations', 'categories'):
+        if key not in coco:
+            raise ValueError(f'{coco_json}: not a COCO json (no "{key}")')
+    images = {img['id']: img for img in coco['images']}
+    cats = {c['id']: c for c in coco['categories']}
+    anns, skipped = [], 0
+    for ann in coco['annotations']:
+        where = f'{coco_json} annotation {ann.get("id")}'
+        kps = ann.get('keypoints')
+        if not isinstance(kps, list) or len(kps) % 3:
+            raise ValueError(f'{where}: "keypoints" must be [x, y, v, ...]')
+        if ann.get('image_id') not in images:
+            raise ValueError(f'{where}: image id {ann.get("image_id")} is not in "images"')
+        if ann.get('category_id') not in cats:
+            raise ValueError(f'{where}: category id {ann.get("category_id")} is unknown')
+        triples = [kps[i:i + 3] for i in range(0, len(kps), 3)]
+        if keypoint is not None:
+            names = cats[ann['category_id']].get('keypoints') or []
+            if keypoint not in names:
+                raise ValueError(f'{where}: keypoint {keypoint!r} is not among its category\'s '
+                                 f'keypoints {names}')
+            triples = [triples[names.index(keypoint)]]
+        points = [[float(x), float(y)] for x, y, v in triples if v > 0]
+        if not points:
+            skipped += 1
+            continue
+        img = images[ann['image_id']]
+        for x, y in points:
+            _check_inside(x, y, img['width'], img['height'], where)
+        anns.append(dict(id=ann['id'], image_id=ann['image_id'], category_id=ann['category_id'],
+                         points=points, point_labels=[1] * len(points)))
+    out = dict(info=dict(description=f'clicks from the keypoints of {osp.basename(coco_json)}',
+                         point_convention='pixel index [column, row]; SAM adds the half pixel'),
+               images=coco['images'],
+               categories=[dict(id=c['id'], name=c['name']) for c in coco['categories']],
+               annotations=anns)
+    atomic_dump_json(out, out_json)
+    return dict(num_images=len(images), num_instances=len(anns), skipped_unlabelled=skipped,
+                out=out_json)
