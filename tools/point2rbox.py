@@ -36,9 +36,16 @@ def parse_args():
     parser.add_argument('--npc-iou-thr', type=float, default=0.1,
                         help='Negative Prompt Calibration IoU threshold')
     parser.add_argument('--no-npc', action='store_true', help='no Negative Prompt Calibration')
+    parser.add_argument('--npc-max-negatives', type=int, default=8,
+                        help='NPC negatives per calibrated click, from the most-overlapping '
+                        'instances (keeps dense scenes linear); 0: all of them (the paper)')
     parser.add_argument('--no-resume', action='store_true',
                         help='start afresh, removing earlier outputs in out_dir')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--img-ids', type=int, nargs='+',
+                        help='convert only these image ids of the json (a subset)')
+    parser.add_argument('--max-images', type=int,
+                        help='convert only the first N images (after --img-ids)')
     parser.add_argument('--seed', type=int, default=0, help='torch seed (random weights)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, e.g. model.sam.img_size=512')
@@ -54,7 +61,9 @@ def main():
                checkpoint=args.checkpoint, sam_checkpoint=args.sam_checkpoint,
                method=args.method, npc_iou_thr=None if args.no_npc else args.npc_iou_thr,
                device=args.device, resume=not args.no_resume, seed=args.seed,
-               cfg_options=args.cfg_options)
+               cfg_options=args.cfg_options,
+               npc_max_negatives=args.npc_max_negatives or None, img_ids=args.img_ids,
+               max_images=args.max_images)
 
 
 if __name__ == '__main__':

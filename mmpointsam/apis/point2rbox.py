@@ -12,7 +12,7 @@ import logging
 import os.path as osp
 import time
 from collections import Counter
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
+from mmpointsam.datasets.point_labels import select_images
 from mmpointsam.fileio import RBoxLabelWriter, predictions_to_coco_anns
 from mmpointsam.models.utils import low_res_to_original
 from mmpointsam.registry import DATASETS, MODELS
@@ -54,6 +55,26 @@ def _quiet_init_log():
         logger.setLevel(level)
 
 
+class _PromptBar:
+    """A transient tqdm bar over one dense image's prompts: decoding, then NPC re-decoding."""
+
+    def __init__(self) -> None:
+        self.bar, self.stage = None, None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.bar = tqdm(total=total, desc=f'  {stage}', unit='prompt', leave=False,
+                            dynamic_ncols=True)
+            self.stage = stage
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.stage = None, None
+
+
 def _sha1(path: str) -> str:
     digest = hashlib.sha1()
     with open(path, 'rb') as f:
@@ -82,6 +103,9 @@ class Point2RBoxConverter:
         self.chunk = chunk
         self.description = description
         self.settings = dict(method=method, weights=description)
+        # images with at least this many prompts get a bar over their prompts (convert)
+        self.prompt_bar_min = 256
+        self.show_prompt_bar = False
 
     @classmethod
     def from_config(cls,
@@ -92,6 +116,7 @@ class Point2RBoxConverter:
                     method: str = 'largest',
                     device: str = 'cpu',
                     seed: int = 0,
+                    npc_max_negatives: Optional[int] = 8,
                     cfg_options: Optional[dict] = None) -> 'Point2RBoxConverter':
         """Build the model of an mmpointsam config and load its weights.
 
@@ -102,6 +127,8 @@ class Point2RBoxConverter:
             sam_checkpoint: official SAM/MobileSAM weights for ``model.sam``; ``'none'`` means
                 random weights. None keeps the config's ``init_cfg``.
             npc_iou_thr: IoU above which two instances' masks are calibrated (NPC); None: off.
+            npc_max_negatives: at most this many negatives per calibrated instance, from the
+                most-overlapping ones (keeps dense scenes linear); None: all (the paper's NPC).
             seed: torch seed before building, so random weights are the same on every run.
         """
         cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
@@ -113,7 +140,8 @@ class Point2RBoxConverter:
         if npc_iou_thr is None:
             cfg.model.test_cfg.pop('npc', None)
         else:
-            cfg.model.test_cfg.npc = dict(type='NegativePromptCalibration', iou_thr=npc_iou_thr)
+            cfg.model.test_cfg.npc = dict(type='NegativePromptCalibration', iou_thr=npc_iou_thr,
+                                          max_negatives=npc_max_negatives)
         torch.manual_seed(seed)
         with DefaultScope.overwrite_default_scope('mmpointsam'):
             model = MODELS.build(cfg.model)
@@ -128,11 +156,13 @@ class Point2RBoxConverter:
             cls._load_pointsam(model, checkpoint)
             weights = f'PointSAM checkpoint {checkpoint} (on {weights})'
         description = f'{weights}; NPC iou_thr={npc_iou_thr}'
+        if npc_iou_thr is not None:
+            description += f' max_negatives={npc_max_negatives}'
         converter = cls(model.to(device), method=method, description=description)
         converter.settings.update(
             config=cfg.filename if isinstance(cfg.filename, str) else None,
             checkpoint=checkpoint, sam_checkpoint=sam_checkpoint, npc_iou_thr=npc_iou_thr,
-            seed=seed, arch=cfg.model.sam.arch, img_size=cfg.model.sam.img_size)
+            npc_max_negatives=npc_max_negatives, seed=seed, arch=cfg.model.sam.arch, img_size=cfg.model.sam.img_size)
         return converter
 
     @staticmethod
@@ -167,7 +197,13 @@ class Point2RBoxConverter:
         embeddings = model.sam.encode(data['inputs'])
         encoder_time = time.perf_counter() - start
         start = time.perf_counter()
-        logits, scores, calibrated = model.decode_prompts(embeddings, prompts)
+        bar = _PromptBar() if (self.show_prompt_bar and
+                               prompts.batch_idx.numel() >= self.prompt_bar_min) else None
+        try:
+            logits, scores, calibrated = model.decode_prompts(embeddings, prompts, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
         num_calibrated = int(calibrated.sum())
         decoder_time = time.perf_counter() - start
         sample = samples[0]
@@ -197,11 +233,13 @@ class Point2RBoxConverter:
                      test_mode=True))
 
     def convert(self, point_json: str, img_dir: str, out_dir: str, resume: bool = True,
-                progress: bool = True) -> dict:
+                progress: bool = True, img_ids: Optional[Sequence[int]] = None,
+                max_images: Optional[int] = None) -> dict:
         """Convert every image of a point-label json; write the labels to ``out_dir``.
 
         Outputs (see :class:`RBoxLabelWriter`): ``labels.json`` (COCO, 4-corner polygons) once
         all images are done, ``annfiles/<stem>.txt`` (DOTA). A rerun skips finished images.
+        ``img_ids`` / ``max_images`` convert a subset of the json's images (``select_images``).
 
         Returns:
             A summary: images done now / skipped, boxes, empty masks (total and per class),
@@ -210,27 +248,36 @@ class Point2RBoxConverter:
         dataset = self.build_dataset(point_json, img_dir)
         categories = dataset.metainfo['categories']
         infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+        if img_ids is not None or max_images is not None:
+            keep = {img['id'] for img in select_images(
+                [dict(id=d['img_id']) for d in infos], img_ids, max_images, point_json)}
+            infos = [d for d in infos if d['img_id'] in keep]
         images = [dict(id=d['img_id'], file_name=d['file_name'], width=d['width'],
                        height=d['height']) for d in infos]
         settings = dict(self.settings, point_json=osp.abspath(point_json),
                         point_json_sha1=_sha1(point_json))
+        if img_ids is not None or max_images is not None:
+            settings.update(img_ids=None if img_ids is None else sorted(img_ids),
+                            max_images=max_images)
         writer = RBoxLabelWriter(out_dir, images, categories, settings, resume=resume)
         pending = {img['id'] for img in writer.pending()}
         skipped = len(images) - len(pending)
         if skipped:
             print_log(f'point2rbox: resuming in {out_dir}: {skipped} of {len(images)} images are '
                       'done already and skipped', logger='current')
+        self.show_prompt_bar = progress
         totals = Counter()
         empty_per_class = Counter()
         bar = tqdm(total=len(pending), unit='img', desc='point2rbox', disable=not progress,
                    dynamic_ncols=True)
-        for idx, (img, info) in enumerate(zip(images, infos)):
+        index = {dataset.get_data_info(i)['img_id']: i for i in range(len(dataset))}
+        for img, info in zip(images, infos):
             if img['id'] not in pending:
                 continue
             start = time.perf_counter()
             anns, empty = [], []
             if info['instances']:
-                data = dataset[idx]
+                data = dataset[index[img['id']]]
                 self._check_size(data['data_samples'], img, point_json)
                 pred = self.predict(data)
                 ids = data['data_samples'].metainfo['instance_ids']
@@ -302,10 +349,15 @@ def point2rbox(config: Union[str, Config],
                resume: bool = True,
                seed: int = 0,
                progress: bool = True,
-               cfg_options: Optional[dict] = None) -> dict:
+               cfg_options: Optional[dict] = None,
+               npc_max_negatives: Optional[int] = 8,
+               img_ids: Optional[Sequence[int]] = None,
+               max_images: Optional[int] = None) -> dict:
     """Convert point labels to rotated-box labels in one call (see
     :meth:`Point2RBoxConverter.from_config` and :meth:`Point2RBoxConverter.convert`)."""
     converter = Point2RBoxConverter.from_config(
         config, checkpoint=checkpoint, sam_checkpoint=sam_checkpoint, npc_iou_thr=npc_iou_thr,
-        method=method, device=device, seed=seed, cfg_options=cfg_options)
-    return converter.convert(point_json, img_dir, out_dir, resume=resume, progress=progress)
+        method=method, device=device, seed=seed, cfg_options=cfg_options,
+        npc_max_negatives=npc_max_negatives)
+    return converter.convert(point_json, img_dir, out_dir, resume=resume, progress=progress,
+                             img_ids=img_ids, max_images=max_images)

@@ -9,7 +9,7 @@ pseudo labels made from the points can be paired with the instances they came fr
 import json
 import os.path as osp
 from collections import defaultdict
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -31,16 +31,39 @@ def coco_ann_to_mask(ann: dict, height: int, width: int) -> np.ndarray:
     return mask_utils.decode(rle).astype(bool)
 
 
+def select_images(images: List[dict],
+                  img_ids: Optional[Sequence[int]] = None,
+                  max_images: Optional[int] = None,
+                  where: str = '') -> List[dict]:
+    """The images (COCO dicts) whose id is in ``img_ids`` (in the file's order), then the first
+    ``max_images`` of them: a subset for a quick run. An id not in the file is an error."""
+    if img_ids is not None:
+        wanted = set(img_ids)
+        unknown = sorted(wanted - {img['id'] for img in images})
+        if unknown:
+            raise ValueError(f'{where}: image ids {unknown} are not in the file')
+        images = [img for img in images if img['id'] in wanted]
+    if max_images is not None:
+        if max_images < 1:
+            raise ValueError(f'max_images must be >= 1, got {max_images}')
+        images = images[:max_images]
+    return list(images)
+
+
 def sample_point_labels(gt_json: str,
                         out_json: str,
                         num_points: int = 1,
                         num_neg_points: int = 0,
-                        seed: int = 0) -> dict:
+                        seed: int = 0,
+                        img_ids: Optional[Sequence[int]] = None,
+                        max_images: Optional[int] = None) -> dict:
     """Write a point-label json with points sampled inside (and outside) each ground-truth mask.
 
     Sampling is ``SamplePointPrompts``' with its ``seed``: the points of an image depend only on
     the seed and the image's ``file_name``, wherever the data lies. Crowd annotations and masks
     that cover no pixel are skipped and counted.
+
+    ``img_ids`` / ``max_images`` keep a subset of the images (see :func:`select_images`).
 
     Returns:
         A summary: numbers of images, points labels and skipped annotations.
@@ -49,6 +72,7 @@ def sample_point_labels(gt_json: str,
         raise FileNotFoundError(f'ground-truth json not found: {gt_json}')
     with open(gt_json) as f:
         gt = json.load(f)
+    gt['images'] = select_images(gt['images'], img_ids, max_images, gt_json)
     sampler = SamplePointPrompts(num_points=num_points, num_neg_points=num_neg_points, seed=seed)
     per_image = defaultdict(list)
     for ann in gt['annotations']:
@@ -100,9 +124,32 @@ def load_point_labels(path: str, where: Optional[str] = None) -> dict:
     for key in ('images', 'annotations', 'categories'):
         if key not in data:
             raise ValueError(f'{where}: not a point-label json (no "{key}")')
+    images = {img.get('id'): img for img in data['images']}
     for ann in data['annotations']:
         check_point_ann(ann, where)
+        img = images.get(ann.get('image_id'))
+        if img is not None:
+            check_points_inside(ann, img, where)
     return data
+
+
+def check_points_inside(ann: dict, img: dict, where: str) -> None:
+    """Raise ValueError if a point lies outside its image (pixel indices 0 <= x < W, 0 <= y < H).
+
+    A point outside would still prompt SAM (its encoder sees the padded square) and yield a box,
+    so a wrong coordinate would silently become a wrong label.
+    """
+    width, height = img.get('width'), img.get('height')
+    if not all(isinstance(v, (int, float)) and v > 0 for v in (width, height)):
+        raise ValueError(f'{where}: image {img.get("file_name")!r} (id {img.get("id")}) has no '
+                         f'valid width/height ({width!r} x {height!r})')
+    outside = [[x, y] for x, y in ann['points']
+               if not (0 <= x < width and 0 <= y < height)]
+    if outside:
+        raise ValueError(
+            f'{where}: annotation id {ann.get("id")} (image {img.get("file_name")!r}, id '
+            f'{img.get("id")}): points {outside} lie outside the {width}x{height} image '
+            f'(pixel indices need 0 <= x < {width}, 0 <= y < {height})')
 
 
 def check_point_ann(ann: dict, where: str) -> None:

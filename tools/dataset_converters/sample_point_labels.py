@@ -23,13 +23,18 @@ def parse_args():
     parser.add_argument('--num-neg-points', type=int, default=0,
                         help='negative points per instance (outside its mask)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--img-ids', type=int, nargs='+',
+                        help='only these image ids (a subset for a quick run)')
+    parser.add_argument('--max-images', type=int,
+                        help='only the first N images (after --img-ids)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     summary = sample_point_labels(args.gt_json, args.out_json, num_points=args.num_points,
-                                  num_neg_points=args.num_neg_points, seed=args.seed)
+                                  num_neg_points=args.num_neg_points, seed=args.seed,
+                                  img_ids=args.img_ids, max_images=args.max_images)
     print(f'{summary["num_instances"]} point labels of {summary["num_images"]} images written to '
           f'{summary["out"]} (skipped: {summary["skipped"] or "none"})')
 
