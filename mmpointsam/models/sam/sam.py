@@ -67,6 +67,21 @@ def _build_image_encoder(arch: dict, img_size: int, out_chans: int) -> nn.Module
     raise ValueError(f'unknown image encoder type {kind!r}; expected "vit" or "tiny_vit"')
 
 
+def checkpoint_arch(state: Dict[str, torch.Tensor]) -> str:
+    """Name the SAM encoder preset a state dict was saved from (or describe it)."""
+    if any(k.startswith('image_encoder.layers.') for k in state):
+        return 'vit_t'
+    patch = state.get('image_encoder.patch_embed.proj.weight')
+    if patch is None:
+        return 'unknown (no SAM image encoder keys)'
+    width = patch.shape[0]
+    depth = len({k.split('.')[2] for k in state if k.startswith('image_encoder.blocks.')})
+    for name, arch in ARCH_SETTINGS.items():
+        if arch['type'] == 'vit' and arch['embed_dim'] == width and arch['depth'] == depth:
+            return name
+    return f'ViT with embed_dim={width}, depth={depth}'
+
+
 @MODELS.register_module()
 class SAM(BaseModule):
     """Segment Anything: image encoder, prompt encoder and mask decoder.
@@ -198,6 +213,7 @@ class SAM(BaseModule):
             if isinstance(state, dict) and key in state and isinstance(state[key], dict):
                 state = state[key]
         state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
+        self._check_layout(state, checkpoint)
         incompatible = self.load_state_dict(state, strict=False)
         missing = [k for k in incompatible.missing_keys if not is_lora_parameter(k)]
         unexpected = list(incompatible.unexpected_keys)
@@ -208,6 +224,25 @@ class SAM(BaseModule):
                 f'{len(unexpected)} unexpected keys {unexpected[:5]}')
         print_log(f'SAM({self.arch_name}): loaded {checkpoint} strictly', logger='current')
         self._set_trainable()
+
+    def _check_layout(self, state: Dict[str, torch.Tensor], checkpoint: str) -> None:
+        """Raise naming the file, its arch and this model's arch when shapes differ.
+
+        PyTorch would stop with a bare size-mismatch list (e.g. a MobileSAM file in a vit_b
+        config); this says which SAM the file holds instead.
+        """
+        own = self.state_dict()
+        mismatched = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
+                      if k in own and hasattr(v, 'shape') and tuple(v.shape) != tuple(own[k].shape)]
+        if not mismatched:
+            return
+        file_arch = checkpoint_arch(state)
+        raise RuntimeError(
+            f'{checkpoint} holds SAM arch={file_arch!r} weights but the config builds '
+            f'SAM(arch={self.arch_name!r}, img_size={self.img_size}): {len(mismatched)} tensors '
+            f'differ in shape, e.g. {mismatched[0][0]} {mismatched[0][1]} in the file vs '
+            f'{mismatched[0][2]} in the model. Use a config of arch {file_arch!r} '
+            f'(model.sam.arch={file_arch}) or a checkpoint of arch {self.arch_name!r}.')
 
     def export_state_dict(self) -> Dict[str, torch.Tensor]:
         """Plain SAM state dict (LoRA merged) that official SAM code loads strictly."""
@@ -237,7 +272,8 @@ class SAM(BaseModule):
                point_labels: Optional[torch.Tensor] = None,
                boxes: Optional[torch.Tensor] = None,
                mask_inputs: Optional[torch.Tensor] = None,
-               multimask_output: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+               multimask_output: bool = False,
+               all_masks: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
         """Decode N prompts over a batch of image embeddings.
 
         Prompts are in the padded input frame (pixels of the ``img_size`` square). All prompts of
@@ -250,22 +286,26 @@ class SAM(BaseModule):
             boxes: (N, 4) xyxy. mask_inputs: (N, 1, 4h, 4w) low-res mask logits.
             multimask_output: predict SAM's three masks and keep the one with the highest
                 predicted IoU (for ambiguous single clicks).
+            all_masks: with ``multimask_output``, return all three (for a mask selector).
 
         Returns:
-            Low-resolution mask logits (N, 4h, 4w) and predicted IoU (N,).
+            Low-resolution mask logits (N, 4h, 4w) and predicted IoU (N,); with ``all_masks``
+            (N, 3, 4h, 4w) and (N, 3).
         """
         num = batch_idx.numel()
         low = self.low_res_size
+        keep_all = multimask_output and all_masks
+        extra = (3, ) if keep_all else ()
         if num == 0:
-            empty = image_embeddings.new_zeros((0, low, low))
-            return empty, image_embeddings.new_zeros((0, ))
+            empty = image_embeddings.new_zeros((0, *extra, low, low))
+            return empty, image_embeddings.new_zeros((0, *extra))
         sparse, dense = self.prompt_encoder(
             points=(points, point_labels) if points is not None else None,
             boxes=boxes,
             masks=mask_inputs)
         image_pe = self.prompt_encoder.get_dense_pe()
-        logits = image_embeddings.new_empty((num, low, low))
-        iou = image_embeddings.new_empty((num, ))
+        logits = image_embeddings.new_empty((num, *extra, low, low))
+        iou = image_embeddings.new_empty((num, *extra))
         # SAM's mask token 0 is the single-mask output, tokens 1-3 the multimask ones
         tokens = slice(1, None) if multimask_output else slice(0, 1)
         for b in torch.unique(batch_idx).tolist():
@@ -283,9 +323,10 @@ class SAM(BaseModule):
                     sparse_prompt_embeddings=sparse[sel],
                     dense_prompt_embeddings=dense[sel])
                 masks_b, iou_b = masks_b[:, tokens], iou_b[:, tokens]
-            best = iou_b.argmax(dim=1)  # the mask SAM trusts most
-            arange = torch.arange(len(sel), device=best.device)
-            masks_b, iou_b = masks_b[arange, best], iou_b[arange, best]
+            if not keep_all:
+                best = iou_b.argmax(dim=1)  # the mask SAM trusts most
+                arange = torch.arange(len(sel), device=best.device)
+                masks_b, iou_b = masks_b[arange, best], iou_b[arange, best]
             logits = logits.index_copy(0, sel, masks_b)
             iou = iou.index_copy(0, sel, iou_b)
         return logits, iou
