@@ -7,6 +7,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
                     save_best='sam/mIoU', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # a NaN/inf loss stops training naming the iteration and term; no non-finite checkpoint
+    finite_loss=dict(type='FiniteLossHook'),
     # first images of every evaluation, prediction beside ground truth, in <work_dir>/<time>/vis;
     # during self-training set train_interval=N to also see pseudo masks beside the student's
     visualization=dict(type='SAMVisualizationHook', num_images=4, train_interval=None))
