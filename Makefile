@@ -7,7 +7,7 @@ SAM_CHECKPOINT ?= none
 DEMO_IMAGES ?= 20
 DEMO_ITERS ?= 20
 
-.PHONY: install data demo test clean
+.PHONY: install data demo test test-gpu env clean
 
 install:
 	@bash tools/install.sh
@@ -35,6 +35,14 @@ demo: install data
 
 test: install
 	$(PY) -m pytest tests -q -p no:cacheprovider
+
+# the GPU chain (mmcv CUDA ops, rotated detector, bf16 self-training, evaluation); needs a GPU
+test-gpu: install
+	$(PY) tools/collect_env.py
+	$(PY) -m pytest tests/test_gpu -v -p no:cacheprovider
+
+env: install
+	$(PY) tools/collect_env.py
 
 clean:
 	rm -rf work_dirs

@@ -90,11 +90,11 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
     info['torch.cuda.is_available'] = str(cuda_ok)
     if cuda_ok:
         info['cuDNN'] = str(torch.backends.cudnn.version())
-    from torch.utils.cpp_extension import CUDA_HOME
-    nvcc = os.path.join(CUDA_HOME, 'bin', 'nvcc') if CUDA_HOME else None
-    info['CUDA_HOME / nvcc'] = (f'{CUDA_HOME}: ' + (_run([nvcc, '--version']).splitlines() or
-                                                    ['nvcc not runnable'])[-1]
-                                if nvcc else 'none (only needed to build mmcv with CUDA ops)')
+    home = os.environ.get('CUDA_HOME')
+    nvcc = os.path.join(home, 'bin', 'nvcc') if home else shutil.which('nvcc')
+    release = _run([nvcc, '--version']).splitlines()[-1:] if nvcc else []
+    info['nvcc'] = (f'{nvcc}: {release[0]}' if release else
+                    'none (only needed to build mmcv with CUDA ops)')
     if gpus and not cuda_ok:
         driver = gpus[0][2]
         need = MIN_DRIVER.get(int((torch.version.cuda or '0').split('.')[0]))

@@ -20,8 +20,11 @@ CONFIGS = ['rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-pseudo.py',
 
 @pytest.fixture(scope='module')
 def label_files(tmp_path_factory):
+    return make_label_files(tmp_path_factory.mktemp('labels'))
+
+
+def make_label_files(tmp) -> dict:
     """Pseudo labels (tiny random SAM) and GT rotated boxes of the test train split."""
-    tmp = tmp_path_factory.mktemp('labels')
     train_json = osp.join(DATA, 'annotations', 'train.json')
     sample_point_labels(train_json, str(tmp / 'points.json'))
     sam_cfg = Config.fromfile(osp.join(REPO, 'configs', 'mobilesam_direct_nwpu.py'))
