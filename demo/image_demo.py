@@ -12,7 +12,6 @@ STEM.txt (DOTA: x1 y1 ... x4 y4 class difficulty, one line per non-empty mask). 
 than --window-size are run in native-resolution windows around the clicks.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys

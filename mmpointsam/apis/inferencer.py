@@ -15,7 +15,7 @@ import copy
 import logging
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import mmcv
 import numpy as np

@@ -65,8 +65,7 @@ def test_clicks_only_end_to_end(tmp_path, monkeypatch):
 
     # 1. clicks -> point-label json
     _run(monkeypatch, _tool('tools', 'dataset_converters', 'clicks_to_point_labels.py'), [
-        'clicks.csv', 'data/nwpu_vhr10/clicks/train.json', '--img-dir', 'data/nwpu_vhr10/images',
-        '--classes', *names.values()])
+        'clicks.csv', 'data/nwpu_vhr10/clicks/train.json', '--img-dir', 'data/nwpu_vhr10/images'])
     with open('data/nwpu_vhr10/clicks/train.json') as f:
         points = json.load(f)
     assert len(points['annotations']) == num_clicks
