@@ -12,6 +12,10 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmpointsam.utils import add_common_arguments, load_config  # noqa: E402
+from mmpointsam.utils.dist import setup_cpu_distributed  # noqa: E402
+from mmpointsam.utils.process import die_with_parent  # noqa: E402
+from mmpointsam.utils.model_checkpoint import (load_model_checkpoint,  # noqa: E402
+                                               weights_from_checkpoint)
 
 
 def parse_args():
@@ -31,8 +35,14 @@ def parse_args():
 
 def main():
     args = parse_args()
+    die_with_parent()  # DataLoader workers end with this process, even on kill -9
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
+    setup_cpu_distributed(cfg)  # torchrun without CUDA: gloo, no torch.cuda.set_device
+    # a training checkpoint holds every weight: no SAM or prototype file is read, and it is
+    # loaded strictly below (MMEngine's load_from would load it non-strictly)
+    cfg.load_from = None
+    if args.checkpoint is not None:
+        weights_from_checkpoint(cfg)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError('--out must be a .pkl file')
@@ -41,10 +51,14 @@ def main():
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    # Runner.test() does not initialise weights (only train() does): do it here so that the
-    # pretrained SAM named by init_cfg is loaded; a given checkpoint then overrides it.
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    model.init_weights()
+    if args.checkpoint is not None:
+        load_model_checkpoint(model, args.checkpoint)
+        runner.logger.info(f'loaded {args.checkpoint} strictly (every weight of the model)')
+    else:
+        # Runner.test() does not initialise weights (only train() does): do it here so that
+        # the pretrained SAM named by init_cfg is loaded
+        model.init_weights()
     runner.test()
 
 

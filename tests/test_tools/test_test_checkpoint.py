@@ -1,0 +1,93 @@
+"""tools/test.py CONFIG CKPT: the checkpoint holds every weight and is loaded strictly; exports
+need only the config and the checkpoint (#13)."""
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmpointsam.registry import MODELS
+from mmpointsam.utils import register_all_modules
+from mmpointsam.utils.model_checkpoint import weights_from_checkpoint
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
+TINY = ['model.sam.arch=tiny', 'model.sam.img_size=256', 'model.data_preprocessor.img_size=256',
+        'model.sam.lora.first_block=1', 'model.self_training.prototype_loss.dim=32']
+DATA_OPTS = [f'test_dataloader.dataset.data_root={DATA}',
+             'test_dataloader.dataset.ann_file=annotations/val.json',
+             'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+
+
+def _trained_pointsam(tmp_path):
+    """What tools/train.py saves for configs/pointsam_nwpu.py (tiny): the full state dict,
+    target prototypes included; neither the SAM file nor the prototype file exists here."""
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pointsam_nwpu.py'))
+    assert not osp.exists(osp.join(REPO, cfg.model.sam.init_cfg.checkpoint))
+    assert not osp.exists(osp.join(REPO, cfg.model.self_training.prototype_loss.target_prototypes))
+    cfg.merge_from_dict(dict(x.split('=') for x in TINY))
+    cfg.model.sam.img_size = cfg.model.data_preprocessor.img_size = 256
+    cfg.model.sam.lora.first_block = 1
+    cfg.model.self_training.prototype_loss.dim = 32
+    weights_from_checkpoint(cfg)
+    model = MODELS.build(cfg.model)
+    model.self_training.prototype_loss.set_targets(torch.randn(5, 32))
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save(dict(meta=dict(epoch=1), state_dict=model.state_dict()), path)
+    return model, path
+
+
+def _test_tool(ckpt, work_dir):
+    cmd = [sys.executable, 'tools/test.py', 'configs/pointsam_nwpu.py', ckpt, '--work-dir',
+           str(work_dir), '--cfg-options', *TINY, *DATA_OPTS]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+
+
+def test_readme_form_loads_every_weight_without_sam_or_prototype_files(tmp_path):
+    _, ckpt = _trained_pointsam(tmp_path)
+    proc = _test_tool(ckpt, tmp_path / 'ok')
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert f'loaded {ckpt} strictly' in out
+    assert 'RANDOM' not in out and re.search(r'Epoch\(test\).*sam/mIoU', out)
+
+
+def test_checkpoint_of_another_layout_is_an_error(tmp_path):
+    model, _ = _trained_pointsam(tmp_path)
+    # an official-SAM-layout file (no "sam." prefix) given as the training checkpoint
+    plain = str(tmp_path / 'plain_sam.pth')
+    torch.save(model.sam.state_dict(), plain)
+    proc = _test_tool(plain, tmp_path / 'bad')
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"{plain} is not a checkpoint of this config's model (PointSAM)" in out
+    assert 'unexpected keys' in out and '--sam-checkpoint' in out
+    assert not re.search(r'Epoch\(test\).*sam/mIoU', out)  # nothing was evaluated
+
+
+def test_merge_lora_needs_only_config_and_checkpoint(tmp_path):
+    model, ckpt = _trained_pointsam(tmp_path)
+    out = tmp_path / 'sam_export.pth'
+    cmd = [sys.executable, 'tools/model_converters/merge_lora.py', 'configs/pointsam_nwpu.py',
+           ckpt, str(out), '--cfg-options', *TINY]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    state = torch.load(str(out))
+    assert set(state) == set(model.sam.export_state_dict())
+    assert not any('prototype' in k for k in state)
+
+
+def test_merge_lora_rejects_a_partial_checkpoint(tmp_path):
+    model, _ = _trained_pointsam(tmp_path)
+    lora_only = str(tmp_path / 'lora_only.pth')
+    torch.save(dict(state_dict={k: v for k, v in model.state_dict().items() if 'lora_' in k}),
+               lora_only)
+    cmd = [sys.executable, 'tools/model_converters/merge_lora.py', 'configs/pointsam_nwpu.py',
+           lora_only, str(tmp_path / 'x.pth'), '--cfg-options', *TINY]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0 and 'missing keys' in proc.stderr
+    assert not (tmp_path / 'x.pth').exists()
