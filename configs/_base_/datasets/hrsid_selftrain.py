@@ -2,7 +2,8 @@
 _base_ = ['./hrsid.py', './selftrain_views.py']
 train_dataloader = dict(dataset=dict(pipeline={{_base_.selftrain_pipeline}}))
 # Training from a click file alone (configs/clicks/): replaces train_dataloader there. The json
-# is a point-label file (mmpointsam/datasets/point_labels.py), images under JPEGImages/.
+# is a point-label file (mmpointsam/datasets/point_labels.py); its categories are the classes
+# (training is class-agnostic: labels only name the predictions). Images under JPEGImages/.
 clicks_train_dataloader = dict(
     _delete_=True,
     batch_size=1,
@@ -14,6 +15,5 @@ clicks_train_dataloader = dict(
         data_root={{_base_.data_root}},
         ann_file='clicks/train.json',
         data_prefix=dict(img='JPEGImages/'),
-        metainfo=dict(classes=('ship', )),
         filter_empty=True,
         pipeline={{_base_.clicks_pipeline}}))
