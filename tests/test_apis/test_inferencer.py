@@ -70,6 +70,20 @@ def test_small_image_random_tiny_model(tiny):
         tiny(path, [[700, 10]])
 
 
+def test_plain_sam_file_builds_without_a_config(tiny, tmp_path):
+    path = str(tmp_path / 'sam_tiny.pth')
+    torch.save(tiny.model.sam.state_dict(), path)
+    plain = PointSAMInferencer(checkpoint=path, img_size=256, device='cpu')  # arch read: tiny
+    assert plain.model.sam.arch_name == 'tiny'
+    img = osp.join(NWPU, 'images', '140.jpg')
+    np.testing.assert_array_equal(plain(img, [[50, 60]]).full_masks(),
+                                  tiny(img, [[50, 60]]).full_masks())
+    torch.save(dict(state_dict={'sam.x': torch.zeros(1)}), str(tmp_path / 'bare.pth'))
+    with pytest.raises(ValueError, match=r'bare\.pth is a trained PointSAM checkpoint without '
+                       'its config'):
+        PointSAMInferencer(checkpoint=str(tmp_path / 'bare.pth'))
+
+
 def _disc_decoder(sam, radius):
     """A mask decoder that answers every prompt with a disc of ``radius`` low-res pixels at its
     first point (input frame): the masks must come back around the clicks in the scene."""

@@ -99,6 +99,9 @@ def test_clicks_only_end_to_end(tmp_path, monkeypatch):
     img = 'data/nwpu_vhr10/images/414.jpg'
     result = inferencer(img, [[100, 200], [300, 50]])
     assert len(result) == 2 and result.rboxes.shape == (2, 5)
+    # the checkpoint alone (it stores its config) gives the same predictions
+    alone = PointSAMInferencer(checkpoint=ckpt_path, device='cpu')(img, [[100, 200], [300, 50]])
+    np.testing.assert_array_equal(alone.full_masks(), result.full_masks())
 
     # 4b. the demo script: picture, masks (PNG, RLE json), DOTA rboxes
     paths = _run(monkeypatch, _tool('demo', 'image_demo.py'), [
