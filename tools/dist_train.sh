@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Distributed training on one node: bash tools/dist_train.sh CONFIG GPUS [train.py args]
+# Distributed training on one node: bash tools/dist_train.sh CONFIG NPROC [train.py args]
+# NPROC processes (one per GPU; on a machine without CUDA, CPU processes over gloo).
+# PYTHON defaults to the repository's .venv/bin/python when it exists.
+set -e
 CONFIG=$1
-GPUS=$2
+NPROC=$2
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -z "$PYTHON" ]; then
+    if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python; fi
+fi
 
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.launch \
+PYTHONPATH="$ROOT":$PYTHONPATH \
+"$PYTHON" -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \
-    --nproc_per_node=$GPUS \
+    --nproc_per_node=$NPROC \
     --master_port=$PORT \
-    $(dirname "$0")/train.py \
-    $CONFIG \
-    --launcher pytorch ${@:3}
+    "$ROOT/tools/train.py" \
+    "$CONFIG" \
+    --launcher pytorch "${@:3}"

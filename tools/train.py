@@ -11,6 +11,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmpointsam.utils import add_common_arguments, load_config  # noqa: E402
+from mmpointsam.utils.dist import setup_cpu_distributed  # noqa: E402
+from mmpointsam.utils.process import die_with_parent  # noqa: E402
 
 
 def parse_args():
@@ -31,7 +33,9 @@ def parse_args():
 
 def main():
     args = parse_args()
+    die_with_parent()  # DataLoader workers end with this process, even on kill -9
     cfg = load_config(args)
+    setup_cpu_distributed(cfg)  # torchrun without CUDA: gloo, no torch.cuda.set_device
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
