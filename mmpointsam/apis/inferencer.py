@@ -355,6 +355,14 @@ class PointSAMInferencer:
             raise ValueError(f'{where}: click {prompts[i, j].tolist()} of prompt {i} is outside '
                              f'the {width}x{height} image')
         num = len(prompts)
+        if num == 0:  # no positive click: nothing to segment
+            return ClickPrediction(
+                image_shape=(height, width), masks=[], offsets=np.zeros((0, 2), np.int64),
+                scores=np.zeros(0, np.float32), rboxes=np.zeros((0, 5)),
+                valid=np.zeros(0, dtype=bool), points=prompts, point_labels=plabels,
+                windows=np.zeros((0, 4), np.int64), window_index=np.zeros(0, np.int64),
+                meta=dict(img_path=where, window_size=self.window_size,
+                          window_overlap=self.window_overlap))
         pos = plabels == 1
         anchors = (prompts * pos[..., None]).sum(1) / np.maximum(pos.sum(1, keepdims=True), 1)
         windows, window_index = plan_windows(height, width, anchors, self.window_size,

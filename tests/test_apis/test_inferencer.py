@@ -65,6 +65,8 @@ def test_small_image_random_tiny_model(tiny):
     # an array gives the same masks as the path
     again = tiny(cv2.imread(path), np.array(clicks))
     np.testing.assert_array_equal(again.full_masks(), full)
+    empty = tiny(path, [[5, 5]], labels=[0])  # background clicks only: nothing to segment
+    assert len(empty) == 0 and empty.label_map().max() == 0 and empty.rles() == []
     with pytest.raises(ValueError, match=r'414\.jpg: click \[700\.0, 10\.0\] of prompt 0 is '
                        'outside the 618x529 image'):
         tiny(path, [[700, 10]])
