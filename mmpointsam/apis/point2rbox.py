@@ -24,9 +24,10 @@ from tqdm import tqdm
 
 from mmpointsam.datasets.point_labels import select_images
 from mmpointsam.fileio import RBoxLabelWriter, predictions_to_coco_anns
-from mmpointsam.models.utils import low_res_to_original
-from mmpointsam.registry import DATASETS, MODELS
-from mmpointsam.structures import RBOX_METHODS, masks_to_rboxes
+from mmpointsam.models.task_modules import MaskCandidates
+from mmpointsam.models.utils import decode_in_chunks, low_res_to_original
+from mmpointsam.registry import DATASETS, MODELS, TASK_UTILS
+from mmpointsam.structures import RBOX_METHODS, mask_to_rbox, masks_to_rboxes
 from mmpointsam.utils import set_sam_checkpoint
 
 # meta keys the converter and RBoxDumpMetric need from PackSAMInputs
@@ -92,10 +93,13 @@ class Point2RBoxConverter:
         method: mask -> rbox: ``'largest'`` connected component or ``'all'`` pixels.
         chunk: masks upsampled to the original size at a time (memory bound).
         description: how the weights were obtained, recorded with the labels.
+        mask_selector: a ``MaskSelector`` config: decode SAM's three masks per click (after NPC
+            chose the prompts) and keep the one it scores best, flagging low scores. None:
+            SAM's single-mask output (the default).
     """
 
     def __init__(self, model, method: str = 'largest', chunk: int = 16,
-                 description: str = '') -> None:
+                 description: str = '', mask_selector: Optional[dict] = None) -> None:
         if method not in RBOX_METHODS:
             raise ValueError(f'unknown mask -> rbox method {method!r}; choose from {RBOX_METHODS}')
         self.model = model.eval()
@@ -103,6 +107,11 @@ class Point2RBoxConverter:
         self.chunk = chunk
         self.description = description
         self.settings = dict(method=method, weights=description)
+        self.selector = None
+        if mask_selector is not None:
+            self.selector = TASK_UTILS.build(copy.deepcopy(mask_selector))
+            self.settings['mask_selector'] = mask_selector
+        self.class_names: Optional[list] = None  # set by convert, for class-aware scorers
         # images with at least this many prompts get a bar over their prompts (convert)
         self.prompt_bar_min = 256
         self.show_prompt_bar = False
@@ -117,6 +126,7 @@ class Point2RBoxConverter:
                     device: str = 'cpu',
                     seed: int = 0,
                     npc_max_negatives: Optional[int] = 8,
+                    mask_selector: Optional[dict] = None,
                     cfg_options: Optional[dict] = None) -> 'Point2RBoxConverter':
         """Build the model of an mmpointsam config and load its weights.
 
@@ -158,7 +168,8 @@ class Point2RBoxConverter:
         description = f'{weights}; NPC iou_thr={npc_iou_thr}'
         if npc_iou_thr is not None:
             description += f' max_negatives={npc_max_negatives}'
-        converter = cls(model.to(device), method=method, description=description)
+        converter = cls(model.to(device), method=method, description=description,
+                        mask_selector=mask_selector)
         converter.settings.update(
             config=cfg.filename if isinstance(cfg.filename, str) else None,
             checkpoint=checkpoint, sam_checkpoint=sam_checkpoint, npc_iou_thr=npc_iou_thr,
@@ -204,9 +215,12 @@ class Point2RBoxConverter:
         finally:
             if bar is not None:
                 bar.close()
+        sample = samples[0]
+        if self.selector is not None:
+            return self._predict_selected(embeddings, prompts, logits, sample, encoder_time,
+                                          start)
         num_calibrated = int(calibrated.sum())
         decoder_time = time.perf_counter() - start
-        sample = samples[0]
         rboxes, valid = [], []
         for start_idx in range(0, len(logits), self.chunk):
             masks = low_res_to_original(logits[start_idx:start_idx + self.chunk],
@@ -223,6 +237,71 @@ class Point2RBoxConverter:
             num_calibrated=num_calibrated,
             encoder_time=encoder_time,
             decoder_time=decoder_time)
+
+    def _predict_selected(self, embeddings, prompts, logits, sample, encoder_time: float,
+                          start: float) -> dict:
+        """:meth:`predict` with SAM's three masks per click and the selector's pick.
+
+        NPC (when on) decides each click's prompts from the single-mask ``logits``; the final
+        prompts are then decoded with three masks each, calibrated and plain ones apart (their
+        padded widths differ, and padding tokens change SAM's answer).
+        """
+        model, sam = self.model, self.model.sam
+        points, labels, batch_idx = prompts.points, prompts.labels, prompts.batch_idx
+        groups = [(torch.arange(len(points), device=points.device), points, labels)]
+        if model.test_npc is not None and len(points):
+            rows, new_points, new_labels = model.test_npc.prompts_from_masks(
+                logits > sam.mask_threshold, batch_idx, points, labels)
+            if rows.numel():
+                plain = torch.ones(len(points), dtype=torch.bool, device=points.device)
+                plain[rows] = False
+                plain = plain.nonzero(as_tuple=True)[0]
+                groups = [(plain, points[plain], labels[plain]), (rows, new_points, new_labels)]
+        low = sam.low_res_size
+        multi = logits.new_zeros((len(points), 3, low, low))
+        multi_iou = logits.new_zeros((len(points), 3))
+        for idx, pts, lbs in groups:
+            if idx.numel():
+                out_logits, out_iou = decode_in_chunks(sam, embeddings, batch_idx[idx], pts, lbs,
+                                                       multimask_output=True, all_masks=True)
+                multi[idx], multi_iou[idx] = out_logits, out_iou
+        num_calibrated = len(points) - len(groups[0][0])
+        decoder_time = time.perf_counter() - start
+
+        gt = sample.gt_instances
+        label_arr = gt.labels.cpu().numpy()
+        gt_points = gt.points.cpu().numpy().reshape(len(label_arr), -1, 2)
+        gt_plabels = (gt.point_labels.cpu().numpy().reshape(len(label_arr), -1)
+                      if 'point_labels' in gt else np.ones(gt_points.shape[:2], int))
+        num = len(points)
+        rboxes, valid = np.zeros((num, 5)), np.zeros(num, dtype=bool)
+        index, flagged, sel_scores = np.zeros(num, int), np.zeros(num, bool), np.zeros(num)
+        chunk = max(1, self.chunk // 3)
+        for s0 in range(0, num, chunk):
+            part = multi[s0:s0 + chunk]
+            masks = low_res_to_original(part.flatten(0, 1), sample.img_shape, sample.ori_shape,
+                                        sam.img_size)
+            masks = (masks > sam.mask_threshold).cpu().numpy().reshape(len(part), 3,
+                                                                      *masks.shape[-2:])
+            for j, cand_masks in enumerate(masks):
+                i = s0 + j
+                click = gt_points[i][gt_plabels[i] == 1][0] if (gt_plabels[i] == 1).any() \
+                    else gt_points[i][0]
+                name = (self.class_names[label_arr[i]] if self.class_names is not None
+                        else str(label_arr[i]))
+                cand = MaskCandidates(cand_masks, multi_iou[i].float().cpu().numpy(), click,
+                                      name)
+                best, score, flag = self.selector(cand)
+                index[i], sel_scores[i], flagged[i] = best, score, flag
+                rbox = mask_to_rbox(cand_masks[best], self.method)
+                if rbox is not None and not (flag and self.selector.low_score == 'skip'):
+                    rboxes[i], valid[i] = rbox, True
+        return dict(
+            rboxes=rboxes, valid=valid,
+            scores=multi_iou[torch.arange(num), torch.as_tensor(index)].float().cpu().numpy(),
+            labels=label_arr, num_calibrated=num_calibrated, encoder_time=encoder_time,
+            decoder_time=decoder_time, mask_index=index, flagged=flagged,
+            selection_scores=sel_scores)
 
     # ------------------------------------------------------------------ a whole file
     def build_dataset(self, point_json: str, img_dir: str):
@@ -266,8 +345,11 @@ class Point2RBoxConverter:
             print_log(f'point2rbox: resuming in {out_dir}: {skipped} of {len(images)} images are '
                       'done already and skipped', logger='current')
         self.show_prompt_bar = progress
+        self.class_names = [c['name'] for c in categories]
         totals = Counter()
         empty_per_class = Counter()
+        # mask selection: per class, how often each of SAM's 3 masks won, and flagged clicks
+        mask_wins, flagged_per_class = {}, Counter()
         bar = tqdm(total=len(pending), unit='img', desc='point2rbox', disable=not progress,
                    dynamic_ncols=True)
         index = {dataset.get_data_info(i)['img_id']: i for i in range(len(dataset))}
@@ -288,6 +370,9 @@ class Point2RBoxConverter:
                 totals['decoder_time'] += pred['decoder_time']
                 totals['calibrated'] += pred['num_calibrated']
                 totals['encoded'] += 1
+                if 'mask_index' in pred:
+                    self._count_selection(pred, ids, anns, categories, mask_wins,
+                                          flagged_per_class)
             writer.write_image(img, anns, empty)
             totals['time'] += time.perf_counter() - start
             totals['boxes'] += len(anns)
@@ -309,8 +394,28 @@ class Point2RBoxConverter:
             total_s=totals['time'],
             images_per_s=done / totals['time'] if totals['time'] else float('nan'),
             json=result['json'], dota_dir=result['dota_dir'], weights=self.description)
+        if self.selector is not None:
+            summary.update(mask_wins=mask_wins, flagged_per_class=dict(flagged_per_class),
+                           flagged=sum(flagged_per_class.values()),
+                           low_score=self.selector.low_score)
         print_log(format_summary(summary), logger='current')
         return summary
+
+    @staticmethod
+    def _count_selection(pred: dict, ids, anns: list, categories: list, mask_wins: dict,
+                         flagged_per_class: Counter) -> None:
+        """Tally the selector's picks per class; mark flagged boxes (``"flagged": true``)."""
+        flagged_ids = set()
+        for label, k, flag, ann_id in zip(pred['labels'], pred['mask_index'], pred['flagged'],
+                                          ids):
+            name = categories[int(label)]['name']
+            mask_wins.setdefault(name, [0, 0, 0])[int(k)] += 1
+            if flag:
+                flagged_per_class[name] += 1
+                flagged_ids.add(int(ann_id))
+        for ann in anns:
+            if ann['id'] in flagged_ids:
+                ann['flagged'] = True
 
     @staticmethod
     def _check_size(sample, img: dict, point_json: str) -> None:
@@ -334,6 +439,11 @@ def format_summary(s: dict) -> str:
         f'({per_img:.3f} s/img: encoder {enc:.3f} s, rest {per_img - enc:.3f} s of which '
         f'prompt decoding + NPC {dec:.3f} s)',
     ]
+    if 'mask_wins' in s:
+        wins = ', '.join(f'{name} {w}' for name, w in sorted(s['mask_wins'].items()))
+        lines.append(f'  mask selection (this run): wins of SAM masks [0, 1, 2] by class: {wins}; '
+                     f'flagged ({s["low_score"]}): {s["flagged"]}'
+                     + (f' {s["flagged_per_class"]}' if s['flagged_per_class'] else ''))
     return '\n'.join(lines)
 
 

@@ -179,3 +179,28 @@ def test_test_loop_dumps_rotated_boxes(points, tmp_path):
     empty = json.load(open(tmp_path / 'out' / 'labels.json'))['info']['empty_instances']
     assert sorted(ids + [e['id'] for e in empty]) == point_ids
     assert len(os.listdir(tmp_path / 'out' / 'annfiles')) == 4
+
+
+@pytest.mark.parametrize('low_score', ['flag', 'skip'])
+def test_mask_selection_counts_wins_per_class_and_flags(points, tmp_path, low_score):
+    selector = dict(type='MaskSelector', min_score=2.0, low_score=low_score,  # flags every click
+                    scorers=[dict(type='PredictedIoUScorer'), dict(type='RectangularityScorer')])
+    conv = Point2RBoxConverter.from_config(tiny_cfg(), sam_checkpoint='none',
+                                           mask_selector=selector)
+    summary = conv.convert(points, IMAGES, str(tmp_path), progress=False)
+    with open(points) as f:
+        per_class = {}
+        data = json.load(f)
+        names = {c['id']: c['name'] for c in data['categories']}
+        for a in data['annotations']:
+            per_class[names[a['category_id']]] = per_class.get(names[a['category_id']], 0) + 1
+    # every click's pick is counted under its class, and every click is flagged
+    assert {k: sum(v) for k, v in summary['mask_wins'].items()} == per_class
+    assert summary['flagged_per_class'] == per_class
+    with open(summary['json']) as f:
+        anns = json.load(f)['annotations']
+    if low_score == 'skip':
+        assert anns == [] and summary['boxes_total'] == 0
+    else:
+        assert anns and all(a['flagged'] for a in anns)
+        assert len(anns) + summary['empty_total'] == sum(per_class.values())

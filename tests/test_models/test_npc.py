@@ -124,3 +124,21 @@ def test_negatives_per_prompt_are_bounded_and_come_from_the_most_overlapping():
         points, labels, overlap)
     assert new_labels.tolist() == [[1, 0, 0], [1, 0, -1]]
     assert new_points[0, 1:].tolist() == [[2., 2.], [3., 3.]]
+
+
+def test_chunked_decoding_with_progress_equals_one_call():
+    from mmpointsam.models.utils import decode_in_chunks
+    sam = build_sam(dict(arch='tiny', img_size=64)).eval()
+    emb = torch.randn(1, 32, 4, 4)
+    g = torch.Generator().manual_seed(0)
+    points = torch.rand(10, 2, 2, generator=g) * 64
+    labels = torch.tensor([[1, 0]] * 10)
+    batch_idx = torch.zeros(10, dtype=torch.long)
+    seen = []
+    with torch.no_grad():
+        whole = sam.decode(emb, batch_idx, points, labels)
+        chunked = decode_in_chunks(sam, emb, batch_idx, points, labels,
+                                   progress=lambda *a: seen.append(a), chunk_size=4)
+    assert torch.allclose(whole[0], chunked[0], atol=1e-5)
+    assert torch.allclose(whole[1], chunked[1], atol=1e-5)
+    assert seen == [('decode', 4, 10), ('decode', 8, 10), ('decode', 10, 10)]

@@ -6,6 +6,13 @@ atomic label writes. Runs each encoder on the same first N annotated NWPU images
 warm-up image.
 
     python tools/benchmark/point2rbox_speed.py --archs vit_t vit_b --num-images 3
+
+``--objects 10 100 500``: instead, seconds per object on one real image holding that many
+clicks (seeded, uniform over the image), with NPC capped (``--npc-max-negatives``, default 8)
+and uncapped (the paper's NPC; only up to ``--uncapped-up-to`` objects: it grows with the
+square of the count). Random weights make every mask overlap every other, NPC's worst case.
+
+    python tools/benchmark/point2rbox_speed.py --archs vit_t --objects 10 100 500
 """
 import argparse
 import json
@@ -17,6 +24,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401
@@ -38,7 +46,42 @@ def parse_args():
                         help='ARCH=PATH official weights; others run with random weights '
                         '(same encoder cost; the rest differs with the masks)')
     parser.add_argument('--threads', type=int, help='torch threads (default: torch\'s choice)')
+    parser.add_argument('--objects', type=int, nargs='+',
+                        help='time per object at these click counts on one image instead')
+    parser.add_argument('--npc-max-negatives', type=int, default=8)
+    parser.add_argument('--uncapped-up-to', type=int, default=100,
+                        help='largest click count also run with uncapped NPC')
     return parser.parse_args()
+
+
+def object_scaling(args, weights: dict, tmp: str):
+    """Seconds per object (everything after the encoder) at each click count, NPC capped and
+    uncapped; rows (arch, cap, objects, calibrated, decode+NPC s/object, rest s/object)."""
+    gt = osp.join(tmp, 'gt.json')
+    data = subset_coco_json(args.gt_json, gt, 1)
+    img = data['images'][0]
+    rng = np.random.default_rng(0)
+    rows = []
+    for arch in args.archs:
+        for cap in (args.npc_max_negatives, None):
+            converter = Point2RBoxConverter.from_config(
+                osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none'),
+                npc_max_negatives=cap)
+            counts = [n for n in args.objects if cap is not None or n <= args.uncapped_up_to]
+            for k, num in enumerate([min(counts)] + counts):  # the first run warms up
+                xy = rng.uniform([0, 0], [img['width'] - 1, img['height'] - 1], (num, 2))
+                anns = [dict(id=i + 1, image_id=img['id'], category_id=1,
+                             points=[[float(int(x)), float(int(y))]], point_labels=[1])
+                        for i, (x, y) in enumerate(xy)]
+                path = osp.join(tmp, f'points_{num}.json')
+                with open(path, 'w') as f:
+                    json.dump(dict(data, annotations=anns), f)
+                out = osp.join(tmp, f'{arch}_{cap}_{num}_{k}')
+                s = converter.convert(path, args.img_dir, out, progress=False)
+                if k:
+                    rows.append((arch, 'all' if cap is None else cap, num, s['calibrated'],
+                                 s['decoder_s'] / num, (s['total_s'] - s['encoder_s']) / num))
+    return img, rows
 
 
 def run(args, weights: dict, tmp: str):
@@ -79,6 +122,20 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     weights = dict(item.split('=', 1) for item in args.checkpoint)
+    if args.objects:
+        with tempfile.TemporaryDirectory(prefix='point2rbox_speed_') as tmp:
+            img, rows = object_scaling(args, weights, tmp)
+        print(f'\npoint2rbox time per object on CPU ({torch.get_num_threads()} torch threads), '
+              f'one NWPU image ({img["file_name"]}, {img["width"]}x{img["height"]}), seeded '
+              f'uniform clicks, RANDOM weights unless given (every mask overlaps: NPC worst '
+              f'case); load average {os.getloadavg()[0]:.1f} (shared machine)')
+        header = ('arch', 'NPC negatives', 'objects', 'calibrated', 'decode+NPC s/object',
+                  'all but encoder s/object')
+        print(' | '.join(header))
+        print(' | '.join('-' * len(h) for h in header))
+        for r in rows:
+            print(f'{r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.4f} | {r[5]:.4f}')
+        return
     with tempfile.TemporaryDirectory(prefix='point2rbox_speed_') as tmp:
         data, rows = run(args, weights, tmp)
     print(f'\npoint2rbox converter on CPU ({torch.get_num_threads()} torch threads), '

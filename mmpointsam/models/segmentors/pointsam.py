@@ -14,8 +14,9 @@ from mmengine.structures import InstanceData
 
 from mmpointsam.registry import MODELS
 from ..losses import binary_mask_iou
-from ..utils import (chunked_losses, low_res_to_original, original_to_input_points,
-                     original_to_low_res)
+from ..utils import (chunked_losses, decode_in_chunks, low_res_to_original,
+                     original_to_input_points, original_to_low_res)
+from ..utils.chunked_decode import ProgressFn
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[DetDataSample]]
 
@@ -189,19 +190,24 @@ class PointSAM(BaseModel):
         logits, iou, _ = self.decode_prompts(self.sam.encode(images), prompts)
         return logits, iou
 
-    def decode_prompts(self, embeddings: torch.Tensor, prompts: Prompts):
+    def decode_prompts(self, embeddings: torch.Tensor, prompts: Prompts,
+                       progress: Optional[ProgressFn] = None):
         """Decode every prompt of the batch at once, then NPC when ``test_cfg.npc`` is set.
+
+        ``progress(stage, done, total)``: decode in chunks and report (same result), for a
+        progress bar within a dense image.
 
         Returns:
             Low-res logits (N, L, L), predicted IoU (N,) and which instances NPC calibrated.
         """
-        logits, iou = self.sam.decode(embeddings, prompts.batch_idx, prompts.points,
-                                      prompts.labels,
-                                      multimask_output=self.test_cfg.get('multimask_output', False))
+        logits, iou = decode_in_chunks(
+            self.sam, embeddings, prompts.batch_idx, prompts.points, prompts.labels,
+            progress=progress, multimask_output=self.test_cfg.get('multimask_output', False))
         calibrated = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
         if self.test_npc is not None:
             logits, iou, calibrated = self.test_npc(self.sam, embeddings, prompts.batch_idx,
-                                                    prompts.points, prompts.labels, logits, iou)
+                                                    prompts.points, prompts.labels, logits, iou,
+                                                    progress=progress)
         return logits, iou, calibrated
 
     def loss(self, inputs, data_samples: List[DetDataSample]) -> Dict[str, torch.Tensor]:

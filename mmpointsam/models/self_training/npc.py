@@ -4,6 +4,7 @@ from typing import Optional, Tuple
 
 import torch
 
+from mmpointsam.models.utils.chunked_decode import ProgressFn, decode_in_chunks
 from mmpointsam.registry import MODELS
 
 
@@ -89,27 +90,36 @@ class NegativePromptCalibration:
         return (rows, torch.cat([points[rows], neg_points], dim=1),
                 torch.cat([labels[rows], neg_labels], dim=1))
 
+    def prompts_from_masks(self, masks: torch.Tensor, batch_idx: torch.Tensor,
+                           points: torch.Tensor, labels: torch.Tensor
+                           ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`calibrated_prompts` for the instances whose masks (N, H, W) overlap."""
+        mask_iou = pairwise_mask_iou(masks, batch_idx)
+        return self.calibrated_prompts(points, labels, mask_iou > self.iou_thr, mask_iou)
+
     @torch.no_grad()
     def __call__(self, sam, embeddings: torch.Tensor, batch_idx: torch.Tensor,
                  points: torch.Tensor, labels: torch.Tensor, logits: torch.Tensor,
-                 iou_pred: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                 iou_pred: torch.Tensor, progress: Optional[ProgressFn] = None
+                 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Re-decode overlapping instances with calibrated prompts.
 
         ``logits`` (N, L, L) are the first predictions of the same prompts on ``embeddings``. The
         IoU matrix is computed on these low-res masks (the paper's full-resolution loop gives the
-        same overlaps at a fraction of the cost).
+        same overlaps at a fraction of the cost). ``progress(stage, done, total)`` is called as
+        the re-decoding goes (in chunks; same result).
 
         Returns:
             Calibrated logits (N, L, L), predicted IoU (N,), and a bool (N,) marking the instances
             that were calibrated.
         """
-        mask_iou = pairwise_mask_iou(logits > sam.mask_threshold, batch_idx)
-        rows, new_points, new_labels = self.calibrated_prompts(points, labels,
-                                                               mask_iou > self.iou_thr, mask_iou)
+        rows, new_points, new_labels = self.prompts_from_masks(logits > sam.mask_threshold,
+                                                               batch_idx, points, labels)
         calibrated = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
         if rows.numel() == 0:
             return logits, iou_pred, calibrated
-        new_logits, new_iou = sam.decode(embeddings, batch_idx[rows], new_points, new_labels)
+        new_logits, new_iou = decode_in_chunks(sam, embeddings, batch_idx[rows], new_points,
+                                               new_labels, progress=progress, stage='NPC')
         logits = logits.index_copy(0, rows, new_logits.to(logits.dtype))
         iou_pred = iou_pred.index_copy(0, rows, new_iou.to(iou_pred.dtype))
         calibrated[rows] = True

@@ -1,0 +1,7 @@
+from .mask_selection import (AreaPriorScorer, ClickCentreScorer, MaskCandidates, MaskSelector,
+                             PredictedIoUScorer, RectangularityScorer)
+
+__all__ = [
+    'AreaPriorScorer', 'ClickCentreScorer', 'MaskCandidates', 'MaskSelector',
+    'PredictedIoUScorer', 'RectangularityScorer'
+]
