@@ -96,6 +96,14 @@ def test_geometric_transform_that_leaves_points_behind_is_refused(transform):
         PackSAMInputs()(results)
 
 
+def test_points_read_after_a_geometric_transform_are_refused():
+    """The file's clicks are in the loaded image's frame, wherever LoadPointLabels stands."""
+    init_default_scope('mmpointsam')
+    results = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))(_results())
+    with pytest.raises(RuntimeError, match='moved the image but not gt_points'):
+        PackSAMInputs()(LoadPointLabels()(results))
+
+
 def test_point_flip_refuses_points_already_left_behind():
     init_default_scope('mmpointsam')
     results = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))(LoadPointLabels()(_results()))

@@ -25,9 +25,16 @@ def _current_frame(results: dict) -> dict:
         flip_direction=results.get('flip_direction'))
 
 
-def stamp_points_frame(results: dict) -> None:
-    """Record that ``results['gt_points']`` are in the current image frame."""
-    results[FRAME_KEY] = _current_frame(results)
+def stamp_points_frame(results: dict, original: bool = False) -> None:
+    """Record that ``results['gt_points']`` are in the current image frame, or with
+    ``original`` in the frame of the image as loaded (annotation files), so that a geometric
+    transform placed before the points were read is caught too."""
+    frame = _current_frame(results)
+    if original:
+        shape = results.get('ori_shape', frame['img_shape'])
+        frame = dict(homography=np.eye(3, dtype=np.float64), img_shape=tuple(shape[:2]),
+                     flip=False, flip_direction=None)
+    results[FRAME_KEY] = frame
 
 
 def check_points_frame(results: dict, where: str) -> None:

@@ -107,7 +107,7 @@ class LoadPointLabels(BaseTransform):
                                                dtype=np.int64)
         results['instance_ids'] = np.array([inst.get('ann_id', -1) for inst in instances],
                                            dtype=np.int64)
-        stamp_points_frame(results)
+        stamp_points_frame(results, original=True)  # the file's clicks: the loaded image
         return results
 
     def __repr__(self) -> str:
