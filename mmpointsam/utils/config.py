@@ -4,6 +4,8 @@ from typing import Any, Optional
 
 from mmengine.config import Config, ConfigDict
 
+from .stack import check_stack
+
 
 def _walk(node: Any, fn) -> None:
     if isinstance(node, dict):
@@ -70,7 +72,11 @@ def add_common_arguments(parser) -> None:
 
 
 def load_config(args) -> Config:
-    """Read ``args.config`` and apply the common arguments (see :func:`add_common_arguments`)."""
+    """Read ``args.config`` and apply the common arguments (see :func:`add_common_arguments`).
+
+    Stops first when the installed stack is not the tested one (:func:`check_stack`).
+    """
+    check_stack()
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
