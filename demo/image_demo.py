@@ -63,6 +63,9 @@ def parse_args(argv=None):
     parser.add_argument('--window-size', type=int, default=1024)
     parser.add_argument('--window-overlap', type=int, default=256)
     parser.add_argument('--class-name', default='object', help='class written to the DOTA txt')
+    parser.add_argument('--click-negatives', type=int, default=0,
+                        help='add to each object the N nearest other clicks as negatives (the '
+                        'prompt shape configs/clicks/ trains with: 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.points):
@@ -119,6 +122,7 @@ def main(argv=None) -> dict:
                                     sam_checkpoint=args.sam_checkpoint, device=args.device,
                                     window_size=args.window_size,
                                     window_overlap=args.window_overlap,
+                                    click_negatives=args.click_negatives,
                                     cfg_options=args.cfg_options)
     result = inferencer(args.img, args.points, args.labels)
     img = mmcv.imread(args.img, 'color')

@@ -169,6 +169,25 @@ def group_prompts(points, labels=None) -> Tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(prompts), np.ascontiguousarray(plabels)
 
 
+def add_click_negatives(prompts: np.ndarray, labels: np.ndarray, anchors: np.ndarray,
+                        k: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Append to each prompt the ``k`` positive points of the other prompts nearest to its
+    anchor, as negatives (label 0)."""
+    owner = np.repeat(np.arange(len(prompts)), prompts.shape[1])
+    flat, flat_labels = prompts.reshape(-1, 2), labels.reshape(-1)
+    keep = flat_labels == 1
+    owner, flat = owner[keep], flat[keep]
+    extra = np.zeros((len(prompts), k, 2), np.float32)
+    extra_labels = np.full((len(prompts), k), -1, np.int64)
+    for i, anchor in enumerate(anchors):
+        others = flat[owner != i]
+        nearest = others[np.argsort(((others - anchor)**2).sum(1), kind='stable')[:k]]
+        extra[i, :len(nearest)] = nearest
+        extra_labels[i, :len(nearest)] = 0
+    return (np.concatenate([prompts, extra], axis=1),
+            np.concatenate([labels, extra_labels], axis=1))
+
+
 def _sam_arch_of(checkpoint: str) -> str:
     """The arch preset of a plain SAM/MobileSAM file, read from its weights."""
     state = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
@@ -207,6 +226,9 @@ class PointSAMInferencer:
         rbox_method: mask -> rbox, ``'largest'`` connected component or ``'all'`` pixels.
         npc_iou_thr: calibrate overlapping prompts with NPC at this IoU (None: the config's).
         chunk: masks upsampled to window size at a time.
+        click_negatives: add to each prompt this many negatives, the nearest positive clicks of
+            the other prompts: the prompt shape that ``configs/clicks/`` trains with (one
+            negative from another object, drawn at random there). 0 keeps the prompts as given.
     """
 
     def __init__(self,
@@ -221,6 +243,7 @@ class PointSAMInferencer:
                  rbox_method: str = 'largest',
                  npc_iou_thr: Optional[float] = None,
                  chunk: int = 16,
+                 click_negatives: int = 0,
                  cfg_options: Optional[dict] = None,
                  seed: int = 0) -> None:
         if rbox_method not in RBOX_METHODS:
@@ -229,6 +252,7 @@ class PointSAMInferencer:
             raise ValueError(f'window_size must be >= 16, got {window_size}')
         self.window_size, self.window_overlap = int(window_size), int(window_overlap)
         self.rbox_method, self.chunk = rbox_method, chunk
+        self.click_negatives = int(click_negatives)
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         cfg, load_over = self._resolve_config(config, checkpoint, sam_checkpoint, arch, img_size)
         if cfg_options:
@@ -365,6 +389,9 @@ class PointSAMInferencer:
                           window_overlap=self.window_overlap))
         pos = plabels == 1
         anchors = (prompts * pos[..., None]).sum(1) / np.maximum(pos.sum(1, keepdims=True), 1)
+        if self.click_negatives and num > 1:
+            prompts, plabels = add_click_negatives(prompts, plabels, anchors,
+                                                   self.click_negatives)
         windows, window_index = plan_windows(height, width, anchors, self.window_size,
                                              self.window_overlap)
         masks: List[Optional[np.ndarray]] = [None] * num

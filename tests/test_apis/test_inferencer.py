@@ -42,6 +42,15 @@ def test_group_prompts_clicks_and_background():
         group_prompts([[[1, 2]]], [[0]])
 
 
+def test_click_negatives_are_the_nearest_other_clicks():
+    from mmpointsam.apis.inferencer import add_click_negatives
+    prompts, labels = group_prompts([[0, 0], [10, 0], [100, 0], [50, 50]], [1, 1, 1, 0])
+    anchors = prompts[:, 0]
+    out, out_labels = add_click_negatives(prompts, labels, anchors, k=1)
+    np.testing.assert_array_equal(out[:, 2], [[10, 0], [0, 0], [10, 0]])
+    np.testing.assert_array_equal(out_labels, [[1, 0, 0]] * 3)  # background click kept
+
+
 @pytest.fixture(scope='module')
 def tiny():
     torch.manual_seed(0)

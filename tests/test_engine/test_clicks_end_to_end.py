@@ -93,20 +93,23 @@ def test_clicks_only_end_to_end(tmp_path, monkeypatch):
     from mmpointsam.apis import PointSAMInferencer
     from mmengine.config import DictAction
     options = {k: DictAction._parse_iterable(v) for k, v in (o.split('=', 1) for o in TINY)}
-    inferencer = PointSAMInferencer(CONFIG, ckpt_path, device='cpu', cfg_options=options)
+    inferencer = PointSAMInferencer(CONFIG, ckpt_path, device='cpu', cfg_options=options,
+                                    click_negatives=1)
     lora = [k for k in ckpt['state_dict'] if 'lora' in k][0]
     torch.testing.assert_close(inferencer.model.state_dict()[lora], ckpt['state_dict'][lora])
     img = 'data/nwpu_vhr10/images/414.jpg'
     result = inferencer(img, [[100, 200], [300, 50]])
     assert len(result) == 2 and result.rboxes.shape == (2, 5)
+    np.testing.assert_array_equal(result.point_labels, [[1, 0], [1, 0]])  # as trained
     # the checkpoint alone (it stores its config) gives the same predictions
-    alone = PointSAMInferencer(checkpoint=ckpt_path, device='cpu')(img, [[100, 200], [300, 50]])
+    alone = PointSAMInferencer(checkpoint=ckpt_path, device='cpu', click_negatives=1)(
+        img, [[100, 200], [300, 50]])
     np.testing.assert_array_equal(alone.full_masks(), result.full_masks())
 
     # 4b. the demo script: picture, masks (PNG, RLE json), DOTA rboxes
     paths = _run(monkeypatch, _tool('demo', 'image_demo.py'), [
-        img, '--points', '100,200;300,50', '--config', CONFIG, '--checkpoint', ckpt_path,
-        '--out', 'outputs', '--device', 'cpu', '--cfg-options', *TINY])
+        img, '--points', '100,200;300,50', '--click-negatives', '1', '--config', CONFIG,
+        '--checkpoint', ckpt_path, '--out', 'outputs', '--device', 'cpu', '--cfg-options', *TINY])
     label = cv2.imread(paths['png'], cv2.IMREAD_UNCHANGED)
     assert label.shape == (529, 618) and label.dtype == np.uint16
     np.testing.assert_array_equal(label, result.label_map())
