@@ -25,6 +25,29 @@ TRAIN_ONLY = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_wor
               'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1']
 
 
+@pytest.mark.parametrize('row', ['selftrain', 'pointsam', 'resam'])
+@pytest.mark.parametrize('dataset', ['nwpu', 'whu', 'hrsid'])
+def test_clicks_configs_are_the_papers_rows_on_clicks(row, dataset):
+    from mmengine.config import Config
+    clicks = Config.fromfile(osp.join(REPO, 'configs', 'clicks', f'{row}_{dataset}.py'))
+    papers = Config.fromfile(osp.join(REPO, 'configs', f'{row}_{dataset}.py'))
+    train = clicks.train_dataloader.dataset
+    assert train.type == 'PointLabelDataset' and train.ann_file == 'clicks/train.json'
+    assert train.data_root == papers.train_dataloader.dataset.data_root
+    assert train.data_prefix == papers.train_dataloader.dataset.data_prefix
+    steps = [t['type'] for t in train.pipeline]
+    assert 'LoadSAMAnnotations' not in steps and 'SamplePointPrompts' not in steps
+    assert 'RandomFlipPoints' in steps and 'RandomFlip' not in steps
+    assert clicks.val_dataloader is None and clicks.default_hooks.checkpoint.save_best is None
+    st_clicks, st_papers = clicks.model.self_training.to_dict(), \
+        papers.model.self_training.to_dict()
+    if row == 'pointsam':  # prototypes made from the clicks, in a file of their own
+        assert 'clicks' in st_clicks['prototype_loss'].pop('target_prototypes')
+        st_papers['prototype_loss'].pop('target_prototypes')
+    assert st_clicks == st_papers and clicks.train_cfg == papers.train_cfg
+    assert clicks.optim_wrapper == papers.optim_wrapper
+
+
 def _tool(*parts):
     path = osp.join(REPO, *parts)
     spec = importlib.util.spec_from_file_location(osp.splitext(parts[-1])[0] + '_e2e', path)
