@@ -14,14 +14,17 @@ import time
 from collections import Counter
 from typing import Optional, Sequence, Union
 
+import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.dataset import Compose
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
+from mmpointsam.apis.scene_patches import assign_clicks, scene_windows, shift_instances
 from mmpointsam.datasets.point_labels import select_images
 from mmpointsam.fileio import RBoxLabelWriter, predictions_to_coco_anns
 from mmpointsam.models.task_modules import MaskCandidates
@@ -96,10 +99,16 @@ class Point2RBoxConverter:
         mask_selector: a ``MaskSelector`` config: decode SAM's three masks per click (after NPC
             chose the prompts) and keep the one it scores best, flagging low scores. None:
             SAM's single-mask output (the default).
+        patch: ``dict(size, overlap)``: an image with a side over ``size`` is converted in
+            DOTA-style patches (MMRotate's split grid; 1024/200 by default, as its DOTA
+            configs), each click decoded once, in the patch where it is farthest from the border,
+            so memory is bounded by the patch; boxes are written in the scene frame. None:
+            every image whole (resized to SAM's input size).
     """
 
     def __init__(self, model, method: str = 'largest', chunk: int = 16,
-                 description: str = '', mask_selector: Optional[dict] = None) -> None:
+                 description: str = '', mask_selector: Optional[dict] = None,
+                 patch: Optional[dict] = dict(size=1024, overlap=200)) -> None:
         if method not in RBOX_METHODS:
             raise ValueError(f'unknown mask -> rbox method {method!r}; choose from {RBOX_METHODS}')
         self.model = model.eval()
@@ -112,6 +121,9 @@ class Point2RBoxConverter:
             self.selector = TASK_UTILS.build(copy.deepcopy(mask_selector))
             self.settings['mask_selector'] = mask_selector
         self.class_names: Optional[list] = None  # set by convert, for class-aware scorers
+        self.patch = None if patch is None else dict(size=int(patch['size']),
+                                                     overlap=int(patch['overlap']))
+        self.settings['patch'] = self.patch
         # images with at least this many prompts get a bar over their prompts (convert)
         self.prompt_bar_min = 256
         self.show_prompt_bar = False
@@ -127,6 +139,7 @@ class Point2RBoxConverter:
                     seed: int = 0,
                     npc_max_negatives: Optional[int] = 8,
                     mask_selector: Optional[dict] = None,
+                    patch: Optional[dict] = dict(size=1024, overlap=200),
                     cfg_options: Optional[dict] = None) -> 'Point2RBoxConverter':
         """Build the model of an mmpointsam config and load its weights.
 
@@ -169,7 +182,7 @@ class Point2RBoxConverter:
         if npc_iou_thr is not None:
             description += f' max_negatives={npc_max_negatives}'
         converter = cls(model.to(device), method=method, description=description,
-                        mask_selector=mask_selector)
+                        mask_selector=mask_selector, patch=patch)
         converter.settings.update(
             config=cfg.filename if isinstance(cfg.filename, str) else None,
             checkpoint=checkpoint, sam_checkpoint=sam_checkpoint, npc_iou_thr=npc_iou_thr,
@@ -303,6 +316,52 @@ class Point2RBoxConverter:
             decoder_time=decoder_time, mask_index=index, flagged=flagged,
             selection_scores=sel_scores)
 
+    def predict_scene(self, dataset, info: dict, img: dict, point_json: str):
+        """:meth:`predict` of a large image in patches (see ``patch``); boxes in the scene frame.
+
+        Returns:
+            The merged prediction dict (times summed) and the annotation ids of its rows.
+        """
+        image = mmcv.imread(info['img_path'])
+        if image is None:
+            raise FileNotFoundError(f'cannot read image {info["img_path"]}')
+        height, width = image.shape[:2]
+        if (height, width) != (img['height'], img['width']):
+            raise ValueError(f'{point_json}: image {img["file_name"]} is {width}x{height} '
+                             f'(w x h) but the json declares {img["width"]}x{img["height"]}')
+        windows = scene_windows(width, height, self.patch['size'], self.patch['overlap'])
+        instances = info['instances']
+        clicks = []
+        for inst in instances:
+            pts = np.asarray(inst['points'], dtype=np.float64).reshape(-1, 2)
+            pos = np.asarray(inst.get('point_labels', [1] * len(pts))) == 1
+            clicks.append(pts[pos][0] if pos.any() else pts[0])
+        where = assign_clicks(clicks, windows)
+        # the dataset's pipeline after its image loading, on each patch
+        pipeline = Compose(list(dataset.pipeline.transforms)[1:])
+        preds, ids = [], []
+        for k in np.unique(where).tolist():
+            x0, y0, x1, y1 = (int(v) for v in windows[k])
+            results = copy.deepcopy({key: v for key, v in info.items() if key != 'instances'})
+            results.pop('background_points', None)  # scene-frame clicks on no object
+            results.update(
+                img=np.ascontiguousarray(image[y0:y1, x0:x1]), img_shape=(y1 - y0, x1 - x0),
+                ori_shape=(y1 - y0, x1 - x0), height=y1 - y0, width=x1 - x0,
+                instances=shift_instances([instances[i] for i in np.flatnonzero(where == k)],
+                                          -x0, -y0))
+            data = pipeline(results)
+            pred = self.predict(data)
+            pred['rboxes'] = np.asarray(pred['rboxes'], dtype=np.float64).copy()
+            pred['rboxes'][pred['valid'], :2] += (x0, y0)
+            preds.append(pred)
+            ids.append(np.asarray(data['data_samples'].metainfo['instance_ids']))
+        merged = {key: (sum(p[key] for p in preds) if key in ('encoder_time', 'decoder_time',
+                                                              'num_calibrated')
+                        else np.concatenate([p[key] for p in preds]))
+                  for key in preds[0]}
+        merged['num_patches'] = len(preds)
+        return merged, np.concatenate(ids)
+
     # ------------------------------------------------------------------ a whole file
     def build_dataset(self, point_json: str, img_dir: str):
         with DefaultScope.overwrite_default_scope('mmpointsam'):
@@ -359,10 +418,14 @@ class Point2RBoxConverter:
             start = time.perf_counter()
             anns, empty = [], []
             if info['instances']:
-                data = dataset[index[img['id']]]
-                self._check_size(data['data_samples'], img, point_json)
-                pred = self.predict(data)
-                ids = data['data_samples'].metainfo['instance_ids']
+                if self.patch is not None and max(img['width'], img['height']) > \
+                        self.patch['size']:
+                    pred, ids = self.predict_scene(dataset, info, img, point_json)
+                else:
+                    data = dataset[index[img['id']]]
+                    self._check_size(data['data_samples'], img, point_json)
+                    pred = self.predict(data)
+                    ids = data['data_samples'].metainfo['instance_ids']
                 anns, empty = predictions_to_coco_anns(img['id'], pred['rboxes'], pred['valid'],
                                                        pred['labels'], pred['scores'], ids,
                                                        categories)
@@ -370,6 +433,7 @@ class Point2RBoxConverter:
                 totals['decoder_time'] += pred['decoder_time']
                 totals['calibrated'] += pred['num_calibrated']
                 totals['encoded'] += 1
+                totals['patches'] += pred.get('num_patches', 1)
                 if 'mask_index' in pred:
                     self._count_selection(pred, ids, anns, categories, mask_wins,
                                           flagged_per_class)
@@ -393,7 +457,8 @@ class Point2RBoxConverter:
             encoder_s=totals['encoder_time'], decoder_s=totals['decoder_time'],
             total_s=totals['time'],
             images_per_s=done / totals['time'] if totals['time'] else float('nan'),
-            json=result['json'], dota_dir=result['dota_dir'], weights=self.description)
+            json=result['json'], dota_dir=result['dota_dir'], weights=self.description,
+            patches=totals['patches'])
         if self.selector is not None:
             summary.update(mask_wins=mask_wins, flagged_per_class=dict(flagged_per_class),
                            flagged=sum(flagged_per_class.values()),
