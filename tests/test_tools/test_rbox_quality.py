@@ -131,3 +131,36 @@ def test_rotated_map_uses_the_exact_iou():
     assert rbox_iou(det[:, :5], gt_box)[0, 0] == pytest.approx(0.90098, abs=1e-4)
     mean_ap, _ = rotated_map([[det]], [dict(bboxes=gt_box, labels=np.array([0]))])
     assert mean_ap == pytest.approx(1.0)
+
+
+def test_quality_per_class_and_object_size(tmp_path):
+    """Known boxes: a small one labelled exactly, a medium one shifted by half its width (IoU
+    1/3), a large one without a label, and a small one of another class labelled exactly."""
+    img = dict(id=1, file_name='a.png', width=1000, height=1000)
+    cats = [dict(id=1, name='ship'), dict(id=2, name='plane')]
+    gt_boxes = [(np.array([100., 100, 20, 20, 0]), 1, 11),  # 400 px^2: small
+                (np.array([300., 300, 50, 50, 0.3]), 1, 12),  # 2500: medium
+                (np.array([600., 600, 200, 100, 0]), 1, 13),  # 20000: large
+                (np.array([800., 100, 30, 30, 0]), 2, 14)]  # 900: small
+    writer = RBoxLabelWriter(str(tmp_path / 'gt'), [img], cats, settings={})
+    writer.write_image(img, [rbox_to_coco_ann(r, i, 1, c) for r, c, i in gt_boxes])
+    gt_json = writer.finalize()['json']
+    moved = gt_boxes[1][0].copy()
+    moved[:2] += 25 * np.array([math.cos(0.3), math.sin(0.3)])
+    labels = [(gt_boxes[0][0], 1, 11), (moved, 1, 12), (gt_boxes[3][0], 2, 14)]
+    writer = RBoxLabelWriter(str(tmp_path / 'pseudo'), [img], cats, settings={})
+    writer.write_image(img, [rbox_to_coco_ann(r, i, 1, c, score=0.9) for r, c, i in labels])
+    result = rbox_label_quality(writer.finalize()['json'], gt_json)
+    rows = {(r['class'], r['size']): r for r in result['size_rows']}
+    assert set(rows) == {('ship', 'small'), ('ship', 'medium'), ('ship', 'large'),
+                         ('plane', 'small'), ('all', 'small'), ('all', 'medium'),
+                         ('all', 'large')}
+    assert rows['ship', 'small']['mIoU'] == pytest.approx(1.0)
+    assert rows['ship', 'medium']['mIoU'] == pytest.approx(1 / 3, abs=1e-4)  # corners rounded
+    assert rows['ship', 'medium']['IoU>=0.5'] == 0.0
+    assert rows['ship', 'large']['missing'] == 1 and rows['ship', 'large']['mIoU'] == 0.0
+    assert rows['all', 'small']['gts'] == 2 and rows['all', 'small']['mIoU'] == pytest.approx(1)
+    from mmpointsam.evaluation.functional import format_size_table, size_bucket
+    assert size_bucket([1023.9, 1024, 9215.9, 9216]).tolist() == \
+        ['small', 'medium', 'medium', 'large']
+    assert 'medium' in format_size_table(result)

@@ -4,7 +4,8 @@
         data/nwpu_vhr10_rbox/gt_train/labels.json
 
 Per class: mean rotated IoU with the paired GT box, fractions at IoU >= 0.5 / 0.75, and
-MMRotate's rotated AP of the labels taken as detections.
+MMRotate's rotated AP of the labels taken as detections; then the same IoU figures per class and
+object size (GT box area: small < 32^2, medium < 96^2, large).
 """
 import argparse
 import os.path as osp
@@ -14,7 +15,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import mmpointsam  # noqa: E402,F401
 
-from mmpointsam.evaluation.functional import format_quality_table, rbox_label_quality  # noqa
+from mmpointsam.evaluation.functional import (format_quality_table,  # noqa: E402
+                                               format_size_table, rbox_label_quality)
 
 
 def parse_args():
@@ -41,6 +43,8 @@ def main():
           f'({"area" if args.area else "VOC07 11 points"}, le90 on both sides, '
           f'{"mmcv box_iou_rotated" if args.mmcv_iou else "exact IoU"})')
     print(format_quality_table(result))
+    print('by object size (GT box area: small < 32^2, medium < 96^2, large):')
+    print(format_size_table(result))
 
 
 if __name__ == '__main__':

@@ -1,3 +1,7 @@
-from .rbox_quality import format_quality_table, rbox_label_quality, rotated_map
+from .rbox_quality import (SIZE_BUCKETS, format_quality_table, format_size_table,
+                           rbox_label_quality, rotated_map, size_bucket)
 
-__all__ = ['format_quality_table', 'rbox_label_quality', 'rotated_map']
+__all__ = [
+    'SIZE_BUCKETS', 'format_quality_table', 'format_size_table', 'rbox_label_quality',
+    'rotated_map', 'size_bucket'
+]

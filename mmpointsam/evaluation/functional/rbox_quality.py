@@ -102,6 +102,16 @@ def _match_by_iou(pseudo: dict, gt: dict) -> np.ndarray:
     return match
 
 
+# COCO's size buckets by the ground-truth box's area: small < 32^2 <= medium < 96^2 <= large
+SIZE_BUCKETS = ('small', 'medium', 'large')
+
+
+def size_bucket(areas: np.ndarray) -> np.ndarray:
+    """COCO size bucket name of each area (px^2): small < 32^2, medium < 96^2, else large."""
+    areas = np.asarray(areas, dtype=np.float64)
+    return np.where(areas < 32**2, 'small', np.where(areas < 96**2, 'medium', 'large'))
+
+
 def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float] = (0.5, 0.75),
                        map_iou_thr: float = 0.5, use_07_metric: bool = True,
                        exact_iou: bool = True) -> dict:
@@ -114,8 +124,9 @@ def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float]
 
     Returns:
         dict with ``rows`` (one per class, then ``all``: ``class``, ``gts``, ``labels``,
-        ``missing``, ``mIoU``, ``IoU>=t`` per threshold, ``AP``), ``mAP``, ``pairing`` and
-        ``num_images``.
+        ``missing``, ``mIoU``, ``IoU>=t`` per threshold, ``AP``), ``size_rows`` (the same
+        without labels and AP, per class and ``all`` by the GT box's size: :func:`size_bucket`),
+        ``mAP``, ``pairing`` and ``num_images``.
     """
     pseudo, gt = load_rbox_coco(pseudo_json), load_rbox_coco(gt_json)
     categories = gt['categories']
@@ -132,7 +143,7 @@ def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float]
                             [np.zeros(0, np.int64)])
     by_id = len(ps_ids) == 0 or bool(np.isin(ps_ids, gt_ids).any())
 
-    ious, labels, missing = [], [], []
+    ious, labels, missing, areas = [], [], [], []
     dets, gts = [], []
     empty = dict(rboxes=np.zeros((0, 5)), category_ids=np.zeros(0, np.int64),
                  scores=np.zeros(0), ids=np.zeros(0, np.int64))
@@ -150,14 +161,16 @@ def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float]
         ious.append(iou)
         labels.append(np.array([cat2label[c] for c in g['category_ids']], dtype=np.int64))
         missing.append(~found)
+        areas.append(g['rboxes'][:, 2] * g['rboxes'][:, 3])
         p_labels = np.array([cat2label[c] for c in p['category_ids']], dtype=np.int64)
         dets.append([
             np.concatenate([p['rboxes'][p_labels == k], p['scores'][p_labels == k, None]], axis=1)
             for k in range(len(categories))
         ])
         gts.append(dict(bboxes=g['rboxes'], labels=labels[-1]))
-    ious, labels, missing = (np.concatenate(x) if x else np.zeros(0)
-                             for x in (ious, labels, missing))
+    ious, labels, missing, areas = (np.concatenate(x) if x else np.zeros(0)
+                                    for x in (ious, labels, missing, areas))
+    missing = missing.astype(bool)
     mean_ap, per_class = rotated_map(dets, gts, iou_thr=map_iou_thr, use_07_metric=use_07_metric,
                                      exact_iou=exact_iou) if gts else (0.0, [])
 
@@ -179,7 +192,16 @@ def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float]
         rows.append(row(cat['name'], keep, num_labels, float(per_class[k]['ap'])))
     rows.append(row('all', np.ones(len(labels), dtype=bool),
                     sum(r['labels'] for r in rows), float(mean_ap)))
-    return dict(rows=rows, mAP=float(mean_ap), map_iou_thr=map_iou_thr,
+    size = size_bucket(areas)
+    size_rows = []
+    for k, cat in [(k, c['name']) for k, c in enumerate(categories)] + [(None, 'all')]:
+        for name in SIZE_BUCKETS:
+            keep = (size == name) & ((labels == k) if k is not None else True)
+            if keep.any():
+                size_rows.append(OrderedDict([('class', cat), ('size', name)] + list(
+                    row(cat, keep, 0, float('nan')).items())[1:-1]))
+                del size_rows[-1]['labels']
+    return dict(rows=rows, size_rows=size_rows, mAP=float(mean_ap), map_iou_thr=map_iou_thr,
                 pairing='annotation id' if by_id else 'one-to-one by IoU',
                 num_images=len(gt['boxes']))
 
@@ -197,3 +219,14 @@ def format_quality_table(result: dict) -> str:
     table = AsciiTable([header] + body)
     table.inner_footing_row_border = True
     return table.table
+
+
+def format_size_table(result: dict) -> str:
+    """The per-size rows (small < 32^2, medium < 96^2, large; GT box area) as a text table."""
+    from terminaltables import AsciiTable
+    rows = result.get('size_rows') or []
+    if not rows:
+        return '(no ground-truth boxes)'
+    body = [[r['class'], r['size'], str(r['gts']), str(r['missing'])] +
+            [f'{v:.4f}' for v in list(r.values())[4:]] for r in rows]
+    return AsciiTable([list(rows[0].keys())] + body).table
