@@ -21,7 +21,6 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 from tqdm import tqdm
 
 from mmpointsam.apis.scene_patches import assign_clicks, scene_windows, shift_instances
@@ -32,6 +31,7 @@ from mmpointsam.models.utils import decode_in_chunks, low_res_to_original
 from mmpointsam.registry import DATASETS, MODELS, TASK_UTILS
 from mmpointsam.structures import RBOX_METHODS, mask_to_rbox, masks_to_rboxes
 from mmpointsam.utils import set_sam_checkpoint
+from mmpointsam.utils.model_checkpoint import load_model_checkpoint, weights_from_checkpoint
 
 # meta keys the converter and RBoxDumpMetric need from PackSAMInputs
 POINT_LABEL_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'flip',
@@ -159,6 +159,8 @@ class Point2RBoxConverter:
             cfg.merge_from_dict(cfg_options)
         if sam_checkpoint is not None:
             set_sam_checkpoint(cfg, sam_checkpoint)
+        if checkpoint is not None:
+            weights_from_checkpoint(cfg)  # it holds every weight: no SAM/prototype file read
         cfg.model.setdefault('test_cfg', {})
         if npc_iou_thr is None:
             cfg.model.test_cfg.pop('npc', None)
@@ -168,8 +170,9 @@ class Point2RBoxConverter:
         torch.manual_seed(seed)
         with DefaultScope.overwrite_default_scope('mmpointsam'):
             model = MODELS.build(cfg.model)
-        with _quiet_init_log():
-            model.init_weights()
+        if checkpoint is None:
+            with _quiet_init_log():
+                model.init_weights()
         sam_init = cfg.model.sam.get('init_cfg') or {}
         if sam_init.get('type') == 'Pretrained':
             weights = f'SAM {cfg.model.sam.arch} from {sam_init["checkpoint"]}'
@@ -177,7 +180,7 @@ class Point2RBoxConverter:
             weights = f'SAM {cfg.model.sam.arch} with RANDOM weights (seed {seed})'
         if checkpoint is not None:
             cls._load_pointsam(model, checkpoint)
-            weights = f'PointSAM checkpoint {checkpoint} (on {weights})'
+            weights = f'PointSAM checkpoint {checkpoint} (SAM {cfg.model.sam.arch})'
         description = f'{weights}; NPC iou_thr={npc_iou_thr}'
         if npc_iou_thr is not None:
             description += f' max_negatives={npc_max_negatives}'
@@ -191,16 +194,10 @@ class Point2RBoxConverter:
 
     @staticmethod
     def _load_pointsam(model, checkpoint: str) -> None:
-        """Load a trained PointSAM checkpoint; every ``sam.`` parameter must be in it."""
+        """Load a trained PointSAM checkpoint strictly: every key of the model, and only those."""
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'PointSAM checkpoint not found: {checkpoint}')
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=False,
-                               logger='current')
-        state = ckpt.get('state_dict', ckpt)
-        missing = [k for k in model.state_dict() if k.startswith('sam.') and k not in state]
-        if missing:
-            raise RuntimeError(f'{checkpoint} is not a PointSAM checkpoint of this config: '
-                               f'{len(missing)} SAM weights missing, e.g. {missing[:3]}')
+        load_model_checkpoint(model, checkpoint)
 
     # ------------------------------------------------------------------ one image
     @torch.no_grad()

@@ -29,7 +29,7 @@ def _trained_pointsam(tmp_path):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'pointsam_nwpu.py'))
     assert not osp.exists(osp.join(REPO, cfg.model.sam.init_cfg.checkpoint))
     assert not osp.exists(osp.join(REPO, cfg.model.self_training.prototype_loss.target_prototypes))
-    cfg.merge_from_dict(dict(x.split('=') for x in TINY))
+    cfg.model.sam.arch = 'tiny'
     cfg.model.sam.img_size = cfg.model.data_preprocessor.img_size = 256
     cfg.model.sam.lora.first_block = 1
     cfg.model.self_training.prototype_loss.dim = 32
@@ -91,3 +91,20 @@ def test_merge_lora_rejects_a_partial_checkpoint(tmp_path):
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0 and 'missing keys' in proc.stderr
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_point2rbox_converter_loads_the_training_checkpoint_strictly(tmp_path):
+    from mmpointsam.apis import Point2RBoxConverter
+    model, ckpt = _trained_pointsam(tmp_path)
+    options = {'model.sam.arch': 'tiny', 'model.sam.img_size': 256,
+               'model.data_preprocessor.img_size': 256, 'model.sam.lora.first_block': 1,
+               'model.self_training.prototype_loss.dim': 32}
+    converter = Point2RBoxConverter.from_config(osp.join(REPO, 'configs', 'pointsam_nwpu.py'),
+                                                checkpoint=ckpt, cfg_options=options)
+    loaded = converter.model.state_dict()
+    assert all(torch.equal(v, loaded[k]) for k, v in model.state_dict().items())
+    # a config without LoRA cannot silently drop the checkpoint's LoRA weights
+    direct = {k: v for k, v in options.items() if 'lora' not in k and 'self_training' not in k}
+    with pytest.raises(RuntimeError, match=f'{re.escape(ckpt)} is not a checkpoint.*unexpected'):
+        Point2RBoxConverter.from_config(osp.join(REPO, 'configs', 'sam_direct_nwpu.py'),
+                                        checkpoint=ckpt, cfg_options=direct)
