@@ -30,3 +30,31 @@ def test_a_state_dict_with_nan_is_never_saved():
     bad = dict(state_dict={'w': torch.tensor([1.0, float('inf')]), 'b': torch.ones(1)})
     with pytest.raises(FloatingPointError, match=r"refusing to save.*\['w'\]"):
         hook.before_save_checkpoint(None, bad)
+
+
+def _nan_run(tmp_path, tiny_cfg, max_skips):
+    cfg = tiny_cfg('supervised_nwpu.py', str(tmp_path))
+    cfg.model.loss_dice.loss_weight = float('nan')
+    cfg.optim_wrapper.type = 'SkipNonFiniteOptimWrapper'
+    cfg.optim_wrapper.max_skips = max_skips
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=100)
+    return Runner.from_cfg(cfg)
+
+
+def test_skip_and_count_updates_nothing_and_saves_finite_weights(tmp_path, tiny_cfg):
+    runner = _nan_run(tmp_path, tiny_cfg, max_skips=10)
+    before = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    runner.train()  # 4 images, 4 iterations, all skipped
+    assert runner.optim_wrapper.num_skipped == 4
+    after = runner.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    saved = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), weights_only=False)
+    assert all(torch.isfinite(v).all() for v in saved['state_dict'].values()
+               if v.is_floating_point())
+
+
+def test_skip_and_count_stops_past_max_skips(tmp_path, tiny_cfg):
+    runner = _nan_run(tmp_path, tiny_cfg, max_skips=1)
+    with pytest.raises(FloatingPointError, match=r'2 iterations skipped .*max_skips=1'):
+        runner.train()
+    assert glob.glob(osp.join(str(tmp_path), '**', '*.pth'), recursive=True) == []

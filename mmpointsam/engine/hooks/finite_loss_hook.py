@@ -3,11 +3,13 @@
 Without it a NaN loss trains on (every weight becomes NaN) and the checkpoint hook still saves the
 model, even as the "best" one, since empty masks score a finite metric.
 """
+import logging
 import math
 from typing import Dict, Optional
 
 import torch
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 
 from mmpointsam.registry import HOOKS
 
@@ -25,6 +27,8 @@ class FiniteLossHook(Hook):
     Runs after each training iteration, before any checkpoint of that iteration's weights is
     saved (``CheckpointHook`` has a lower priority), and checks every state dict about to be
     saved (``check_checkpoint``), so a non-finite model is never written, as best or otherwise.
+    With ``optim_wrapper.type='SkipNonFiniteOptimWrapper'`` (skip-and-count) an iteration the
+    wrapper skipped is logged as a warning instead.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -39,11 +43,18 @@ class FiniteLossHook(Hook):
         values = {k: _value(v) for k, v in outputs.items()
                   if isinstance(v, (torch.Tensor, float, int))}
         bad = {k: v for k, v in values.items() if not math.isfinite(v)}
-        if bad:
-            terms = ', '.join(f'{k}={v}' for k, v in bad.items())
+        terms = ', '.join(f'{k}={v}' for k, v in bad.items())
+        where = (f'iteration {runner.iter + 1} (epoch {runner.epoch + 1}, batch '
+                 f'{batch_idx + 1} of the epoch)')
+        wrapper = getattr(runner, 'optim_wrapper', None)
+        skipped = getattr(wrapper, 'skipped', None)
+        if skipped:
+            print_log(f'skipped {where}: {skipped} {terms}; {wrapper.num_skipped} skipped so far '
+                      f'(max_skips={wrapper.max_skips})', logger='current',
+                      level=logging.WARNING)
+        elif bad:
             raise FloatingPointError(
-                f'non-finite loss at iteration {runner.iter + 1} (epoch {runner.epoch + 1}, '
-                f'batch {batch_idx + 1} of the epoch): {terms}. Training stopped; no checkpoint '
+                f'non-finite loss at {where}: {terms}. Training stopped; no checkpoint '
                 'of these weights was saved. Lower the learning rate, check the data of this '
                 'batch, or resume from the last checkpoint.')
 
