@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 
 import cv2
 import numpy as np
+import shapely
 
 RBOX_METHODS = ('largest', 'all')
 
@@ -73,16 +74,10 @@ def _projections(points: np.ndarray, angles: np.ndarray) -> Tuple[np.ndarray, np
 
 
 def _outside_hull(points: np.ndarray, hull: np.ndarray) -> np.ndarray:
-    """Bool (K,): points (K, 2) strictly outside the convex polygon ``hull`` (H, 2)."""
+    """Bool (K,): points (K, 2) outside the convex polygon ``hull`` (H, 2) (not on its edge)."""
     if len(hull) < 3:
         return np.ones(len(points), dtype=bool)
-    edges = np.roll(hull, -1, axis=0) - hull
-    rel = points[:, None, :] - hull[None]
-    cross = edges[None, :, 0] * rel[..., 1] - edges[None, :, 1] * rel[..., 0]
-    # cv2.convexHull's orientation depends on the axes; outside = on the outer side of an edge
-    sign = np.sign(np.sum(edges[:, 0] * np.roll(edges[:, 1], -1) -
-                          edges[:, 1] * np.roll(edges[:, 0], -1)))
-    return (cross * sign < -1e-9).any(axis=1)
+    return ~shapely.intersects_xy(shapely.Polygon(hull), points[:, 0], points[:, 1])
 
 
 def _midpoint_sides(iu, iv, ou, ov, t: float) -> np.ndarray:
@@ -127,23 +122,30 @@ def _fit_pixel_rect(crop: np.ndarray) -> np.ndarray:
     ring = cv2.dilate(pad, np.ones((3, 3), np.uint8)) & (1 - pad)
     ys, xs = np.nonzero(ring)
     outside = np.stack([xs, ys], axis=1).astype(np.float64) - 0.5
-    hull = cv2.convexHull(inside.astype(np.float32)).reshape(-1, 2).astype(np.float64)
-    outside = outside[_outside_hull(outside, hull)]
+    # extremes along any direction are hull vertices: the rest of the centres is not needed
+    inside = cv2.convexHull(inside.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    outside = outside[_outside_hull(outside, inside)]
 
-    angles = t0 + np.radians(np.arange(-_ANGLE_SPAN_DEG, _ANGLE_SPAN_DEG + 1e-9, _ANGLE_STEP_DEG))
-    iu, iv = _projections(inside, angles)
-    ou, ov = _projections(outside, angles)
-    eps = 1e-6
-    takes_in = ((ou > iu.min(1, keepdims=True) + eps) & (ou < iu.max(1, keepdims=True) - eps) &
-                (ov > iv.min(1, keepdims=True) + eps) & (ov < iv.max(1, keepdims=True) - eps))
-    clean = ~takes_in.any(axis=1)
-    mid = len(angles) // 2
+    def clean(angles: np.ndarray) -> np.ndarray:
+        """Per angle: its rectangle round the foreground centres takes in no background one."""
+        iu, iv = _projections(inside, angles)
+        ou, ov = _projections(outside, angles)
+        eps = 1e-6
+        takes_in = ((ou > iu.min(1, keepdims=True) + eps) &
+                    (ou < iu.max(1, keepdims=True) - eps) &
+                    (ov > iv.min(1, keepdims=True) + eps) & (ov < iv.max(1, keepdims=True) - eps))
+        return ~takes_in.any(axis=1)
+
     t = t0
-    if clean[mid]:
-        lo = hi = mid
-        while lo > 0 and clean[lo - 1]:
+    # only a shape clean at the min-area angle has a range to centre (most SAM masks are not)
+    if clean(np.array([t0]))[0]:
+        angles = t0 + np.radians(np.arange(-_ANGLE_SPAN_DEG, _ANGLE_SPAN_DEG + 1e-9,
+                                           _ANGLE_STEP_DEG))
+        ok = clean(angles)
+        lo = hi = len(angles) // 2
+        while lo > 0 and ok[lo - 1]:
             lo -= 1
-        while hi < len(angles) - 1 and clean[hi + 1]:
+        while hi < len(angles) - 1 and ok[hi + 1]:
             hi += 1
         t = float((angles[lo] + angles[hi]) / 2)
     (iu,), (iv,) = _projections(inside, np.array([t]))
