@@ -66,7 +66,7 @@ def object_scaling(args, weights: dict, tmp: str):
         for cap in (args.npc_max_negatives, None):
             converter = Point2RBoxConverter.from_config(
                 osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none'),
-                npc_max_negatives=cap)
+                npc_max_negatives=cap, patch=None)  # the whole image, even over 1024 px
             counts = [n for n in args.objects if cap is not None or n <= args.uncapped_up_to]
             for k, num in enumerate([min(counts)] + counts):  # the first run warms up
                 xy = rng.uniform([0, 0], [img['width'] - 1, img['height'] - 1], (num, 2))
