@@ -57,7 +57,8 @@ def compute_prototypes(cfg: Config, max_images: int = 128, device: str = 'cpu') 
         positive = prompts.labels == 1
         batch_idx = prompts.batch_idx[:, None].expand_as(prompts.labels)[positive]
         feats.append(
-            sample_point_features(emb, prompts.points[positive], batch_idx,
+            sample_point_features(model.sam.image_embedding(emb), prompts.points[positive],
+                                  batch_idx,
                                   model.sam.img_size).cpu())
         bar.update()
     feats = torch.cat(feats)

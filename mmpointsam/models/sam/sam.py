@@ -258,6 +258,11 @@ class SAM(BaseModule):
         """Side of the decoder's mask logits (4x the embedding grid, 256 for 1024 inputs)."""
         return 4 * self.embedding_size
 
+    def image_embedding(self, encoded: torch.Tensor) -> torch.Tensor:
+        """The image embedding inside :meth:`encode`'s output (all of it for SAM; SAM2 packs
+        more), for the features of PBR and ReSAM's alignment."""
+        return encoded
+
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Normalised, padded images (B, 3, S, S) -> image embeddings (B, C, S/16, S/16), fp32."""
         if self.encoder_autocast is None:

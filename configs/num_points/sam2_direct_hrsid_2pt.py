@@ -1,0 +1,3 @@
+# sam2_direct_hrsid with 2 positive and 2 negative point prompts per instance.
+_base_ = ['../sam2_direct_hrsid.py']
+num_points = 2
