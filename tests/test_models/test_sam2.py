@@ -216,9 +216,18 @@ def test_merge_lora_tool_writes_a_file_the_official_model_loads(tmp_path, offici
     tool.merge_lora(str(tmp_path / 'cfg.py'), str(tmp_path / 'trained.pth'), str(out))
 
     official = official_sam2('b+', TINY_OVERRIDES).eval()
-    result = official.load_state_dict(torch.load(out), strict=False)
+    result = official.load_state_dict(torch.load(out)['model'], strict=False)
     assert result.unexpected_keys == []
     assert set(result.missing_keys) == {k for k in official.state_dict() if is_video_only_key(k)}
+    # with the starting file's video tensors, sam2's own loader (strict) takes it
+    torch.save(dict(model=official_tiny.state_dict()), tmp_path / 'start.pt')
+    full = tmp_path / 'sam2_full.pt'
+    tool.merge_lora(str(tmp_path / 'cfg.py'), str(tmp_path / 'trained.pth'), str(full),
+                    sam2_video_weights=str(tmp_path / 'start.pt'))
+    from sam2.build_sam import _load_checkpoint
+    _load_checkpoint(official, str(full))
+    assert torch.equal(official.memory_encoder.out_proj.weight,
+                       official_tiny.memory_encoder.out_proj.weight)
     images = torch.randn(1, 3, 128, 128)
     points, labels = torch.rand(3, 1, 2) * 128, torch.ones(3, 1, dtype=torch.long)
     batch_idx = torch.zeros(3, dtype=torch.long)

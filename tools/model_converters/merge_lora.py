@@ -1,7 +1,10 @@
 """Export a trained PointSAM checkpoint as a plain SAM checkpoint (LoRA merged into the weights).
 
 The output has the official layout (``image_encoder.*``, ``prompt_encoder.*``, ``mask_decoder.*``
-with fused ``qkv``) and loads strictly into segment-anything's / MobileSAM's own builders.
+with fused ``qkv``) and loads strictly into segment-anything's / MobileSAM's own builders. A SAM2
+model is written as an official SAM 2 file (weights under ``model``, fused Hiera ``qkv``);
+``--sam2-video-weights sam2.1_hiera_base_plus.pt`` copies that file's video-only tensors in, so
+that ``sam2.build_sam.build_sam2`` loads the result strictly.
 
     python tools/model_converters/merge_lora.py CONFIG CHECKPOINT OUT.pth [--cfg-options k=v]
 
@@ -18,14 +21,17 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from mmpointsam.models.sam.sam2 import SAM2, official_checkpoint  # noqa: E402
 from mmpointsam.registry import MODELS  # noqa: E402
 from mmpointsam.utils import register_all_modules  # noqa: E402
 from mmpointsam.utils.model_checkpoint import (load_model_checkpoint,  # noqa: E402
                                                weights_from_checkpoint)
 
 
-def merge_lora(config: str, checkpoint: str, out: str, cfg_options: dict = None) -> dict:
-    """Build the model of ``config``, load ``checkpoint``, write the merged SAM state dict."""
+def merge_lora(config: str, checkpoint: str, out: str, cfg_options: dict = None,
+               sam2_video_weights: str = None) -> dict:
+    """Build the model of ``config``, load ``checkpoint``, write the merged SAM state dict
+    (for SAM2 as an official SAM 2 file, see :func:`official_checkpoint`)."""
     register_all_modules()
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -33,10 +39,14 @@ def merge_lora(config: str, checkpoint: str, out: str, cfg_options: dict = None)
     weights_from_checkpoint(cfg)  # the checkpoint holds every weight
     model = MODELS.build(cfg.model)
     load_model_checkpoint(model, checkpoint)
+    if sam2_video_weights and not isinstance(model.sam, SAM2):
+        raise ValueError('--sam2-video-weights is for SAM2 models; this config builds '
+                         f'{type(model.sam).__name__}')
     state = model.sam.export_state_dict()
     tmp = f'{out}.tmp'
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    torch.save(state, tmp)
+    torch.save(official_checkpoint(state, sam2_video_weights)
+               if isinstance(model.sam, SAM2) else state, tmp)
     os.replace(tmp, out)  # never leave a half-written file under the final name
     return state
 
@@ -48,8 +58,11 @@ def main():
     parser.add_argument('out')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value (e.g. model.sam.img_size=512)')
+    parser.add_argument('--sam2-video-weights',
+                        help='SAM2 only: the official file whose video-only tensors to copy in')
     args = parser.parse_args()
-    state = merge_lora(args.config, args.checkpoint, args.out, args.cfg_options)
+    state = merge_lora(args.config, args.checkpoint, args.out, args.cfg_options,
+                       args.sam2_video_weights)
     print(f'wrote {args.out}: {len(state)} tensors in the official SAM layout')
 
 

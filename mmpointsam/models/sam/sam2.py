@@ -390,6 +390,25 @@ def predict_masks_high_res(decoder, image_embedding: torch.Tensor, image_pe: tor
     return torch.cat(masks), torch.cat(ious)
 
 
+def official_checkpoint(state: Dict[str, torch.Tensor],
+                        video_weights: Optional[str] = None) -> dict:
+    """An exported image-path state dict as an official SAM 2 file (weights under ``model``).
+
+    With ``video_weights`` (the official file the model started from) its video-only tensors
+    are copied in, so the result also loads strictly through ``sam2.build_sam.build_sam2`` and
+    the video predictor; without it the official image modules load it strictly.
+    """
+    if video_weights is not None:
+        source = CheckpointLoader.load_checkpoint(video_weights, map_location='cpu')
+        source = source.get('model', source)
+        video = {k: v for k, v in source.items() if is_video_only_key(k)}
+        if not video:
+            raise ValueError(f'{video_weights} holds no SAM 2 video-only tensors '
+                             f'({", ".join(VIDEO_ONLY_PREFIXES)})')
+        state = dict(state, **video)
+    return dict(model=state)
+
+
 def build_sam2(cfg: Union[dict, str], **kwargs) -> SAM2:
     """Build a :class:`SAM2` from a config dict or an arch name (``build_sam2('hiera_b+')``)."""
     if isinstance(cfg, str):
