@@ -27,6 +27,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from mmpointsam.models.sam.sam2 import checkpoint_arch as sam2_checkpoint_arch
 from mmpointsam.models.utils import low_res_to_original
 from mmpointsam.registry import MODELS, TRANSFORMS
 from mmpointsam.structures import RBOX_METHODS, masks_to_rboxes, rbox_to_corners
@@ -196,6 +197,9 @@ def _sam_arch_of(checkpoint: str) -> str:
             state = state[key]
     if any(k.startswith('image_encoder.layers.') for k in state):
         return 'vit_t'
+    sam2_arch = sam2_checkpoint_arch(state)
+    if sam2_arch is not None:
+        return sam2_arch
     weight = state.get('image_encoder.patch_embed.proj.weight')
     if weight is None or weight.shape[0] not in _ARCH_BY_WIDTH:
         raise ValueError(f'{checkpoint}: not a SAM/MobileSAM checkpoint (no known image '
@@ -208,7 +212,8 @@ def plain_sam_config(arch: str, img_size: int = 1024, checkpoint: Optional[str] 
     init = dict(type='Pretrained', checkpoint=checkpoint) if checkpoint else None
     return Config(dict(model=dict(
         type='PointSAM', data_preprocessor=dict(type='SAMDataPreprocessor', img_size=img_size),
-        sam=dict(type='SAM', arch=arch, img_size=img_size, init_cfg=init),
+        sam=dict(type='SAM2' if arch.startswith('hiera_') else 'SAM', arch=arch,
+                 img_size=img_size, init_cfg=init),
         test_cfg=dict(multimask_output=False))))
 
 

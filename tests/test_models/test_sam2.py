@@ -276,3 +276,15 @@ def test_sam2_rows_parse_and_build(tmp_path):
             cfg.model.self_training.prototype_loss.target_prototypes = str(protos)
         model = MODELS.build(cfg.model)
         assert isinstance(model.sam, SAM2)
+
+
+def test_inferencer_reads_a_plain_sam2_file(tmp_path):
+    from conftest import NWPU
+    from mmpointsam.apis import PointSAMInferencer
+    path = tmp_path / 'sam2.1_hiera_tiny.pt'
+    torch.save(dict(model=SAM2(arch='hiera_t', img_size=256).state_dict()), path)
+    inferencer = PointSAMInferencer(checkpoint=str(path), img_size=256, device='cpu')
+    assert isinstance(inferencer.model.sam, SAM2)
+    assert inferencer.model.sam.arch_name == 'hiera_t'  # 96 wide, 12 blocks (small has 16)
+    result = inferencer(osp.join(NWPU, 'images', '140.jpg'), [[50, 60], [200, 100]])
+    assert result.full_masks().shape[0] == 2

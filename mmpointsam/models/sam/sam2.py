@@ -74,6 +74,19 @@ def is_video_only_key(key: str) -> bool:
     return any(key == p.rstrip('.') or key.startswith(p) for p in VIDEO_ONLY_PREFIXES)
 
 
+def checkpoint_arch(state: Dict[str, torch.Tensor]) -> Optional[str]:
+    """The Hiera preset of an official SAM 2 state dict (width and depth), None if not SAM 2."""
+    patch = state.get('image_encoder.trunk.patch_embed.proj.weight')
+    if patch is None:
+        return None
+    depth = len({k.split('.')[3] for k in state if k.startswith('image_encoder.trunk.blocks.')})
+    for name, arch in ARCH_SETTINGS.items():
+        if arch['embed_dim'] == patch.shape[0] and sum(arch['stages']) == depth:
+            return name
+    raise ValueError(f'SAM 2 weights of an unknown Hiera (embed_dim={patch.shape[0]}, '
+                     f'{depth} blocks)')
+
+
 def build_image_encoder(arch: dict, embed_dim: int) -> nn.Module:
     """``sam2``'s ImageEncoder: Hiera trunk + FPN neck (strides 4-16 kept, ``scalp=1``)."""
     from sam2.modeling.backbones.hieradet import Hiera
