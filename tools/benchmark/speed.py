@@ -52,6 +52,8 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
     cfg = Config.fromfile(osp.join(REPO, 'configs', config))
     set_sam_checkpoint(cfg, 'none')
     cfg.model.sam.arch = args.arch
+    if args.arch.startswith('hiera_'):  # SAM 2.1: --arch hiera_t/hiera_s/hiera_b+/hiera_l
+        cfg.model.sam.type = 'SAM2'
     if args.bf16:
         cfg.model.sam.encoder_autocast = 'bf16'
     if npc:  # as the point -> rbox converter runs it
@@ -243,7 +245,8 @@ def mask_agreement(a_file: str, b_file: str) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--arch', default='vit_b')
+    parser.add_argument('--arch', default='vit_b',
+                        help='SAM vit_b/l/h, vit_t, tiny or SAM 2.1 hiera_t/s/b+/l')
     parser.add_argument('--config', default='pointsam_nwpu.py',
                         help='self-training config of the iteration (in configs/)')
     parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'nwpu_vhr10'))
