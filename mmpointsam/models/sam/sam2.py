@@ -94,10 +94,11 @@ def build_image_encoder(arch: dict, embed_dim: int) -> nn.Module:
     from sam2.modeling.position_encoding import PositionEmbeddingSine
 
     arch = dict(arch)
-    trunk = Hiera(embed_dim=arch['embed_dim'], num_heads=arch['num_heads'],
-                  stages=tuple(arch['stages']), global_att_blocks=tuple(arch['global_att_blocks']),
-                  window_pos_embed_bkg_spatial_size=tuple(arch['window_pos_embed_bkg_spatial_size']),
-                  window_spec=tuple(arch['window_spec']))
+    trunk = Hiera(
+        embed_dim=arch['embed_dim'], num_heads=arch['num_heads'], stages=tuple(arch['stages']),
+        global_att_blocks=tuple(arch['global_att_blocks']),
+        window_pos_embed_bkg_spatial_size=tuple(arch['window_pos_embed_bkg_spatial_size']),
+        window_spec=tuple(arch['window_spec']))
     neck = FpnNeck(
         position_encoding=PositionEmbeddingSine(num_pos_feats=embed_dim, normalize=True,
                                                 scale=None, temperature=10000),
@@ -197,8 +198,8 @@ class SAM2(BaseModule):
 
         self.lora_modules: List[str] = []
         if lora is not None:
-            self.lora_modules = apply_lora(self.image_encoder.trunk, **lora)
-            self.lora_modules = [f'image_encoder.trunk.{n}' for n in self.lora_modules]
+            # names inside image_encoder, as SAM's
+            self.lora_modules = [f'trunk.{n}' for n in apply_lora(self.image_encoder.trunk, **lora)]
         self.trainable = tuple(_ALIASES.get(p.partition('.')[0], p.partition('.')[0]) +
                                ''.join(p.partition('.')[1:]) for p in trainable)
         self._set_trainable()
