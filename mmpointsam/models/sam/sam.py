@@ -266,7 +266,8 @@ class SAM(BaseModule):
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Normalised, padded images (B, 3, S, S) -> image embeddings (B, C, S/16, S/16), fp32."""
         if self.encoder_autocast is None:
-            return self.image_encoder(images)
+            # in the input's dtype also under an outer autocast (BF16OptimWrapper's training)
+            return self.image_encoder(images).to(images.dtype)
         with torch.autocast(images.device.type, dtype=torch.bfloat16):
             return self.image_encoder(images).float()
 
@@ -332,8 +333,9 @@ class SAM(BaseModule):
                 best = iou_b.argmax(dim=1)  # the mask SAM trusts most
                 arange = torch.arange(len(sel), device=best.device)
                 masks_b, iou_b = masks_b[arange, best], iou_b[arange, best]
-            logits = logits.index_copy(0, sel, masks_b)
-            iou = iou.index_copy(0, sel, iou_b)
+            # in the embeddings' dtype also when an outer autocast ran the decoder in bf16
+            logits = logits.index_copy(0, sel, masks_b.to(logits.dtype))
+            iou = iou.index_copy(0, sel, iou_b.to(iou.dtype))
         return logits, iou
 
 

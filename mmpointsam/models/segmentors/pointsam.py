@@ -135,11 +135,13 @@ class PointSAM(BaseModel):
 
     def mask_losses(self, logits: torch.Tensor, iou_pred: torch.Tensor,
                     targets: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """The papers' supervised mask losses on low-res logits and soft targets in [0, 1]."""
-        return dict(
-            loss_focal=self.loss_focal(logits, targets),
-            loss_dice=self.loss_dice(logits, targets),
-            loss_iou=self.loss_iou(iou_pred, logits, targets))
+        """The papers' supervised mask losses on low-res logits and soft targets in [0, 1];
+        in the logits' dtype (fp32) with autocast off, also in bf16 training."""
+        with torch.autocast(logits.device.type, enabled=False):
+            return dict(
+                loss_focal=self.loss_focal(logits, targets),
+                loss_dice=self.loss_dice(logits, targets),
+                loss_iou=self.loss_iou(iou_pred, logits, targets))
 
     def decode_losses(self, embeddings: torch.Tensor, prompts: Prompts,
                       targets: torch.Tensor) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:

@@ -15,7 +15,8 @@ def pairwise_mask_iou(masks: torch.Tensor, batch_idx: torch.Tensor) -> torch.Ten
     if num == 0:
         return masks.new_zeros((0, 0), dtype=torch.float32)
     flat = masks.reshape(num, -1).float()
-    inter = flat @ flat.T
+    with torch.autocast(masks.device.type, enabled=False):  # exact pixel counts in bf16 training
+        inter = flat @ flat.T
     area = flat.sum(1)
     union = area[:, None] + area[None, :] - inter
     iou = torch.where(union > 0, inter / union.clamp(min=1), torch.zeros_like(inter))

@@ -77,18 +77,21 @@ class PointPromptSelfTraining(nn.Module):
 
         student_emb = sam.encode(strong)
         losses, logits = model.decode_losses(student_emb, prompts, targets)
-        if self.prototype_loss is not None:
-            positive = prompts.labels == 1
-            feats = sample_point_features(
-                sam.image_embedding(student_emb), prompts.points[positive],
-                prompts.batch_idx[:, None].expand_as(prompts.labels)[positive], sam.img_size)
-            losses['loss_pbr'] = self.prototype_loss(feats)
-        if self.alignment_loss is not None:
-            if boxes is None:
-                raise ValueError('alignment_loss needs boxes from a refiner (ReSAM)')
-            losses['loss_align'] = self.alignment_loss(sam.image_embedding(student_emb),
-                                                       sam.image_embedding(weak_emb), boxes,
-                                                       prompts.batch_idx, sam.img_size, valid)
+        # the embeddings are fp32 (SAM.encode); the losses stay fp32 also in bf16 training
+        with torch.autocast(student_emb.device.type, enabled=False):
+            if self.prototype_loss is not None:
+                positive = prompts.labels == 1
+                feats = sample_point_features(
+                    sam.image_embedding(student_emb), prompts.points[positive],
+                    prompts.batch_idx[:, None].expand_as(prompts.labels)[positive], sam.img_size)
+                losses['loss_pbr'] = self.prototype_loss(feats)
+            if self.alignment_loss is not None:
+                if boxes is None:
+                    raise ValueError('alignment_loss needs boxes from a refiner (ReSAM)')
+                losses['loss_align'] = self.alignment_loss(sam.image_embedding(student_emb),
+                                                           sam.image_embedding(weak_emb), boxes,
+                                                           prompts.batch_idx, sam.img_size,
+                                                           valid)
         with torch.no_grad():
             losses['pseudo_iou'] = binary_mask_iou(logits, targets).mean() if len(targets) \
                 else logits.new_zeros(())
