@@ -15,6 +15,7 @@ on a validation part carved from the 520 training images, stage 2 uses its final
     python tools/benchmark/proxy_shift.py --quick ...           # tiny model, a few iterations
     python tools/benchmark/proxy_shift.py --target-config configs/proxy_shift/target_hrsid.py
     python tools/benchmark/proxy_shift.py --resume              # skip runs already in results.json
+    python tools/benchmark/proxy_shift.py --bf16-selftrain      # + the self-training row in bf16
 
 Writes ``<work-dir>/results.json`` (every run, as it finishes), ``table.md`` and prints the table.
 
@@ -77,12 +78,14 @@ CONFIGS = osp.join(REPO, 'configs', 'proxy_shift')
 ROWS = {  # row name -> stage-2 config
     'Direct': 'stage2_direct.py',
     'Self-training': 'stage2_selftrain.py',
+    'Self-training (bf16)': 'stage2_selftrain.py',  # optim_wrapper.type='BF16OptimWrapper'
     'PointSAM': 'stage2_pointsam.py',
     'ReSAM': 'stage2_resam.py',
     'PointSAM+ReSAM': 'stage2_pointsam_resam.py',
     'Supervised (masks)': 'stage2_supervised.py',
 }
-ROW_KEYS = {'direct': 'Direct', 'selftrain': 'Self-training', 'pointsam': 'PointSAM',
+ROW_KEYS = {'direct': 'Direct', 'selftrain': 'Self-training',
+            'selftrain_bf16': 'Self-training (bf16)', 'pointsam': 'PointSAM',
             'resam': 'ReSAM', 'pointsam_resam': 'PointSAM+ReSAM', 'supervised': 'Supervised (masks)'}
 
 # Default CPU setting (see the README section of configs/proxy_shift/_model.py and the report):
@@ -107,7 +110,11 @@ def parse_args(argv=None):
                    help='share of the training images carved out for stage-1 validation')
     p.add_argument('--split-seed', type=int, default=0)
     p.add_argument('--target-config', default=osp.join(CONFIGS, 'target_nwpu_vhr10.py'))
-    p.add_argument('--rows', nargs='+', choices=sorted(ROW_KEYS), default=list(ROW_KEYS))
+    p.add_argument('--rows', nargs='+', choices=sorted(ROW_KEYS),
+                   default=[k for k in ROW_KEYS if k != 'selftrain_bf16'])
+    p.add_argument('--bf16-selftrain', action='store_true',
+                   help='also run the self-training row with bf16 mixed precision '
+                   '(BF16OptimWrapper), same seeds, beside the fp32 one')
     p.add_argument('--num-points', nargs='+', type=int, default=[1, 3])
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1],
                    help='stage-2 seeds (the table shows their mean)')
@@ -149,6 +156,9 @@ def parse_args(argv=None):
         args.seeds = args.seeds[:1]
         args.workers = 0
         args.proto_images = min(args.proto_images, 4)
+    if args.bf16_selftrain and 'selftrain_bf16' not in args.rows:
+        at = args.rows.index('selftrain') + 1 if 'selftrain' in args.rows else len(args.rows)
+        args.rows.insert(at, 'selftrain_bf16')
     args.split_dir = args.split_dir or osp.join(args.work_dir, 'split')
     return args
 
@@ -351,6 +361,8 @@ def stage2_config(args, row: str, target: dict, sam_path: str, k: int, seed: int
             ds.ann_file = target['train_ann']
         _loader(cfg.train_dataloader, args.workers)
         _iter_schedule(cfg, args.stage2_iters, lr=args.stage2_lr)
+        if row.endswith('(bf16)'):
+            cfg.optim_wrapper.type = 'BF16OptimWrapper'
     _set_num_points(cfg, k)
     cfg.randomness = dict(seed=seed)
     return cfg

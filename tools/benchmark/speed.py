@@ -6,6 +6,13 @@ no-grad encoder forward plus one LoRA encoder forward and backward, measured in 
 
     python tools/benchmark/speed.py                      # vit_b, the issue's full table
     python tools/benchmark/speed.py --arch vit_t --only iteration
+    python tools/benchmark/speed.py --only train-bf16    # floor, 1- and 50-object iteration,
+                                                         # fp32 and bf16 training side by side
+    python tools/benchmark/speed.py --device cuda --only train-bf16 batch --batches 4 8
+
+bf16 training is ``optim_wrapper.type='BF16OptimWrapper'``: the floor's two encoder passes run
+under bf16 autocast, the iteration through that wrapper. ``--device cuda`` also prints images/s
+and peak GPU memory (untested here: written on a machine without a GPU).
 """
 import argparse
 import json
@@ -26,6 +33,23 @@ TYPICAL = ['002.jpg', '003.jpg', '023.jpg', '026.jpg']
 
 
 # ---------------------------------------------------------------------------------- children
+def _sync(args):
+    """Wait for queued GPU work before reading the clock (CPU: nothing to wait for)."""
+    if args.device.startswith('cuda'):
+        import torch
+        torch.cuda.synchronize()
+
+
+def _train_autocast(args):
+    """bf16 autocast for the floor's encoder passes with ``--train-bf16``, else nothing."""
+    import contextlib
+
+    import torch
+    if not args.train_bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(args.device.split(':')[0], dtype=torch.bfloat16)
+
+
 def _subset_json(data_root: str, names, out: str) -> str:
     with open(osp.join(data_root, 'annotations', 'NWPU_instances_train.json')) as f:
         coco = json.load(f)
@@ -70,6 +94,7 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
         reg.set_targets(torch.randn(16, 256))
         # a full bank, as after the first 128 prompts of training: the PBR loss is active
         reg.bank.push(torch.randn(reg.bank.size, 256))
+    model.to(args.device)
     tmp = tempfile.mkdtemp()
     loader = cfg.test_dataloader if test else cfg.train_dataloader
     ds_cfg = loader.dataset
@@ -96,11 +121,16 @@ def child_floor(args):
     images = data['inputs']['strong']
     fwd, fwdbwd = [], []
     for rep in range(args.reps + 1):
+        _sync(args)
         t = time.perf_counter()
-        with torch.no_grad():
+        with torch.no_grad(), _train_autocast(args):
             model.sam.encode(images)
+        _sync(args)
         t1 = time.perf_counter()
-        model.sam.encode(images).sum().backward()
+        with _train_autocast(args):
+            out = model.sam.encode(images).sum()
+        out.backward()
+        _sync(args)
         t2 = time.perf_counter()
         if rep:  # the first pass warms up
             fwd.append(t1 - t)
@@ -117,20 +147,27 @@ def child_iteration(args):
     """
     import torch
     from mmengine.optim import OptimWrapper
+
+    from mmpointsam.engine.optimizers import BF16OptimWrapper
     if args.objects == 'slope':
         names, groups = [ONE_OBJECT, MANY_OBJECTS], [[0], [1]]
-    else:
-        names = [ONE_OBJECT] if args.objects == '1' else TYPICAL[:args.batch]
-        groups = [list(range(len(names)))]
+    elif args.objects == '1':
+        names, groups = [ONE_OBJECT], [[0]]
+    else:  # batches past the typical images repeat them
+        names = TYPICAL[:args.batch]
+        groups = [[i % len(TYPICAL) for i in range(args.batch)]]
     model, dataset = _build(args, args.config, names, max_instances=args.max_instances)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
-    optim = OptimWrapper(torch.optim.Adam(params, lr=5e-4, weight_decay=1e-4))
+    wrapper = BF16OptimWrapper if args.train_bf16 else OptimWrapper
+    optim = wrapper(torch.optim.Adam(params, lr=5e-4, weight_decay=1e-4))
     decode, calls = model.sam.decode, []
 
     def timed_decode(*decode_args, **decode_kwargs):  # where the per-object time goes
+        _sync(args)
         t = time.perf_counter()
         out = decode(*decode_args, **decode_kwargs)
+        _sync(args)
         calls.append((torch.is_grad_enabled(), len(out[0]), time.perf_counter() - t))
         return out
 
@@ -141,8 +178,10 @@ def child_iteration(args):
             batch = _batch(dataset, indices)
             objects = sum(len(s.gt_instances) for s in batch['data_samples'])
             calls.clear()
+            _sync(args)
             t = time.perf_counter()
             model.train_step(batch, optim)
+            _sync(args)
             elapsed = time.perf_counter() - t
             if not rep:  # the first round warms up
                 continue
@@ -214,7 +253,7 @@ CHILDREN = dict(floor=child_floor, iteration=child_iteration, eval=child_eval,
 # ---------------------------------------------------------------------------------- parent
 def run_child(args, kind, **extra):
     cmd = [sys.executable, osp.abspath(__file__), '--child', kind, '--arch', args.arch,
-           '--data-root', args.data_root, '--reps', str(args.reps),
+           '--data-root', args.data_root, '--reps', str(args.reps), '--device', args.device,
            '--num-images', str(args.num_images), '--config', args.config]
     for key, value in extra.items():
         if value is True:
@@ -254,26 +293,37 @@ def main():
     parser.add_argument('--num-images', type=int, default=3)
     parser.add_argument('--batches', type=int, nargs='+', default=[2, 4])
     parser.add_argument('--only', nargs='+', choices=['floor', 'iteration', 'objects', 'batch',
-                                                       'eval', 'convert', 'bf16'])
+                                                       'eval', 'convert', 'bf16', 'train-bf16'],
+                        help='train-bf16: floor, 1-object and 1-/50-object iterations (and '
+                        'batch, if asked) in fp32 and bf16 training, side by side')
+    parser.add_argument('--device', default='cpu', help='cpu or cuda (cuda: untested here)')
     parser.add_argument('--child', choices=list(CHILDREN))
     parser.add_argument('--objects')
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--max-instances', type=int)
-    parser.add_argument('--bf16', action='store_true')
+    parser.add_argument('--bf16', action='store_true', help='bf16 encoder for inference')
+    parser.add_argument('--train-bf16', action='store_true',
+                        help='bf16 training: BF16OptimWrapper, autocast floor passes')
     parser.add_argument('--save-masks')
     args = parser.parse_args()
     if args.child:
         import torch
         result = CHILDREN[args.child](args)
         result['peak_rss_gb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        if args.device.startswith('cuda'):
+            result['peak_gpu_gb'] = torch.cuda.max_memory_allocated() / 2**30
         result['threads'] = torch.get_num_threads()
         print(json.dumps(result))
         return
 
     steps = set(args.only or ['floor', 'iteration', 'objects', 'batch', 'eval', 'convert',
                               'bf16'])
+    if 'train-bf16' in steps:  # bf16 beside fp32, in the same run
+        steps |= {'floor', 'iteration', 'objects'}
+    cuda = args.device.startswith('cuda')
+    where = args.device if cuda else f'{os.cpu_count()} CPUs'
     print(f'speed benchmark: {args.arch}, 1024 input, random weights, real NWPU images, '
-          f'{os.cpu_count()} CPUs', flush=True)
+          f'{where}', flush=True)
     res = {}
     if steps & {'floor', 'iteration', 'objects'}:
         res['floor'] = run_child(args, 'floor')
@@ -281,10 +331,19 @@ def main():
         res['it1'] = run_child(args, 'iteration', objects='1')
     if 'objects' in steps:
         res['slope'] = run_child(args, 'iteration', objects='slope', max_instances=50)
+    if 'train-bf16' in steps:
+        res['floor_bf16'] = run_child(args, 'floor', train_bf16=True)
+        res['it1_bf16'] = run_child(args, 'iteration', objects='1', train_bf16=True)
+        res['slope_bf16'] = run_child(args, 'iteration', objects='slope', max_instances=50,
+                                      train_bf16=True)
     if 'batch' in steps:
         for b in args.batches:
             res[f'b{b}'] = run_child(args, 'iteration', objects='typical', batch=b)
         res['b1'] = run_child(args, 'iteration', objects='typical', batch=1)
+        if 'train-bf16' in steps:
+            for b in [1] + list(args.batches):
+                res[f'b{b}_bf16'] = run_child(args, 'iteration', objects='typical', batch=b,
+                                              train_bf16=True)
     tmp = tempfile.mkdtemp()
     if steps & {'eval', 'bf16'}:
         res['eval'] = run_child(args, 'eval', save_masks=osp.join(tmp, 'fp32.pth'))
@@ -323,7 +382,8 @@ def main():
         if f'b{b}' in res:
             r = res[f'b{b}']
             print(f'| iteration per image, batch {b} ({r["objects"]} objects) | '
-                  f'{r["iteration"] / b:.2f} s (peak RSS {r["peak_rss_gb"]:.1f} GB) | |')
+                  f'{r["iteration"] / b:.2f} s, {b / r["iteration"]:.2f} images/s '
+                  f'(peak RSS {r["peak_rss_gb"]:.1f} GB{_gpu_mem(r)}) | |')
     if 'eval' in res:
         e = res['eval']
         print(f'| evaluation per image ({e["objects"]} objects in {args.num_images} images) | '
@@ -338,6 +398,49 @@ def main():
         print(f'| bf16 encoder | {b["encoder"]:.2f} s ({e["encoder"] / b["encoder"]:.2f} x faster '
               f'than fp32 {e["encoder"]:.2f} s) | |')
         print(f'| bf16 vs fp32 masks, mean IoU | {res["agreement"]:.4f} | |')
+    if 'floor_bf16' in res:
+        print_train_bf16(args, res)
+
+
+def _gpu_mem(r) -> str:
+    return f', peak GPU {r["peak_gpu_gb"]:.2f} GB' if 'peak_gpu_gb' in r else ''
+
+
+def print_train_bf16(args, res):
+    """fp32 and bf16 training side by side; times also as multiples of the fp32 floor."""
+    f32, f16 = res['floor'], res['floor_bf16']
+    floor32 = f32['encoder_fwd'] + f32['lora_fwd_bwd']
+    floor16 = f16['encoder_fwd'] + f16['lora_fwd_bwd']
+    rel = lambda t: f'{t:.2f} s ({t / floor32:.2f} x fp32 floor)'  # noqa: E731
+    print(f'\n| {args.arch}, {args.device}, training | fp32 | bf16 (BF16OptimWrapper) | '
+          f'bf16 / fp32 |\n| --- | --- | --- | --- |')
+    for key, name in (('encoder_fwd', 'encoder forward (no grad)'),
+                      ('lora_fwd_bwd', 'LoRA encoder forward + backward')):
+        print(f'| {name} | {f32[key]:.2f} s | {f16[key]:.2f} s | {f16[key] / f32[key]:.2f} |')
+    print(f'| floor (sum) | {floor32:.2f} s | {rel(floor16)} | {floor16 / floor32:.2f} |')
+    a, b = res['it1'], res['it1_bf16']
+    print(f'| PointSAM iteration, 1 object, batch 1 (target: bf16 <= 0.5 x fp32 floor) | '
+          f'{rel(a["iteration"])} | {rel(b["iteration"])} | '
+          f'{b["iteration"] / a["iteration"]:.2f} |')
+    print(f'| peak RSS, 1 object | {a["peak_rss_gb"]:.2f} GB{_gpu_mem(a)} | '
+          f'{b["peak_rss_gb"]:.2f} GB{_gpu_mem(b)} | |')
+    a, b = res['slope'], res['slope_bf16']
+    n1, n50 = a['objects_one'], a['objects_many']
+    for key, name in (('iteration_one', f'PointSAM iteration, {n1} object (alternating)'),
+                      ('iteration_many', f'PointSAM iteration, {n50} objects (alternating)')):
+        print(f'| {name} | {rel(a[key])} | {rel(b[key])} | {b[key] / a[key]:.2f} |')
+    s32 = (a['iteration_many'] - a['iteration_one']) / (n50 - n1)
+    s16 = (b['iteration_many'] - b['iteration_one']) / (n50 - n1)
+    print(f'| per-object slope | {s32:.3f} s | {s16:.3f} s | {s16 / s32:.2f} |')
+    print(f'| peak RSS of the 1-/50-object process | {a["peak_rss_gb"]:.2f} GB{_gpu_mem(a)} | '
+          f'{b["peak_rss_gb"]:.2f} GB{_gpu_mem(b)} | |')
+    for n in [1] + list(args.batches):
+        if f'b{n}_bf16' in res:
+            a, b = res[f'b{n}'], res[f'b{n}_bf16']
+            print(f'| batch {n}: images/s (peak memory) | {n / a["iteration"]:.2f} '
+                  f'({a["peak_rss_gb"]:.1f} GB RSS{_gpu_mem(a)}) | {n / b["iteration"]:.2f} '
+                  f'({b["peak_rss_gb"]:.1f} GB RSS{_gpu_mem(b)}) | '
+                  f'{a["iteration"] / b["iteration"]:.2f} x images/s |')
 
 
 if __name__ == '__main__':
