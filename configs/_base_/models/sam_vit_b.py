@@ -1,5 +1,8 @@
 # SAM ViT-B at 1024, prompted with points. Weights: the official sam_vit_b_01ec64.pth, loaded
 # strictly by SAM.init_weights; set `model.sam.init_cfg=None` for random weights (tests, demos).
+# Precision: `model.sam.encoder_autocast='bf16'` runs the encoder in bf16 for inference; bf16
+# mixed-precision TRAINING is the one switch `optim_wrapper.type='BF16OptimWrapper'` (schedule
+# config; CPU or GPU; off by default; fp32 weights, gradients, optimizer state and losses).
 img_size = 1024
 model = dict(
     type='PointSAM',

@@ -1,7 +1,7 @@
 # The papers' schedule: Adam, lr 5e-4, weight decay 1e-4, 250-iteration linear warm-up, x0.1 steps.
 max_epochs = 10
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='OptimWrapper',  # 'BF16OptimWrapper': bf16 mixed-precision training (README, speed)
     optimizer=dict(type='Adam', lr=5e-4, weight_decay=1e-4),
     clip_grad=None)
 param_scheduler = [
