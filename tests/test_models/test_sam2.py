@@ -288,3 +288,28 @@ def test_inferencer_reads_a_plain_sam2_file(tmp_path):
     assert inferencer.model.sam.arch_name == 'hiera_t'  # 96 wide, 12 blocks (small has 16)
     result = inferencer(osp.join(NWPU, 'images', '140.jpg'), [[50, 60], [200, 100]])
     assert result.full_masks().shape[0] == 2
+
+
+def test_prompt_batched_decoder_gradients_equal_sam2s_own():
+    """Training decodes with the prompt-batched path: its gradients w.r.t. the packed features
+    (embedding and high-resolution maps) and the decoder's weights are sam2's."""
+    torch.manual_seed(2)
+    model = SAM2(arch='tiny', img_size=128, trainable=('mask_decoder', )).train()
+    encoded = torch.randn(2, 128, 8, 8)
+    batch_idx = torch.tensor([1, 0, 1, 1])
+    points = torch.rand(4, 3, 2) * 128
+    labels = torch.tensor([[1, 0, -1], [1, 1, 0], [1, -1, -1], [1, 0, 0]])
+    grads = []
+    for batched in (True, False):
+        model.prompt_batched_decoder = batched
+        model.zero_grad()
+        feats = encoded.clone().requires_grad_()
+        logits, iou = model.decode(feats, batch_idx, points, labels)
+        (logits.sigmoid().mean() + iou.sum()).backward()
+        # None: not used (the batched path skips unselected mask tokens; sam2's gives zeros)
+        grads.append([feats.grad] + [torch.zeros_like(p) if p.grad is None else p.grad
+                                     for p in model.sam_mask_decoder.parameters()])
+    assert grads[0][0].abs().sum() > 0
+    assert grads[0][0][:, 32:].abs().sum() > 0  # the high-resolution maps get gradients too
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-7)
