@@ -1,6 +1,7 @@
 """bf16 mixed-precision training (``optim_wrapper.type='BF16OptimWrapper'``, #17): one PointSAM
 iteration's LoRA gradients point where fp32's do; weights, gradients, optimizer state and losses
-stay fp32; the encoder and decoder passes of teacher and student really run in bf16."""
+stay fp32; the encoder and decoder passes of teacher and student really run in bf16. The
+iteration tests run on CPU, and on CUDA too where there is a GPU (not run here: no GPU)."""
 import copy
 
 import pytest
@@ -18,7 +19,7 @@ from mmpointsam.models.self_training.npc import pairwise_mask_iou
 from mmpointsam.registry import DATASETS, MODELS
 
 
-def _build(cfg):
+def _build(cfg, device):
     """Tiny PointSAM (NPC + PBR with a full bank) with non-zero LoRA B, as after some training:
     at LoRA's init (B = 0) lora_A would get no gradient and the test would see B alone."""
     torch.manual_seed(0)
@@ -31,13 +32,13 @@ def _build(cfg):
     for name, p in model.named_parameters():
         if 'lora_B' in name:
             p.data.copy_(torch.randn(p.shape, generator=gen) * 0.02)
-    return model.train()
+    return model.to(device).train()
 
 
-def _one_iteration(cfg, batch, wrapper_type, monkeypatch):
+def _one_iteration(cfg, batch, wrapper_type, monkeypatch, device):
     """``model.train_step`` (MMEngine's) with Adam; records gradients before the step, the loss
     terms and the dtypes of the encoder and decoder outputs, with and without autograd."""
-    model = _build(cfg)
+    model = _build(cfg, device)
     params = [p for p in model.parameters() if p.requires_grad]
     wrapper = wrapper_type(optimizer=torch.optim.Adam(params, lr=5e-4, weight_decay=1e-4))
     rec = dict(encoder=[], decoder=[])
@@ -73,8 +74,11 @@ def _one_iteration(cfg, batch, wrapper_type, monkeypatch):
     return model, wrapper, rec
 
 
-@pytest.fixture(scope='module')
-def fp32_and_bf16(tmp_path_factory):
+@pytest.fixture(scope='module', params=[
+    'cpu',
+    pytest.param('cuda', marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                  reason='needs a CUDA GPU'))])
+def fp32_and_bf16(request, tmp_path_factory):
     init_default_scope('mmpointsam')
     cfg = shrink_config('pointsam_nwpu.py', str(tmp_path_factory.mktemp('bf16')))
     cfg.model.self_training.prototype_loss.target_prototypes = None
@@ -82,7 +86,7 @@ def fp32_and_bf16(tmp_path_factory):
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     batch = pseudo_collate([dataset[0], dataset[1]])  # the same views for both runs
     monkeypatch = pytest.MonkeyPatch()
-    runs = {name: _one_iteration(cfg, batch, wrapper, monkeypatch)
+    runs = {name: _one_iteration(cfg, batch, wrapper, monkeypatch, request.param)
             for name, wrapper in (('fp32', OptimWrapper), ('bf16', BF16OptimWrapper))}
     return runs
 
