@@ -1,6 +1,7 @@
 """Every method on SAM 2 (tiny Hiera, random weights) through MMEngine's Runner on the repo's
 real NWPU images (tests/data): the SAM2 rows train 2 iterations and evaluate."""
 import importlib.util
+import json
 import os.path as osp
 
 import pytest
@@ -74,3 +75,21 @@ def test_sam2_direct_evaluation(tmp_path):
     for key in ('sam/mIoU', 'sam/mF1', 'sam/instance_mIoU', 'sam/instance_mF1'):
         assert 0.0 <= metrics[key] <= 1.0
     assert metrics['sam/num_images'] == 4 and metrics['sam/num_instances'] > 4
+
+
+def test_sam2_point2rbox_converter(tmp_path):
+    """Clicks -> SAM 2 masks (NPC on) -> rotated boxes, one box or empty per click."""
+    from mmpointsam.apis import Point2RBoxConverter
+    from mmpointsam.datasets import sample_point_labels
+    data = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10')
+    points = str(tmp_path / 'points.json')
+    sample_point_labels(osp.join(data, 'annotations', 'val.json'), points, num_points=1, seed=3)
+    cfg = shrink_config('sam2_direct_nwpu.py', str(tmp_path))
+    converter = Point2RBoxConverter.from_config(cfg, sam_checkpoint='none')
+    assert isinstance(converter.model.sam, SAM2)
+    summary = converter.convert(points, osp.join(data, 'images'), str(tmp_path / 'out'),
+                                progress=False)
+    assert summary['converted'] == summary['images'] == 4
+    with open(points) as f:
+        num_clicks = len(json.load(f)['annotations'])
+    assert summary['boxes_total'] + summary['empty_total'] == num_clicks
