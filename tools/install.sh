@@ -66,7 +66,7 @@ esac
 ARCHS=
 if [[ $WITH_CUDA == 1 ]]; then ARCHS=${TORCH_CUDA_ARCH_LIST:-${caps:-$DEFAULT_ARCHS}}; fi
 
-stamp_src=$( (cat requirements/runtime.txt requirements/tests.txt tools/install.sh setup.py; echo "cuda=$WITH_CUDA archs=$ARCHS") | sha1sum | cut -c1-12)
+stamp_src=$( (cat requirements/runtime.txt requirements/sam2.txt requirements/tests.txt tools/install.sh setup.py; echo "cuda=$WITH_CUDA archs=$ARCHS") | sha1sum | cut -c1-12)
 STAMP=$VENV/.mmpointsam-$stamp_src
 if [[ -f $STAMP ]]; then
   exit 0
@@ -82,6 +82,7 @@ PIP=("$VPY" -m pip --disable-pip-version-check)
 log "installing pinned requirements ($("$VPY" --version); torch wheels are large the first time)"
 "${PIP[@]}" install -q "pip>=23" wheel ninja 'setuptools<70'
 "${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/tests.txt
+SAM2_BUILD_CUDA=0 "${PIP[@]}" install -q --no-build-isolation -r requirements/sam2.txt
 
 read -r TORCH_VER TORCH_CUDA PYTAG < <("$VPY" -c 'import sys, torch; print(torch.__version__.split("+")[0], torch.version.cuda or "none", "cp%d%d" % sys.version_info[:2])')
 
