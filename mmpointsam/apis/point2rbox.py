@@ -118,7 +118,8 @@ class Point2RBoxConverter:
         self.settings = dict(method=method, weights=description)
         self.selector = None
         if mask_selector is not None:
-            self.selector = TASK_UTILS.build(copy.deepcopy(mask_selector))
+            with DefaultScope.overwrite_default_scope('mmpointsam'):
+                self.selector = TASK_UTILS.build(copy.deepcopy(mask_selector))
             self.settings['mask_selector'] = mask_selector
         self.class_names: Optional[list] = None  # set by convert, for class-aware scorers
         self.patch = None if patch is None else dict(size=int(patch['size']),

@@ -56,6 +56,17 @@ def split(img_dir: str, ann_dir: str, save_dir: str) -> None:
                     '--save-dir', save_dir], check=True, capture_output=True)
 
 
+@pytest.fixture(autouse=True)
+def restore_default_scope():
+    """An MMRotate Runner makes 'mmrotate' the current default scope for the whole process;
+    drop the scopes made here so later tests build from their own registries."""
+    from mmengine.registry import DefaultScope
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in set(DefaultScope._instance_dict) - before:
+        DefaultScope._instance_dict.pop(name)
+
+
 @pytest.fixture(scope='module')
 def recipe(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('dota')

@@ -8,6 +8,7 @@ skipped by the caller). Scorers work on the candidates at the original image siz
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmengine.registry import DefaultScope
 
 from mmpointsam.registry import TASK_UTILS
 from mmpointsam.structures import mask_to_rbox
@@ -108,7 +109,9 @@ class MaskSelector:
             if isinstance(cfg, dict):
                 cfg = dict(cfg)
                 self.weights.append(float(cfg.pop('weight', 1.0)))
-                self.scorers.append(TASK_UTILS.build(cfg))
+                # ours also when another package's scope is current (e.g. after an MMRotate runner)
+                with DefaultScope.overwrite_default_scope('mmpointsam'):
+                    self.scorers.append(TASK_UTILS.build(cfg))
             else:
                 self.weights.append(1.0)
                 self.scorers.append(cfg)
