@@ -13,20 +13,17 @@ computed once per image, shared by all its prompts, and travel (batch indexing, 
 backward) with the embedding. :meth:`SAM2.image_embedding` gives the C-channel embedding that
 PBR and ReSAM's alignment use.
 """
-import copy
-import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import print_log
-from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmpointsam.registry import MODELS
 from . import prompt_batched_decoder as pbd
-from .lora import apply_lora, is_lora_parameter, merged_state_dict
+from .lora import apply_lora
+from .sam_base import PromptableSAMBase, build_from_cfg
 
 # Hiera trunk presets of the SAM 2.1 configs (sam2/configs/sam2.1/*.yaml); `tiny` is for tests.
 ARCH_SETTINGS: Dict[str, dict] = {
@@ -121,7 +118,7 @@ def unpack_features(packed: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, t
 
 
 @MODELS.register_module()
-class SAM2(BaseModule):
+class SAM2(PromptableSAMBase):
     """SAM 2 / SAM 2.1 image model (Hiera trunk), a drop-in for :class:`SAM` in every method.
 
     Args:
@@ -138,7 +135,14 @@ class SAM2(BaseModule):
             loaded strictly except the video-only keys (:data:`VIDEO_ONLY_PREFIXES`).
     """
 
-    mask_threshold = 0.0
+    model_name = 'SAM2'
+    arch_settings = ARCH_SETTINGS
+    decoder_settings = DECODER_SETTINGS
+    default_decoder = 'sam2'
+    embedding_stride = BACKBONE_STRIDE
+    weights_name = 'SAM 2'
+    checkpoint_hint = ('Download the official file (sam2.1_hiera_base_plus.pt, ...) there, pass '
+                       '--sam-checkpoint PATH, or --sam-checkpoint none for random weights.')
 
     def __init__(self,
                  arch: Union[str, dict] = 'hiera_b+',
@@ -151,30 +155,20 @@ class SAM2(BaseModule):
                  decoder_chunk_size: Optional[dict] = dict(cpu=4),
                  init_cfg: Optional[dict] = None) -> None:
         try:
-            from sam2.modeling.sam.mask_decoder import MaskDecoder
-            from sam2.modeling.sam.prompt_encoder import PromptEncoder
-            from sam2.modeling.sam.transformer import TwoWayTransformer
+            import sam2.modeling.sam.mask_decoder  # noqa: F401
         except ImportError as err:
             raise ImportError('SAM2 needs the official sam2 package: SAM2_BUILD_CUDA=0 pip '
                               'install --no-build-isolation sam2==1.1.0') from err
+        super().__init__(arch, decoder, img_size, lora, trainable, encoder_autocast,
+                         prompt_batched_decoder, decoder_chunk_size, init_cfg)
 
-        super().__init__(init_cfg=init_cfg)
-        self.prompt_batched_decoder = prompt_batched_decoder
-        self.decoder_chunk_size = dict(decoder_chunk_size or {})
-        if encoder_autocast not in (None, 'bf16'):
-            raise ValueError(f'encoder_autocast must be None or "bf16", got {encoder_autocast!r}')
-        self.encoder_autocast = encoder_autocast
-        if isinstance(arch, str):
-            if arch not in ARCH_SETTINGS:
-                raise ValueError(f'unknown SAM2 arch {arch!r}; choose from {sorted(ARCH_SETTINGS)}')
-            self.arch_name = arch
-            arch = ARCH_SETTINGS[arch]
-        else:
-            self.arch_name = 'custom'
-        if decoder is None:
-            decoder = 'tiny' if self.arch_name == 'tiny' else 'sam2'
-        if isinstance(decoder, str):
-            decoder = DECODER_SETTINGS[decoder]
+    def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
+        """Hiera + FPN image encoder, ``sam_prompt_encoder``, ``sam_mask_decoder`` and
+        ``no_mem_embed``, as in the official ``SAM2Base``."""
+        from sam2.modeling.sam.mask_decoder import MaskDecoder
+        from sam2.modeling.sam.prompt_encoder import PromptEncoder
+        from sam2.modeling.sam.transformer import TwoWayTransformer
+
         if img_size % SIZE_MULTIPLE:
             raise ValueError(f'img_size={img_size} must be a multiple of {SIZE_MULTIPLE} for SAM2')
         self.img_size = img_size
@@ -196,13 +190,14 @@ class SAM2(BaseModule):
         self.no_mem_embed = nn.Parameter(torch.zeros(1, 1, embed_dim))
         nn.init.trunc_normal_(self.no_mem_embed, std=0.02)
 
-        self.lora_modules: List[str] = []
-        if lora is not None:
-            # names inside image_encoder, as SAM's
-            self.lora_modules = [f'trunk.{n}' for n in apply_lora(self.image_encoder.trunk, **lora)]
-        self.trainable = tuple(_ALIASES.get(p.partition('.')[0], p.partition('.')[0]) +
-                               ''.join(p.partition('.')[1:]) for p in trainable)
-        self._set_trainable()
+    def _apply_lora(self, lora: dict) -> List[str]:
+        """LoRA on the Hiera trunk; names inside ``image_encoder``, as SAM's."""
+        return [f'trunk.{n}' for n in apply_lora(self.image_encoder.trunk, **lora)]
+
+    def _trainable_prefixes(self, trainable: Sequence[str]) -> Tuple[str, ...]:
+        """SAM's ``mask_decoder``/``prompt_encoder`` prefixes name the ``sam_`` modules."""
+        return tuple(_ALIASES.get(p.partition('.')[0], p.partition('.')[0]) +
+                     ''.join(p.partition('.')[1:]) for p in trainable)
 
     # the names PointSAM and the self-training parts use
     @property
@@ -214,96 +209,43 @@ class SAM2(BaseModule):
         return self.sam_mask_decoder
 
     # ------------------------------------------------------------------ parameters
-    def _set_trainable(self) -> None:
-        for name, param in self.named_parameters():
-            param.requires_grad = is_lora_parameter(name) or any(
-                name == p or name.startswith(p + '.') for p in self.trainable)
-
-    def init_weights(self) -> None:
-        if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
-            self.load_checkpoint(self.init_cfg['checkpoint'])
-            self._is_init = True
-        else:
-            if self.init_cfg is None and not getattr(self, '_is_init', False):
-                print_log(f'SAM2({self.arch_name}): no checkpoint in init_cfg, weights are '
-                          'RANDOM; masks mean nothing until SAM 2 weights are given '
-                          "(init_cfg=dict(type='Pretrained', checkpoint=...)).",
-                          logger='current', level=30)
-            super().init_weights()
-
-    def load_checkpoint(self, checkpoint: str) -> None:
-        """Load an official SAM 2/2.1 file strictly, skipping only the video-only keys.
-
-        Raises:
-            RuntimeError: naming the file and the missing, unexpected or misshapen keys.
-        """
-        if '://' not in str(checkpoint) and not osp.isfile(checkpoint):
-            raise FileNotFoundError(
-                f'SAM2 checkpoint {checkpoint} not found. Download the official file '
-                '(sam2.1_hiera_base_plus.pt, ...) there, pass --sam-checkpoint PATH, or '
-                '--sam-checkpoint none for random weights.')
-        state = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-        for key in ('state_dict', 'model'):
-            if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-                state = state[key]
-        state = {k[7:] if k.startswith('module.') else k: v for k, v in state.items()}
+    def _prepare_state(self, state: Dict[str, torch.Tensor],
+                       checkpoint: str) -> Tuple[Dict[str, torch.Tensor], str]:
+        """Drop the video-only keys (:data:`VIDEO_ONLY_PREFIXES`); raise when shapes differ."""
         skipped = [k for k in state if is_video_only_key(k)]
         state = {k: v for k, v in state.items() if not is_video_only_key(k)}
-        own = self.state_dict()
-        mismatched = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
-                      if k in own and tuple(v.shape) != tuple(own[k].shape)]
+        mismatched = self._shape_mismatches(state)
         if mismatched:
             raise RuntimeError(
                 f'{checkpoint} does not fit SAM2(arch={self.arch_name!r}, img_size='
                 f'{self.img_size}): {len(mismatched)} tensors differ in shape, e.g. '
                 f'{mismatched[0][0]} {mismatched[0][1]} in the file vs {mismatched[0][2]}; '
                 'is it another Hiera size (hiera_t/s/b+/l)?')
-        incompatible = self.load_state_dict(state, strict=False)
-        missing = [k for k in incompatible.missing_keys if not is_lora_parameter(k)]
-        unexpected = list(incompatible.unexpected_keys)
-        if missing or unexpected:
-            raise RuntimeError(
-                f'{checkpoint} does not match SAM2(arch={self.arch_name!r}): {len(missing)} '
-                f'missing keys {missing[:5]}, {len(unexpected)} unexpected keys {unexpected[:5]}')
-        print_log(f'SAM2({self.arch_name}): loaded {checkpoint} strictly ({len(skipped)} '
-                  'video-only tensors skipped: memory attention/encoder, object pointers)',
-                  logger='current')
-        self._set_trainable()
+        return state, (f' ({len(skipped)} video-only tensors skipped: memory '
+                       'attention/encoder, object pointers)')
 
-    def export_state_dict(self) -> Dict[str, torch.Tensor]:
-        """Image-path state dict in the official layout (LoRA merged, ``qkv`` fused)."""
-        return merged_state_dict(self)
+    def _describe(self) -> str:
+        return f'SAM2(arch={self.arch_name!r})'
 
     # ------------------------------------------------------------------ forward parts
-    @property
-    def embedding_size(self) -> int:
-        return self.img_size // BACKBONE_STRIDE
-
-    @property
-    def low_res_size(self) -> int:
-        """Side of the decoder's mask logits (4x the embedding grid, 256 for 1024 inputs)."""
-        return 4 * self.embedding_size
+    def _split_encoded(self, encoded: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The C-channel image embedding and the stride-8 and stride-4 maps
+        (:func:`unpack_features`)."""
+        return unpack_features(encoded)
 
     def image_embedding(self, encoded: torch.Tensor) -> torch.Tensor:
         """The C-channel image embedding inside :meth:`encode`'s output (for PBR, alignment)."""
         return encoded[:, :encoded.shape[1] // 4]
 
     def _encode(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 4C, S/16, S/16): the image embedding and the decoder's high-resolution maps
+        (:func:`pack_features`)."""
         fpn = self.image_encoder(images)['backbone_fpn']  # strides 4, 8, 16
         emb = fpn[-1] + self.no_mem_embed.view(1, -1, 1, 1)
         return pack_features(emb, self.sam_mask_decoder.conv_s1(fpn[1]),
                              self.sam_mask_decoder.conv_s0(fpn[0]))
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """Normalised, padded images (B, 3, S, S) -> (B, 4C, S/16, S/16) fp32: the image
-        embedding and the decoder's high-resolution maps (:func:`pack_features`)."""
-        if self.encoder_autocast is None:
-            # in the input's dtype also under an outer autocast (bf16 training), like SAM
-            return self._encode(images).to(images.dtype)
-        with torch.autocast(images.device.type, dtype=torch.bfloat16):
-            return self._encode(images).float()
-
-    def _sparse_dense(self, points, point_labels, boxes, mask_inputs):
+    def _prompt_embeddings(self, points, point_labels, boxes, mask_inputs):
         # like SAM2ImagePredictor: a box is two corner points labelled 2 and 3 ahead of the clicks
         if boxes is not None:
             box_pts = boxes.reshape(-1, 2, 2)
@@ -317,58 +259,32 @@ class SAM2(BaseModule):
             points=(points, point_labels) if points is not None else None, boxes=None,
             masks=mask_inputs)
 
-    def decode(self,
-               image_embeddings: torch.Tensor,
-               batch_idx: torch.Tensor,
-               points: Optional[torch.Tensor] = None,
-               point_labels: Optional[torch.Tensor] = None,
-               boxes: Optional[torch.Tensor] = None,
-               mask_inputs: Optional[torch.Tensor] = None,
-               multimask_output: bool = False,
-               all_masks: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`SAM.decode` on :meth:`encode`'s output; same arguments and returns.
-
-        Single-mask answers follow SAM 2 (``dynamic_multimask_via_stability`` when the decoder
-        is in eval mode); each image's high-resolution maps are shared by all its prompts.
-        """
-        num = batch_idx.numel()
-        low = self.low_res_size
-        keep_all = multimask_output and all_masks
-        extra = (3, ) if keep_all else ()
-        if num == 0:
-            empty = image_embeddings.new_zeros((0, *extra, low, low))
-            return empty, image_embeddings.new_zeros((0, *extra))
-        emb, feat_s1, feat_s0 = unpack_features(image_embeddings)
+    def _output_tokens(self, multimask_output: bool) -> Tuple[slice, bool]:
+        """Single-mask answers follow SAM 2 (``dynamic_multimask_via_stability`` when the
+        decoder is in eval mode): all tokens are decoded and reduced."""
         dec = self.sam_mask_decoder
-        sparse, dense = self._sparse_dense(points, point_labels, boxes, mask_inputs)
-        image_pe = self.sam_prompt_encoder.get_dense_pe()
         dynamic = (not multimask_output and dec.dynamic_multimask_via_stability
                    and not dec.training)
         tokens = slice(1, None) if multimask_output else slice(None) if dynamic else slice(0, 1)
-        logits = emb.new_empty((num, *extra, low, low))
-        iou = emb.new_empty((num, *extra))
-        for b in torch.unique(batch_idx).tolist():
-            sel = (batch_idx == b).nonzero(as_tuple=True)[0]
-            high_res = [feat_s0[b:b + 1], feat_s1[b:b + 1]]
-            if self.prompt_batched_decoder and mask_inputs is None:
-                masks_b, iou_b = predict_masks_high_res(
-                    dec, emb[b:b + 1], image_pe, sparse[sel], dense[:1], high_res, tokens,
-                    chunk_size=self.decoder_chunk_size.get(emb.device.type))
-            else:
-                masks_b, iou_b, _, _ = dec.predict_masks(
-                    image_embeddings=emb[b:b + 1], image_pe=image_pe,
-                    sparse_prompt_embeddings=sparse[sel], dense_prompt_embeddings=dense[sel],
-                    repeat_image=True, high_res_features=high_res)
-                masks_b, iou_b = masks_b[:, tokens], iou_b[:, tokens]
-            if dynamic:
-                masks_b, iou_b = dec._dynamic_multimask_via_stability(masks_b, iou_b)
-            if not keep_all:
-                best = iou_b.argmax(dim=1)
-                arange = torch.arange(len(sel), device=best.device)
-                masks_b, iou_b = masks_b[arange, best], iou_b[arange, best]
-            logits = logits.index_copy(0, sel, masks_b.to(logits.dtype))
-            iou = iou.index_copy(0, sel, iou_b.to(iou.dtype))
-        return logits, iou
+        return tokens, dynamic
+
+    def _dynamic_single_mask(self, masks: torch.Tensor,
+                             iou: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        return self.sam_mask_decoder._dynamic_multimask_via_stability(masks, iou)
+
+    def _predict_masks(self, features: Sequence[torch.Tensor], image_pe: torch.Tensor,
+                       sparse: torch.Tensor, dense: torch.Tensor, tokens: slice, batched: bool,
+                       chunk_size: Optional[int]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """SAM 2's decoder with the image's high-resolution maps, shared by all its prompts."""
+        emb, feat_s1, feat_s0 = features
+        high_res = [feat_s0, feat_s1]
+        if batched:
+            return predict_masks_high_res(self.sam_mask_decoder, emb, image_pe, sparse, dense,
+                                          high_res, tokens, chunk_size=chunk_size)
+        masks, iou, _, _ = self.sam_mask_decoder.predict_masks(
+            image_embeddings=emb, image_pe=image_pe, sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense, repeat_image=True, high_res_features=high_res)
+        return masks[:, tokens], iou[:, tokens]
 
 
 def predict_masks_high_res(decoder, image_embedding: torch.Tensor, image_pe: torch.Tensor,
@@ -425,9 +341,4 @@ def official_checkpoint(state: Dict[str, torch.Tensor],
 
 def build_sam2(cfg: Union[dict, str], **kwargs) -> SAM2:
     """Build a :class:`SAM2` from a config dict or an arch name (``build_sam2('hiera_b+')``)."""
-    if isinstance(cfg, str):
-        cfg = dict(arch=cfg)
-    cfg = copy.deepcopy(dict(cfg))
-    cfg.setdefault('type', 'SAM2')
-    cfg.update(kwargs)
-    return MODELS.build(cfg)
+    return build_from_cfg(cfg, 'SAM2', **kwargs)
