@@ -13,11 +13,19 @@ and uncapped (the paper's NPC; only up to ``--uncapped-up-to`` objects: it grows
 square of the count). Random weights make every mask overlap every other, NPC's worst case.
 
     python tools/benchmark/point2rbox_speed.py --archs vit_t --objects 10 100 500
+
+``--scene 4000``: a 4000 x 4000 mosaic of real NWPU images with their clicks, converted in
+DOTA-style 1024/200 patches and as one resized image, each in its own process: seconds, boxes
+and peak resident memory (the patches bound memory by the patch, not the scene).
+
+    python tools/benchmark/point2rbox_speed.py --archs vit_t --scene 4000
 """
 import argparse
 import json
 import os
 import os.path as osp
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +59,42 @@ def parse_args():
     parser.add_argument('--npc-max-negatives', type=int, default=8)
     parser.add_argument('--uncapped-up-to', type=int, default=100,
                         help='largest click count also run with uncapped NPC')
+    parser.add_argument('--scene', type=int,
+                        help='side of a mosaic scene of NWPU images: patches vs whole image')
+    parser.add_argument('--scene-child', nargs=4, metavar=('ARCH', 'POINTS', 'IMG_DIR', 'MODE'),
+                        help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+def scene_child(args, weights: dict) -> None:
+    """One conversion of the mosaic in this process; prints its figures as json."""
+    arch, points, img_dir, mode = args.scene_child
+    converter = Point2RBoxConverter.from_config(
+        osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none'),
+        **({} if mode == 'patches' else dict(patch=None)))
+    with tempfile.TemporaryDirectory(prefix='scene_out_') as out:
+        start = time.perf_counter()
+        s = converter.convert(points, img_dir, out, progress=False)
+        wall = time.perf_counter() - start
+    print(json.dumps(dict(wall=wall, boxes=s['boxes_total'], encoder=s['encoder_s'],
+                          rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)))
+
+
+def scene(args, tmp: str):
+    """The mosaic's clicks converted by patches and whole, each in a fresh process."""
+    from mmpointsam.testing import build_mosaic
+    mosaic = build_mosaic(args.gt_json, args.img_dir, size=(args.scene, args.scene),
+                          out_dir=tmp)
+    points = osp.join(tmp, 'points.json')
+    sample_point_labels(mosaic['ann_file'], points, num_points=1, num_neg_points=0, seed=0)
+    rows = []
+    for arch in args.archs:
+        for mode in ('patches', 'whole'):
+            cmd = [sys.executable, osp.abspath(__file__), '--scene-child', arch, points, tmp,
+                   mode] + (['--checkpoint'] + args.checkpoint if args.checkpoint else [])
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            rows.append((arch, mode, json.loads(out.strip().splitlines()[-1])))
+    return mosaic, rows
 
 
 def object_scaling(args, weights: dict, tmp: str):
@@ -122,6 +165,23 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     weights = dict(item.split('=', 1) for item in args.checkpoint)
+    if args.scene_child:
+        scene_child(args, weights)
+        return
+    if args.scene:
+        with tempfile.TemporaryDirectory(prefix='point2rbox_scene_') as tmp:
+            mosaic, rows = scene(args, tmp)
+        tiles = len(mosaic['placements'])
+        clicks = len(mosaic['coco']['annotations'])
+        print(f'\npoint2rbox on a {args.scene}x{args.scene} mosaic of {tiles} NWPU images '
+              f'({clicks} clicks), CPU, RANDOM weights unless given; load average '
+              f'{os.getloadavg()[0]:.1f}')
+        print('arch | mode | seconds | boxes | encoder s | peak RSS GB')
+        print('--- | --- | --- | --- | --- | ---')
+        for arch, mode, r in rows:
+            print(f'{arch} | {mode} | {r["wall"]:.1f} | {r["boxes"]} | {r["encoder"]:.1f} | '
+                  f'{r["rss"]:.2f}')
+        return
     if args.objects:
         with tempfile.TemporaryDirectory(prefix='point2rbox_speed_') as tmp:
             img, rows = object_scaling(args, weights, tmp)
