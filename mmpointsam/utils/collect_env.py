@@ -92,7 +92,8 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
         info['cuDNN'] = str(torch.backends.cudnn.version())
     home = os.environ.get('CUDA_HOME')
     nvcc = os.path.join(home, 'bin', 'nvcc') if home else shutil.which('nvcc')
-    release = _run([nvcc, '--version']).splitlines()[-1:] if nvcc else []
+    release = [line for line in (_run([nvcc, '--version']) if nvcc else '').splitlines()
+               if 'release' in line]
     info['nvcc'] = (f'{nvcc}: {release[0]}' if release else
                     'none (only needed to build mmcv with CUDA ops)')
     if gpus and not cuda_ok:
