@@ -62,4 +62,4 @@ def test_launch_scripts_use_torchrun_and_the_venv_python():
     for script in ('dist_train.sh', 'dist_test.sh'):
         text = open(osp.join(REPO, 'tools', script)).read()
         assert 'torch.distributed.run' in text and 'torch.distributed.launch' not in text
-        assert '.venv/bin/python' in text and '"$PYTHON"' in text
+        assert '.venv/bin/python' in text and '"$PY" -m torch.distributed.run' in text
