@@ -20,8 +20,11 @@ def register_all_modules(init_default_scope: bool = True) -> None:
         return
     current = DefaultScope.get_current_instance()
     if current is None or not DefaultScope.check_instance_created('mmpointsam'):
-        if current is not None and current.scope_name != 'mmpointsam':
-            warnings.warn(f'The current default scope "{current.scope_name}" is not '
-                          '"mmpointsam"; a new default scope "mmpointsam" is created.')
+        DefaultScope.get_instance('mmpointsam', scope_name='mmpointsam')
+    elif current.scope_name != 'mmpointsam':
+        # another package's scope is current (e.g. an MMRotate runner ran before): make ours
+        # current again, or mmpointsam's modules would be looked up in that package's registries
+        warnings.warn(f'The current default scope "{current.scope_name}" is not '
+                      '"mmpointsam"; a new default scope "mmpointsam" is created.')
         DefaultScope.get_instance(
             f'mmpointsam-{datetime.datetime.now()}', scope_name='mmpointsam')
