@@ -5,6 +5,8 @@ configs ask for NCCL, so a CPU launch stops before training. Without CUDA this m
 gloo process group itself (MMEngine then finds it initialised and skips ``init_dist``) and wraps
 the model in DDP without device ids. With CUDA nothing changes.
 """
+import atexit
+
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
@@ -27,9 +29,18 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     if not torch_dist.is_initialized():
         kwargs = {k: v for k, v in dist_cfg.items() if k not in ('backend', 'init_backend')}
         torch_dist.init_process_group(backend='gloo', **kwargs)
+        # tear the group down before the interpreter exits: left to static destruction, gloo's
+        # threads can be destroyed while joinable and abort the process after a finished run
+        # ("terminate called without an active exception")
+        atexit.register(_destroy_process_group)
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel', broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     wrapper['device_ids'] = None  # a CPU module: DDP takes no device ids
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def _destroy_process_group() -> None:
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
