@@ -66,7 +66,7 @@ esac
 ARCHS=
 if [[ $WITH_CUDA == 1 ]]; then ARCHS=${TORCH_CUDA_ARCH_LIST:-${caps:-$DEFAULT_ARCHS}}; fi
 
-stamp_src=$( (cat requirements/runtime.txt requirements/sam2.txt requirements/tests.txt tools/install.sh setup.py; echo "cuda=$WITH_CUDA archs=$ARCHS") | sha1sum | cut -c1-12)
+stamp_src=$( (cat requirements/runtime.txt requirements/sam2.txt requirements/tests.txt tools/install.sh tools/fetch_sdist.py setup.py; echo "cuda=$WITH_CUDA archs=$ARCHS") | sha1sum | cut -c1-12)
 STAMP=$VENV/.mmpointsam-$stamp_src
 if [[ -f $STAMP ]]; then
   exit 0
@@ -126,10 +126,14 @@ if [[ -z $mmcv_whl ]]; then
   log "building mmcv $MMCV_VERSION ($KEY) from source, once; CPU ops take about 10 min on 2 cores"
   src=$(mktemp -d)
   trap 'rm -rf "$src"' EXIT
-  "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$src"
+  # not `pip download`: it runs setup.py, which fails on Python 3.13 before it can be patched
+  "$VPY" tools/fetch_sdist.py mmcv "$MMCV_VERSION" "$src" >/dev/null
   tar -xzf "$src"/mmcv-$MMCV_VERSION.tar.gz -C "$src"
   # mmcv 2.0.1 asks for C++14; torch >= 2.1 headers need C++17
   sed -i 's/-std=c++14/-std=c++17/g' "$src/mmcv-$MMCV_VERSION/setup.py"
+  # its get_version reads exec'd names through locals(), which Python 3.13 no longer fills (PEP 667)
+  sed -i "s/exec(compile(f.read(), version_file, 'exec'))/exec(compile(f.read(), version_file, 'exec'), globals())/; s/return locals()\['__version__'\]/return globals()['__version__']/" "$src/mmcv-$MMCV_VERSION/setup.py"
+  grep -q "return globals()\['__version__'\]" "$src/mmcv-$MMCV_VERSION/setup.py" || die "mmcv's setup.py changed: the version patch did not apply"
   (cd "$src/mmcv-$MMCV_VERSION" && env "${BUILD_ENV[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
      "${PIP[@]}" wheel -q --no-build-isolation --no-deps . -w "$src/dist")
   # publish atomically: a half-written wheel must never look cached
