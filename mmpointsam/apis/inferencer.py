@@ -377,8 +377,10 @@ class PointSAMInferencer:
         height, width = img.shape[:2]
         prompts, plabels = group_prompts(points, labels)
         real = plabels >= 0
-        outside = real & ((prompts[..., 0] < 0) | (prompts[..., 0] >= width)
-                          | (prompts[..., 1] < 0) | (prompts[..., 1] >= height))
+        # written as "not inside" so that a NaN coordinate counts as outside too
+        inside = ((prompts[..., 0] >= 0) & (prompts[..., 0] < width)
+                  & (prompts[..., 1] >= 0) & (prompts[..., 1] < height))
+        outside = real & ~inside
         if outside.any():
             i, j = np.argwhere(outside)[0]
             raise ValueError(f'{where}: click {prompts[i, j].tolist()} of prompt {i} is outside '

@@ -79,6 +79,8 @@ def test_small_image_random_tiny_model(tiny):
     with pytest.raises(ValueError, match=r'414\.jpg: click \[700\.0, 10\.0\] of prompt 0 is '
                        'outside the 618x529 image'):
         tiny(path, [[700, 10]])
+    with pytest.raises(ValueError, match=r'click \[nan, 10\.0\] of prompt 0 is outside'):
+        tiny(path, [[float('nan'), 10]])
 
 
 def test_plain_sam_file_builds_without_a_config(tiny, tmp_path):
