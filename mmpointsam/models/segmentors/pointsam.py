@@ -57,6 +57,9 @@ class PointSAM(BaseModel):
         loss_focal, loss_dice, loss_iou: mask losses (the papers' focal x20 + dice + IoU MSE).
         self_training: config of a self-training strategy that turns point prompts into pseudo
             masks (PointSAM, ReSAM); None trains on ground-truth masks.
+        supervision: how ground-truth masks train SAM: None decodes the given point prompts
+            once; ``InteractivePromptSimulation`` follows SAM's own training (points or boxes,
+            then corrective points with the previous mask), so every prompt path learns.
         train_cfg: ``loss_chunk_size``: prompts whose mask-decoder backward runs together
             (:func:`~mmpointsam.models.utils.chunked_losses`), so that training memory does not
             grow with the number of objects; None decodes every prompt in one graph.
@@ -73,6 +76,7 @@ class PointSAM(BaseModel):
                  loss_dice: dict = dict(type='MaskDiceLoss', loss_weight=1.0),
                  loss_iou: dict = dict(type='IoUPredictionLoss', loss_weight=1.0),
                  self_training: Optional[dict] = None,
+                 supervision: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -90,6 +94,10 @@ class PointSAM(BaseModel):
         self.self_training = MODELS.build(self_training) if self_training else None
         if self.self_training is not None:
             self.self_training.setup(self.sam)
+        if self_training and supervision:
+            raise ValueError('supervision trains on ground-truth masks and self_training on '
+                             'pseudo masks: configure one of them')
+        self.supervision = MODELS.build(supervision) if supervision else None
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
         npc = self.test_cfg.get('npc')
@@ -219,6 +227,8 @@ class PointSAM(BaseModel):
         images = inputs['weak'] if isinstance(inputs, dict) else inputs
         embeddings = self.sam.encode(images)
         targets = self.low_res_targets(data_samples, embeddings.device)
+        if self.supervision is not None:
+            return self.supervision.loss(self, embeddings, prompts, targets)
         losses, logits = self.decode_losses(embeddings, prompts, targets)
         with torch.no_grad():
             losses['train_iou'] = binary_mask_iou(logits, targets).mean() if len(targets) \

@@ -1,7 +1,8 @@
 from .mask_selection import (AreaPriorScorer, ClickCentreScorer, MaskCandidates, MaskSelector,
                              PredictedIoUScorer, RectangularityScorer)
+from .prompt_simulation import InteractivePromptSimulation
 
 __all__ = [
-    'AreaPriorScorer', 'ClickCentreScorer', 'MaskCandidates', 'MaskSelector',
+    'AreaPriorScorer', 'ClickCentreScorer', 'InteractivePromptSimulation', 'MaskCandidates', 'MaskSelector',
     'PredictedIoUScorer', 'RectangularityScorer'
 ]
