@@ -28,7 +28,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmpointsam.models.sam.sam2 import checkpoint_arch as sam2_checkpoint_arch
-from mmpointsam.models.utils import low_res_to_original
+from mmpointsam.models.utils import low_res_to_original, pad_offset_of
 from mmpointsam.registry import MODELS, TRANSFORMS
 from mmpointsam.structures import RBOX_METHODS, masks_to_rboxes, rbox_to_corners
 from mmpointsam.utils import set_sam_checkpoint
@@ -360,7 +360,8 @@ class PointSAMInferencer:
         logits, scores, _ = model.decode_prompts(embeddings, prompts)
         for start in range(0, len(logits), self.chunk):
             masks = low_res_to_original(logits[start:start + self.chunk], sample.img_shape,
-                                        sample.ori_shape, model.sam.img_size)
+                                        sample.ori_shape, model.sam.img_size,
+                                        pad_offset_of(sample))
             yield (masks > model.sam.mask_threshold).cpu().numpy(), \
                 scores[start:start + self.chunk].float().cpu().numpy()
 

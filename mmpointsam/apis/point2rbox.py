@@ -27,7 +27,7 @@ from mmpointsam.apis.scene_patches import assign_clicks, scene_windows, shift_in
 from mmpointsam.datasets.point_labels import select_images
 from mmpointsam.fileio import RBoxLabelWriter, predictions_to_coco_anns
 from mmpointsam.models.task_modules import MaskCandidates
-from mmpointsam.models.utils import decode_in_chunks, low_res_to_original
+from mmpointsam.models.utils import decode_in_chunks, low_res_to_original, pad_offset_of
 from mmpointsam.registry import DATASETS, MODELS, TASK_UTILS
 from mmpointsam.structures import RBOX_METHODS, mask_to_rbox, masks_to_rboxes
 from mmpointsam.utils import set_sam_checkpoint
@@ -235,7 +235,8 @@ class Point2RBoxConverter:
         rboxes, valid = [], []
         for start_idx in range(0, len(logits), self.chunk):
             masks = low_res_to_original(logits[start_idx:start_idx + self.chunk],
-                                        sample.img_shape, sample.ori_shape, model.sam.img_size)
+                                        sample.img_shape, sample.ori_shape, model.sam.img_size,
+                                        pad_offset_of(sample))
             boxes, ok = masks_to_rboxes((masks > model.sam.mask_threshold).cpu().numpy(),
                                         self.method)
             rboxes.append(boxes)
@@ -291,7 +292,7 @@ class Point2RBoxConverter:
         for s0 in range(0, num, chunk):
             part = multi[s0:s0 + chunk]
             masks = low_res_to_original(part.flatten(0, 1), sample.img_shape, sample.ori_shape,
-                                        sam.img_size)
+                                        sam.img_size, pad_offset_of(sample))
             masks = (masks > sam.mask_threshold).cpu().numpy().reshape(len(part), 3,
                                                                       *masks.shape[-2:])
             for j, cand_masks in enumerate(masks):

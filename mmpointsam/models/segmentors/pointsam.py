@@ -15,7 +15,7 @@ from mmengine.structures import InstanceData
 from mmpointsam.registry import MODELS
 from ..losses import binary_mask_iou
 from ..utils import (chunked_losses, decode_in_chunks, low_res_to_original,
-                     original_to_input_points, original_to_low_res)
+                     original_to_input_points, original_to_low_res, pad_offset_of)
 from ..utils.chunked_decode import ProgressFn
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[DetDataSample]]
@@ -114,7 +114,7 @@ class PointSAM(BaseModel):
                 raise KeyError(f'{sample.metainfo.get("img_path", "sample")} has no point prompts: '
                                'add SamplePointPrompts to the pipeline')
             pts = _as_tensor(inst.points, device, torch.float32)
-            points.append(original_to_input_points(pts, sample.scale_factor))
+            points.append(original_to_input_points(pts, sample.scale_factor, pad_offset_of(sample)))
             labels.append(_as_tensor(inst.point_labels, device, torch.long))
             batch_idx.append(torch.full((len(pts), ), i, dtype=torch.long, device=device))
             counts.append(len(pts))
@@ -136,7 +136,7 @@ class PointSAM(BaseModel):
         """Ground-truth masks of the batch on the decoder's low-res grid (N, L, L)."""
         targets = [
             original_to_low_res(gt_masks_tensor(s, device), s.img_shape, self.sam.img_size,
-                                self.sam.low_res_size) for s in data_samples
+                                self.sam.low_res_size, pad_offset_of(s)) for s in data_samples
         ]
         return torch.cat(targets) if targets else torch.zeros(
             (0, self.sam.low_res_size, self.sam.low_res_size), device=device)
@@ -247,7 +247,7 @@ class PointSAM(BaseModel):
         for sample, logit, score in zip(data_samples, prompts.split(logits),
                                         prompts.split(scores)):
             full = low_res_to_original(logit, sample.img_shape, sample.ori_shape,
-                                       self.sam.img_size)
+                                       self.sam.img_size, pad_offset_of(sample))
             pred = InstanceData()
             pred.masks = full > self.sam.mask_threshold
             pred.scores = score.float()

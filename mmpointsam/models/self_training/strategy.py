@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from mmpointsam.registry import MODELS
 from ..losses import binary_mask_iou
-from ..utils import input_to_original_points, low_res_to_original
+from ..utils import input_to_original_points, low_res_to_original, pad_offset_of
 from .prototypes import sample_point_features
 
 
@@ -105,14 +105,15 @@ class PointPromptSelfTraining(nn.Module):
         self.visualize_next = False
         sample = data_samples[0]
         n = prompts.counts[0]
+        offset = pad_offset_of(sample)
         to_full = lambda x: low_res_to_original(  # noqa: E731
-            x[:n].float(), sample.img_shape, sample.ori_shape, sam.img_size) > 0
+            x[:n].float(), sample.img_shape, sample.ori_shape, sam.img_size, offset) > 0
         self.last_visualization = dict(
             img_path=sample.metainfo.get('img_path'),
             ori_shape=tuple(sample.ori_shape),
             flip=sample.metainfo.get('flip', False),
             flip_direction=sample.metainfo.get('flip_direction'),
-            points=input_to_original_points(prompts.points[:n], sample.scale_factor).cpu(),
+            points=input_to_original_points(prompts.points[:n], sample.scale_factor, offset).cpu(),
             point_labels=prompts.labels[:n].cpu(),
             labels=torch.as_tensor(sample.gt_instances.labels).cpu(),
             pseudo_masks=to_full(pseudo_logits).cpu(),
