@@ -1,10 +1,14 @@
 # Stage 1 of the proxy shift benchmark: train the small SAM FROM SCRATCH with full masks of the
 # NWPU VHR-10 SOURCE classes (airplane, storage tank, baseball diamond, tennis court, basketball
-# court, ground track field); its checkpoint plays "pretrained SAM" for stage 2. Prompts: 1 to 3
-# positive (+ as many negative) points per instance, drawn per image. The best checkpoint on
+# court, ground track field); its checkpoint plays "pretrained SAM" for stage 2. Prompts follow
+# SAM's own training (InteractivePromptSimulation): each instance starts from 1 to 3 positive
+# (+ as many negative) points or, half the time, its noisy box alone; then corrective points from
+# the previous prediction's errors, with that prediction as the mask prompt. So the box and
+# mask-prompt paths that ReSAM's requery uses are trained, as in a real SAM. The best checkpoint on
 # source_val (carved from the 520 training images) is kept; source_test (from the 130) is only
 # for the final report. Files: tools/benchmark/split_by_class.py.
 _base_ = ['../_base_/datasets/nwpu_vhr10.py', '../_base_/default_runtime.py', './_model.py']
+model = dict(supervision=dict(type='InteractivePromptSimulation', rounds=3, box_prob=0.5))
 data_root = 'data/nwpu_vhr10/'
 num_points = 1
 max_iters = 3000

@@ -147,3 +147,46 @@ def test_quick_benchmark_prints_the_table(tmp_path, capsys):
     assert 0.0 <= results['stage1']['source_test']['sam/mIoU'] <= 1.0
     assert (work / 'table.md').read_text().strip() == table
     assert osp.isfile(work / 'stage1_sam.pth')
+
+
+def _fake_results(rows):
+    runs = {}
+    for row, k, values in rows:
+        for seed, v in enumerate(values):
+            runs[f'{row}|{k}|{seed}'] = {'sam/mIoU': v, 'sam/mF1': v, 'time_s': 10.0}
+    return {'runs': runs, 'target': 'target_nwpu_vhr10.py'}
+
+
+def test_table_spread_verdict_and_gap_share(tmp_path, capsys):
+    bench = _tool('proxy_shift')
+    results = _fake_results([
+        ('Direct', 1, [0.20]),
+        ('Self-training', 1, [0.22, 0.24, 0.26]),  # mean 0.24, std 0.02: +0.04 > 0.02, all above
+        ('Self-training (bf16)', 1, [0.23, 0.23, 0.26]),  # mean 0.24: -> within the spread
+        ('ReSAM', 1, [0.15, 0.21, 0.27]),  # mean 0.21, std 0.06: within spread
+        ('PointSAM', 1, [0.10, 0.12, 0.14]),  # mean 0.12: below
+        ('Supervised (masks)', 1, [0.40, 0.40, 0.40]),  # gap 0.20
+    ])
+    (tmp_path / 'results.json').write_text(json.dumps(results))
+    table = bench.main(['--work-dir', str(tmp_path), '--table-only', '--num-points', '1',
+                        '--bf16-selftrain'])
+    assert table in capsys.readouterr().out
+    rows = {line.split(' | ')[0][2:]: line.split(' | ') for line in table.splitlines()
+            if line.startswith('| ') and not line.startswith('| target')}
+    assert rows['Self-training'][1] == '0.2400 +- 0.0200'
+    assert rows['Self-training'][3] == '+0.0400 above' and rows['Self-training'][4] == '+20%'
+    assert rows['ReSAM'][3] == '+0.0100 within spread' and rows['ReSAM'][4] == '+5%'
+    assert rows['PointSAM'][3] == '-0.0800 below' and rows['PointSAM'][4] == '-40%'
+    assert rows['Supervised (masks)'][4] == '+100%'
+    assert rows['Direct'][1] == '0.2000' and rows['Direct'][3] == '-'
+    assert ('bf16 - fp32 at 1 pt, same seeds: +0.0100, -0.0100, +0.0000; mean +0.0000 '
+            'against a seed spread of 0.0200: within the spread.') in table
+
+
+def test_verdict_needs_every_seed_on_one_side():
+    bench = _tool('proxy_shift')
+    # mean 0.265: +0.065 above Direct, more than the std 0.0606, but one seed (0.195) is below
+    stats = dict(values=[0.195, 0.30, 0.30], mean=0.265, std=0.0606)
+    assert abs(bench._std(stats['values']) - 0.0606) < 1e-4
+    assert bench.verdict(stats, 0.20) == 'within spread'
+    assert bench.verdict(dict(values=[0.3], mean=0.3, std=0.0), 0.2) == 'one seed'

@@ -116,8 +116,8 @@ def parse_args(argv=None):
                    help='also run the self-training row with bf16 mixed precision '
                    '(BF16OptimWrapper), same seeds, beside the fp32 one')
     p.add_argument('--num-points', nargs='+', type=int, default=[1, 3])
-    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1],
-                   help='stage-2 seeds (the table shows their mean)')
+    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2],
+                   help='stage-2 seeds (the table shows their mean and sample std)')
     p.add_argument('--stage1-iters', type=int, default=STAGE1_ITERS)
     p.add_argument('--stage2-iters', type=int, default=STAGE2_ITERS)
     p.add_argument('--stage2-lr', type=float, default=2e-5,
@@ -147,6 +147,8 @@ def parse_args(argv=None):
                    help="tiny model ('tiny' ViT, 128 px), 4 + 2 iterations, one seed")
     p.add_argument('--resume', action='store_true',
                    help='reuse stage 1 and every run already in <work-dir>/results.json')
+    p.add_argument('--table-only', action='store_true',
+                   help='print the table of <work-dir>/results.json and run nothing')
     args = p.parse_args(argv)
     if args.quick:
         args.stage1_iters = min(args.stage1_iters, 4)
@@ -392,6 +394,37 @@ def _mean(values: List[float]) -> float:
     return sum(values) / len(values)
 
 
+def _std(values: List[float]) -> float:
+    """Sample standard deviation (n - 1); 0 for a single value."""
+    if len(values) < 2:
+        return 0.0
+    m = _mean(values)
+    return (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+def row_stats(results: dict, row: str, k: int, metric: str = 'sam/mIoU') -> Optional[dict]:
+    """Per-seed values of one row at k points, their mean and sample std ("spread")."""
+    runs = results.get('runs', {})
+    got = {int(r.rsplit('|', 1)[1]): runs[r] for r in runs if r.startswith(f'{row}|{k}|')}
+    if not got:
+        return None
+    values = [got[s][metric] for s in sorted(got)]
+    return dict(seeds=sorted(got), values=values, mean=_mean(values), std=_std(values),
+                time_s=_mean([got[s]['time_s'] for s in got]))
+
+
+def verdict(stats: dict, direct: float) -> str:
+    """How a row stands against Direct (deterministic: one value): 'above'/'below' when the
+    mean differs by more than the spread (sample std over seeds) and every seed lies on that
+    side, else 'within spread'."""
+    delta = stats['mean'] - direct
+    if len(stats['values']) < 2:
+        return 'one seed'
+    if abs(delta) > stats['std'] and all((v - direct) * delta > 0 for v in stats['values']):
+        return 'above' if delta > 0 else 'below'
+    return 'within spread'
+
+
 def make_table(args, results: dict) -> str:
     lines = []
     s1 = results.get('stage1')
@@ -407,28 +440,55 @@ def make_table(args, results: dict) -> str:
             f"| stage 1 ({s1['iters']} it, {s1['checkpoint']}) | "
             f"{s1['source_test']['sam/mIoU']:.4f} | {s1['source_test']['sam/mF1']:.4f} | "
             f"{int(s1['source_test']['sam/num_instances'])} | {s1['time_s'] / 60:.1f} min |", '']
-    runs = results.get('runs', {})
     ks = args.num_points
-    head = '| target row | ' + ' | '.join(f'{k}-pt mIoU | {k}-pt mF1' for k in ks) + \
-        ' | seeds | wall time / run |'
     setting = (f'LoRA r={args.stage2_lora}' if args.stage2_lora else 'full fine-tuning') + \
         f', lr {args.stage2_lr:g}, {args.stage2_iters} it, {args.teacher} teacher'
-    lines += [f'**Stage 2** (target: {results.get("target", "")}; {setting}; mean over seeds, '
-              f'{args.eval_split} split):', '', head, '|' + '---|' * (2 * len(ks) + 3)]
+    lines += [f'**Stage 2** (target: {results.get("target", "")}; {setting}; {args.eval_split} '
+              'split): mIoU mean +- sample std over seeds; vs Direct: "above"/"below" when the '
+              'mean differs from Direct by more than the std and every seed is on that side; '
+              'gap share: (row - Direct) / (Supervised - Direct).', '']
+    head = '| target row | ' + ' | '.join(
+        f'{k}-pt mIoU | {k}-pt mF1 | {k}-pt vs Direct | {k}-pt gap share' for k in ks) + \
+        ' | seeds | wall time / run |'
+    lines += [head, '|' + '---|' * (4 * len(ks) + 3)]
     for key in args.rows:
         row = ROW_KEYS[key]
         cells, times, nseeds = [], [], 0
         for k in ks:
-            got = [runs[r] for r in runs if r.startswith(f'{row}|{k}|')]
-            if got:
-                cells += [f"{_mean([g['sam/mIoU'] for g in got]):.4f}",
-                          f"{_mean([g['sam/mF1'] for g in got]):.4f}"]
-                times += [g['time_s'] for g in got]
-                nseeds = max(nseeds, len(got))
+            st = row_stats(results, row, k)
+            if st is None:
+                cells += ['-'] * 4
+                continue
+            f1 = row_stats(results, row, k, 'sam/mF1')
+            direct = row_stats(results, 'Direct', k)
+            sup = row_stats(results, 'Supervised (masks)', k)
+            spread = lambda x: f"{x['mean']:.4f} +- {x['std']:.4f}" if len(x['values']) > 1 \
+                else f"{x['mean']:.4f}"  # noqa: E731
+            cells += [spread(st), spread(f1)]
+            if row == 'Direct' or direct is None:
+                cells.append('-')
             else:
-                cells += ['-', '-']
+                cells.append(f"{st['mean'] - direct['mean']:+.4f} {verdict(st, direct['mean'])}")
+            gap = sup['mean'] - direct['mean'] if sup and direct else 0.0
+            cells.append(f"{(st['mean'] - direct['mean']) / gap:+.0%}"
+                         if row != 'Direct' and direct and gap > 0 else '-')
+            times.append(st['time_s'])
+            nseeds = max(nseeds, len(st['values']))
         time_cell = f'{_mean(times):.0f} s' if times else '-'
         lines.append(f'| {row} | ' + ' | '.join(cells) + f' | {nseeds} | {time_cell} |')
+    for k in ks:  # bf16 against fp32 self-training, seed by seed (issue #17's safety check)
+        fp32 = row_stats(results, 'Self-training', k)
+        bf16 = row_stats(results, 'Self-training (bf16)', k)
+        if fp32 and bf16:
+            pairs = [b - f for s, f in zip(fp32['seeds'], fp32['values'])
+                     for t, b in zip(bf16['seeds'], bf16['values']) if s == t]
+            spread = max(fp32['std'], bf16['std'])
+            lines += ['', f"Self-training bf16 - fp32 at {k} pt, same seeds: "
+                      + ', '.join(f'{d:+.4f}' for d in pairs)
+                      + f"; mean {bf16['mean'] - fp32['mean']:+.4f} against a seed spread of "
+                      f"{spread:.4f}: "
+                      + ('within' if abs(bf16['mean'] - fp32['mean']) <= spread else 'OUTSIDE')
+                      + ' the spread.']
     if 'total_s' in results:
         lines += ['', f"Total wall time: {results['total_s'] / 60:.1f} min"]
     return '\n'.join(lines)
@@ -437,6 +497,11 @@ def make_table(args, results: dict) -> str:
 # ---------------------------------------------------------------------------- main
 def main(argv=None) -> str:
     args = parse_args(argv)
+    if args.table_only:
+        with open(osp.join(args.work_dir, 'results.json')) as f:
+            table = make_table(args, json.load(f))
+        print(table, flush=True)
+        return table
     if args.threads:
         torch.set_num_threads(args.threads)
     os.makedirs(args.work_dir, exist_ok=True)
