@@ -10,7 +10,8 @@ import mmpointsam  # noqa: E402,F401  (patches collections for mmrotate, registe
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmpointsam.utils import add_common_arguments, load_config  # noqa: E402
+from mmpointsam.utils import (add_common_arguments, load_config,  # noqa: E402
+                              set_mixed_precision)
 from mmpointsam.utils.dist import setup_cpu_distributed  # noqa: E402
 from mmpointsam.utils.process import die_with_parent  # noqa: E402
 
@@ -21,7 +22,12 @@ def parse_args():
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; with no value, from the latest one in the work dir')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument('--bf16', action='store_const', const='bf16', dest='precision',
+                           help='bf16 mixed precision (BF16OptimWrapper; CPU or GPU)')
+    precision.add_argument('--amp', action='store_const', const='fp16', dest='precision',
+                           help="fp16 mixed precision with a loss scaler (MMEngine's "
+                           'AmpOptimWrapper; GPU only)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate with the total batch size')
     add_common_arguments(parser)
@@ -36,9 +42,7 @@ def main():
     die_with_parent()  # DataLoader workers end with this process, even on kill -9
     cfg = load_config(args)
     setup_cpu_distributed(cfg)  # torchrun without CUDA: gloo, no torch.cuda.set_device
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    set_mixed_precision(cfg, args.precision)
     if args.auto_scale_lr:
         if not cfg.get('auto_scale_lr'):
             raise RuntimeError('--auto-scale-lr needs `auto_scale_lr` in the config')

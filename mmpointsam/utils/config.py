@@ -55,6 +55,30 @@ def apply_num_points(cfg: Config) -> None:
         set_num_points(cfg, int(cfg.num_points))
 
 
+def set_mixed_precision(cfg: Config, precision: Optional[str], cuda: Optional[bool] = None) -> None:
+    """Switch ``cfg.optim_wrapper`` to mixed precision: ``'bf16'`` (``BF16OptimWrapper``, CPU or
+    GPU, no loss scaler) or ``'fp16'`` (MMEngine's ``AmpOptimWrapper`` with a dynamic loss scale,
+    which MMEngine runs on GPUs only); None leaves it as it is."""
+    if precision is None:
+        return
+    if not cfg.get('optim_wrapper'):
+        raise ValueError(f'{precision} mixed precision needs a training config with optim_wrapper')
+    if precision == 'bf16':
+        cfg.optim_wrapper.type = 'BF16OptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+    elif precision == 'fp16':
+        if cuda is None:
+            import torch
+            cuda = torch.cuda.is_available()
+        if not cuda:
+            raise RuntimeError('--amp is fp16 autocast with a loss scaler (MMEngine\'s '
+                               'AmpOptimWrapper), which needs a GPU; on a CPU use --bf16')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        raise ValueError(f"precision must be None, 'bf16' or 'fp16', got {precision!r}")
+
+
 def add_common_arguments(parser) -> None:
     """Arguments that tools/train.py, tools/test.py and friends share."""
     from mmengine.config import DictAction

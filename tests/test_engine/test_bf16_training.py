@@ -157,3 +157,23 @@ def test_bf16_config_switch_trains_through_the_runner(tmp_path, tiny_cfg):
     assert all(after[n].dtype == torch.float32 for n in lora)
     assert any(not torch.equal(after[n], v) for n, v in lora.items())  # it learned
     assert (tmp_path / 'iter_2.pth').exists()
+
+
+def test_train_precision_switch():
+    from mmengine.config import Config
+
+    from mmpointsam.utils import set_mixed_precision
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='AdamW'))))
+    set_mixed_precision(cfg, None)
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
+    set_mixed_precision(cfg, 'bf16')
+    assert cfg.optim_wrapper.type == 'BF16OptimWrapper' and 'loss_scale' not in cfg.optim_wrapper
+    # fp16 (--amp) is MMEngine's AmpOptimWrapper, which asserts a GPU: refused on a CPU, with
+    # the switch that works there
+    with pytest.raises(RuntimeError, match='--bf16'):
+        set_mixed_precision(cfg, 'fp16', cuda=False)
+    set_mixed_precision(cfg, 'fp16', cuda=True)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    with pytest.raises(ValueError, match='optim_wrapper'):
+        set_mixed_precision(Config(dict(model=dict())), 'bf16')
