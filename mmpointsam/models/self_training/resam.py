@@ -10,10 +10,12 @@ from torchvision.ops import roi_align
 from mmpointsam.registry import MODELS
 
 
-def binary_entropy(prob: torch.Tensor) -> torch.Tensor:
-    """Entropy in bits (0 for certain pixels, 1 at p = 0.5)."""
+def binary_entropy(prob: torch.Tensor, unit: str = 'bits') -> torch.Tensor:
+    """Entropy in bits (0 for certain pixels, 1 at p = 0.5) or, ``unit='nats'``, in nats (ln 2
+    at p = 0.5, the public ReSAM code's natural log)."""
     p = prob.clamp(1e-6, 1 - 1e-6)
-    return -(p * torch.log2(p) + (1 - p) * torch.log2(1 - p))
+    log = torch.log2 if unit == 'bits' else torch.log
+    return -(p * log(p) + (1 - p) * log(1 - p))
 
 
 def masks_to_boxes(masks: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -40,24 +42,66 @@ class ConfidenceRefiner(nn.Module):
     """Refine + Requery: keep confident pixels of the teacher's masks, box them, ask SAM again.
 
     A pixel is kept where ``p (1 - H(p)) > threshold`` (``p`` the teacher's probability, ``H`` its
-    binary entropy in bits), and dropped wherever two instances of one image both keep it. Each
-    instance's box of kept pixels, with its points, prompts SAM on the weak view; the answer is
-    the pseudo mask. An instance whose refined region is empty keeps its unrefined mask.
+    binary entropy), and dropped wherever two instances of one image both keep it. Each
+    instance's box of kept pixels (pixel edges), with its points or alone, prompts SAM on the weak
+    view; the answer is the pseudo mask. An instance whose refined region is empty keeps its
+    unrefined mask (the public code drops it from the box batch, which misaligns the later
+    instances' pseudo masks; not reproduced).
 
     Args:
-        threshold: confidence threshold epsilon (0.2 to 0.3 in the paper).
+        threshold: confidence threshold epsilon (0.2 to 0.3 in the paper; public code: 0.3).
         requery: ask SAM again with the boxes; without it the refined region is the pseudo mask.
+        entropy_unit: 'bits' (H <= 1; 0.25 keeps p > 0.81) or 'nats' (H <= ln 2, as the public
+            code's ``process_forward`` in train_resam.py; 0.3 keeps p > 0.73).
+        full_resolution: False thresholds the low-res grid (L x L, 256 for 1024 inputs). True
+            first upsamples the logits bilinearly to the whole padded input frame (S x S), as the
+            public code does (utils/model.py ``decode`` interpolates every low-res mask to the
+            input size before train_resam.py thresholds it); the boxes are then in input pixels
+            directly. Either way the requeried logits stay on the low-res grid.
+        requery_prompt: 'points+box' asks SAM with the instance's points and its box; 'box'
+            with the box alone, as the public code's requery ``model(images_weak, bboxes)``.
+        chunk: instances upsampled at a time with ``full_resolution`` (memory: chunk x S x S).
     """
 
-    def __init__(self, threshold: float = 0.25, requery: bool = True) -> None:
+    ENTROPY_UNITS = ('bits', 'nats')
+    REQUERY_PROMPTS = ('points+box', 'box')
+
+    def __init__(self, threshold: float = 0.25, requery: bool = True,
+                 entropy_unit: str = 'bits', full_resolution: bool = False,
+                 requery_prompt: str = 'points+box', chunk: int = 16) -> None:
         super().__init__()
+        if entropy_unit not in self.ENTROPY_UNITS:
+            raise ValueError(f'entropy_unit must be one of {self.ENTROPY_UNITS}, '
+                             f'got {entropy_unit!r}')
+        if requery_prompt not in self.REQUERY_PROMPTS:
+            raise ValueError(f'requery_prompt must be one of {self.REQUERY_PROMPTS}, '
+                             f'got {requery_prompt!r}')
         self.threshold = threshold
         self.requery = requery
+        self.entropy_unit = entropy_unit
+        self.full_resolution = full_resolution
+        self.requery_prompt = requery_prompt
+        self.chunk = chunk
 
-    def refine(self, logits: torch.Tensor, batch_idx: torch.Tensor) -> torch.Tensor:
-        """Confident, unclaimed-by-others region (N, L, L) bool of each instance."""
+    def confident(self, logits: torch.Tensor) -> torch.Tensor:
+        """``p (1 - H(p)) > threshold`` (ReSAM's refine), bool like ``logits``."""
         prob = logits.sigmoid()
-        keep = prob * (1 - binary_entropy(prob)) > self.threshold
+        return prob * (1 - binary_entropy(prob, self.entropy_unit)) > self.threshold
+
+    def refine(self, logits: torch.Tensor, batch_idx: torch.Tensor,
+               size: Optional[int] = None) -> torch.Tensor:
+        """Confident, unclaimed-by-others region (N, L, L) bool of each instance; with ``size``
+        the logits are first upsampled to (size, size) (the padded input frame) and so is the
+        region."""
+        if size is None or size == logits.shape[-1]:
+            keep = self.confident(logits)
+        else:
+            keep = torch.empty((len(logits), size, size), dtype=torch.bool,
+                               device=logits.device)
+            for start in range(0, len(logits), self.chunk):
+                up = F.interpolate(logits[None, start:start + self.chunk].float(),
+                                   size=(size, size), mode='bilinear', align_corners=False)[0]
+                keep[start:start + self.chunk] = self.confident(up)
         if len(keep) > 1:
             # pixels kept by two instances of the same image belong to neither
             claims = torch.zeros((int(batch_idx.max()) + 1, ) + keep.shape[1:],
@@ -72,17 +116,25 @@ class ConfidenceRefiner(nn.Module):
                 logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Pseudo-mask logits (N, L, L), their boxes in the input frame (N, 4) and whether each
         instance was refined (N,) bool."""
-        region = self.refine(logits, batch_idx)
+        low = logits.shape[-1]
+        scale = sam.img_size / low
+        region = self.refine(logits, batch_idx, sam.img_size if self.full_resolution else None)
         boxes, refined = masks_to_boxes(region)
-        scale = sam.img_size / logits.shape[-1]
-        boxes = boxes * scale
+        if region.shape[-1] == low:
+            boxes = boxes * scale
         out = logits.clone()
         if self.requery and refined.any():
             sel = refined.nonzero(as_tuple=True)[0]
-            new_logits, _ = sam.decode(embeddings, batch_idx[sel], points[sel], labels[sel],
-                                       boxes=boxes[sel])
+            if self.requery_prompt == 'box':
+                new_logits, _ = sam.decode(embeddings, batch_idx[sel], boxes=boxes[sel])
+            else:
+                new_logits, _ = sam.decode(embeddings, batch_idx[sel], points[sel], labels[sel],
+                                           boxes=boxes[sel])
             out[sel] = new_logits.to(out.dtype)
         elif refined.any():
+            if region.shape[-1] != low:
+                # a low-res cell is in the region when most of its input pixels are
+                region = F.avg_pool2d(region[None].float(), int(scale))[0] > 0.5
             out = torch.where(region, out.abs(), -out.abs())
             out[~refined] = logits[~refined]
         # instances without a refined region are aligned with their unrefined prediction
