@@ -36,14 +36,29 @@ class NegativePromptCalibration:
         max_negatives: at most this many negative points per calibrated instance, taken from
             the most-overlapping instances first. None: all of them, as in the paper -- in a
             dense scene where everything overlaps, N instances x N negatives makes the re-decode
-            quadratic in N; a cap keeps it linear.
+            quadratic in N; a cap keeps it linear. With 'random' it caps N.
+        negative_sampling: 'all' keeps the instance's prompts and appends every overlapping
+            instance's positives. 'random' is the public code's (utils/utils.py
+            ``neg_prompt_calibration``): the candidates are the instance's own negatives plus the
+            overlapping instances' positives, and N of them drawn at random without replacement
+            replace its negatives, N being the instance's own number of positive points (the
+            public ``cfg.num_points``, which is also its number of sampled negatives; all the
+            candidates when there are fewer). Drawn with ``torch.randperm`` on the global CPU
+            generator, so MMEngine's ``randomness.seed`` makes it repeatable.
     """
 
-    def __init__(self, iou_thr: float = 0.1, max_negatives: Optional[int] = None) -> None:
+    NEGATIVE_SAMPLING = ('all', 'random')
+
+    def __init__(self, iou_thr: float = 0.1, max_negatives: Optional[int] = None,
+                 negative_sampling: str = 'all') -> None:
         if max_negatives is not None and max_negatives < 1:
             raise ValueError(f'max_negatives must be >= 1 or None, got {max_negatives}')
+        if negative_sampling not in self.NEGATIVE_SAMPLING:
+            raise ValueError(f'negative_sampling must be one of {self.NEGATIVE_SAMPLING}, '
+                             f'got {negative_sampling!r}')
         self.iou_thr = iou_thr
         self.max_negatives = max_negatives
+        self.negative_sampling = negative_sampling
 
     def calibrated_prompts(self, points: torch.Tensor, labels: torch.Tensor,
                            overlap: torch.Tensor, iou: Optional[torch.Tensor] = None
@@ -58,11 +73,14 @@ class NegativePromptCalibration:
 
         Returns:
             Indices (M,) of the calibrated instances and their new points (M, P', 2) and labels
-            (M, P'), padded with label -1. The negatives follow the others' index order.
+            (M, P'), padded with label -1. 'all': the negatives follow the others' index order;
+            'random': each row is its positives, then its N drawn negatives.
         """
         rows = overlap.any(dim=1).nonzero(as_tuple=True)[0]
         if rows.numel() == 0:
             return rows, points[:0], labels[:0]
+        if self.negative_sampling == 'random':
+            return self._random_negatives(rows, points, labels, overlap)
         positive = labels == 1
         num_pos = positive.sum(dim=1)
         chosen = overlap[rows]  # (M, N)
@@ -90,6 +108,31 @@ class NegativePromptCalibration:
         neg_labels = torch.where(used, labels.new_zeros(()), labels.new_full((), -1))
         return (rows, torch.cat([points[rows], neg_points], dim=1),
                 torch.cat([labels[rows], neg_labels], dim=1))
+
+    def _random_negatives(self, rows: torch.Tensor, points: torch.Tensor, labels: torch.Tensor,
+                          overlap: torch.Tensor
+                          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The public code's NPC: N negatives drawn from own negatives + others' positives."""
+        positive = labels == 1
+        new_points, new_labels = [], []
+        for i in rows.tolist():
+            own_pos = points[i][positive[i]]
+            candidates = torch.cat([points[i][labels[i] == 0],
+                                    points[overlap[i]][positive[overlap[i]]]])
+            n = len(own_pos)
+            if self.max_negatives is not None:
+                n = min(n, self.max_negatives)
+            draw = torch.randperm(len(candidates))[:n].to(points.device)
+            negatives = candidates[draw]
+            new_points.append(torch.cat([own_pos, negatives]))
+            new_labels.append(torch.cat([labels.new_ones(len(own_pos)),
+                                         labels.new_zeros(len(negatives))]))
+        width = max(len(p) for p in new_points)
+        out_points = points.new_zeros((len(rows), width, 2))
+        out_labels = labels.new_full((len(rows), width), -1)
+        for k, (pts, lbs) in enumerate(zip(new_points, new_labels)):
+            out_points[k, :len(pts)], out_labels[k, :len(lbs)] = pts, lbs
+        return rows, out_points, out_labels
 
     def prompts_from_masks(self, masks: torch.Tensor, batch_idx: torch.Tensor,
                            points: torch.Tensor, labels: torch.Tensor
