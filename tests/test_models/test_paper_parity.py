@@ -177,3 +177,216 @@ def test_center_mode_prompt_and_mask_frames_agree(monkeypatch):
     for i, ((x, y), ) in enumerate(clicks):
         assert masks[i, int(y), int(x)], (i, x, y)
         assert masks[i].sum() < 30 * 50 / 8  # a few lit cells, not the whole image
+
+
+# ---------------------------------------------------------------- 2. ReSAM refine / requery
+from mmpointsam.models.self_training import NegativePromptCalibration  # noqa: E402
+from mmpointsam.models.self_training.resam import ConfidenceRefiner  # noqa: E402
+
+PAPER_RESAM = dict(threshold=0.3, entropy_unit='nats', full_resolution=True,
+                   requery_prompt='box')
+
+
+def _logit(p):
+    return math.log(p / (1 - p))
+
+
+def test_refiner_options_are_checked():
+    with pytest.raises(ValueError, match=r"entropy_unit must be one of \('bits', 'nats'\), "
+                       r"got 'bans'"):
+        ConfidenceRefiner(entropy_unit='bans')
+    with pytest.raises(ValueError, match=r"requery_prompt must be one of \('points\+box', "
+                       r"'box'\), got 'points'"):
+        ConfidenceRefiner(requery_prompt='points')
+
+
+def test_confidence_in_nats_vs_bits():
+    # c(p) = p (1 - H(p)), H in nats (public code) or bits (default):
+    #   p     H_nats = -(p ln p + q ln q)       c_nats  >0.3 | H_bits = H_nats/ln2  c_bits  >0.25
+    #   0.75  .75*.28768 + .25*1.38629 = .56233  .32825  yes  | .81128             .14154  no
+    #   0.85  .85*.16252 + .15*1.89712 = .42271  .49070  yes  | .60984             .33164  yes
+    #   0.70  .70*.35667 + .30*1.20397 = .61086  .27239  no   | .88129             .08310  no
+    #   0.73  .73*.31471 + .27*1.30933 = .58326  .30422  yes  | .84146             .11573  no
+    #   0.72  .72*.32850 + .28*1.27297 = .59295  .29308  no   | .85545             .10408  no
+    #   0.99  .99*.01005 + .01*4.60517 = .05600  .93456  yes  | .08079             .91001  yes
+    probs = torch.tensor([[0.75, 0.85, 0.70], [0.73, 0.72, 0.99]])
+    logits = torch.logit(probs)[None]
+    one = torch.zeros(1, dtype=torch.long)
+    nats = ConfidenceRefiner(threshold=0.3, entropy_unit='nats').refine(logits, one)[0]
+    bits = ConfidenceRefiner(threshold=0.25).refine(logits, one)[0]
+    assert nats.tolist() == [[True, True, False], [True, False, True]]
+    assert bits.tolist() == [[False, True, False], [False, False, True]]
+
+
+def _block_logits():
+    """16 x 16 low-res logits (input 64: 4 px a cell): cells rows 2..5 x cols 3..8 at
+    logit(0.99) = ln 99 = 4.59512, cells rows 2..5 x col 9 at logit(0.75) = ln 3 = 1.09861, the
+    rest at logit(0.01) = -4.59512."""
+    logits = torch.full((1, 16, 16), _logit(0.01))
+    logits[0, 2:6, 3:9] = _logit(0.99)
+    logits[0, 2:6, 9] = _logit(0.75)
+    return logits
+
+
+def test_full_resolution_region_and_box():
+    # Low-res grid (default, bits @ 0.25): col 9 (p 0.75, c_bits .14154) fails, the 0.99 cells
+    # pass: cells x 3..8, y 2..5 -> pixel-edge box (3, 2, 9, 6) * 4 = (12, 8, 36, 24).
+    # Full resolution (paper, nats @ 0.3): bilinear, align_corners=False, to 64 x 64; pixel x
+    # samples the grid at u = (x + 0.5) / 4 - 0.5, linear in the logits between cell centres.
+    # Columns, on a block row (rows 2..5 are all whole-weight for y 10..21):
+    #   x=11 u=2.375: .375*4.59512 + .625*(-4.59512) = -1.149  p .24071  c .10786 out
+    #   x=12 u=2.625: .625*4.59512 + .375*(-4.59512) =  1.149  p .75929  H_nats .55190
+    #        c = .75929 * (1 - .55190) = .34024 > 0.3 in
+    #   x=36 u=8.625: .375*4.59512 + .625*1.09861   =  2.40980 p .91757  c .65638 in
+    #   x=37 u=8.875: .125*4.59512 + .875*1.09861   =  1.53568 p .82284  H_nats .46707
+    #        c = .82284 * .53293 = .43852 in
+    #   x=38 u=9.125: .875*1.09861 + .125*(-4.59512) =  .38690 p .59554  H_nats .67478
+    #        c = .59554 * .32522 = .19368 out
+    # Rows (on a 0.99 column): y=7 v=1.375 weight .375 -> -1.149 out; y=8 weight .625 -> in
+    # (as x=12); y=23 v=5.375 weight .625 in; y=24 weight .375 out.
+    # -> region x 12..37, y 8..23, box (12, 8, 38, 24).
+    logits = _block_logits()
+    one = torch.zeros(1, dtype=torch.long)
+    paper = ConfidenceRefiner(threshold=0.3, entropy_unit='nats', full_resolution=True)
+    region = paper.refine(logits, one, 64)
+    assert region.shape == (1, 64, 64)
+    ys, xs = torch.nonzero(region[0], as_tuple=True)
+    assert (int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())) == (12, 37, 8, 23)
+    low = ConfidenceRefiner().refine(logits, one)
+    ys, xs = torch.nonzero(low[0], as_tuple=True)
+    assert (int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())) == (3, 8, 2, 5)
+
+
+class _SpySAM:
+    """Records what reaches the decoder; answers all-background logits."""
+    img_size = 64
+
+    def __init__(self):
+        self.calls = []
+
+    def decode(self, embeddings, batch_idx, points=None, point_labels=None, boxes=None,
+               **kwargs):
+        self.calls.append(dict(points=points, point_labels=point_labels, boxes=boxes))
+        return torch.full((len(batch_idx), 16, 16), -3.0), torch.zeros(len(batch_idx))
+
+
+@pytest.mark.parametrize('cfg,box,with_points', [
+    (PAPER_RESAM, [12., 8., 38., 24.], False),  # see test_full_resolution_region_and_box
+    (dict(), [12., 8., 36., 24.], True),  # default: low-res grid, bits @ 0.25, points + box
+])
+def test_requery_prompt_content(cfg, box, with_points):
+    sam = _SpySAM()
+    logits = _block_logits()
+    points = torch.tensor([[[24., 16.]]])
+    labels = torch.ones(1, 1, dtype=torch.long)
+    out, boxes, refined = ConfidenceRefiner(**cfg)(sam, torch.zeros(1, 32, 4, 4),
+                                                   torch.zeros(1, dtype=torch.long), points,
+                                                   labels, logits)
+    assert refined.tolist() == [True] and boxes[0].tolist() == box
+    assert len(sam.calls) == 1
+    call = sam.calls[0]
+    assert call['boxes'].tolist() == [box]
+    if with_points:
+        assert torch.equal(call['points'], points) and torch.equal(call['point_labels'], labels)
+    else:
+        assert call['points'] is None and call['point_labels'] is None
+    # the requeried logits stay on the low-res grid
+    assert out.shape == (1, 16, 16) and torch.equal(out[0], torch.full((16, 16), -3.0))
+
+
+def test_full_resolution_without_requery_maps_region_back_to_the_grid():
+    # requery=False: the pseudo mask is the refined region. Full-res region x 12..37, y 8..23
+    # (test above); a 4 x 4 cell is in when more than half its pixels are: col 9 (x 36..39) has
+    # 2 of 4 -> out, col 3 (x 12..15) 4 of 4 -> in: the 0.99 block, cells x 3..8, y 2..5.
+    logits = _block_logits()
+    refiner = ConfidenceRefiner(threshold=0.3, entropy_unit='nats', full_resolution=True,
+                                requery=False)
+    out, _, _ = refiner(_SpySAM(), None, torch.zeros(1, dtype=torch.long),
+                        torch.zeros(1, 1, 2), torch.ones(1, 1, dtype=torch.long), logits)
+    expected = torch.zeros(16, 16, dtype=torch.bool)
+    expected[2:6, 3:9] = True
+    assert torch.equal(out[0] > 0, expected)
+
+
+# ---------------------------------------------------------------- 3. NPC negatives
+# Three instances, each 2 positives then 2 own negatives (the public sampling: num_points of
+# each), masks on a 10 x 10 grid: 0 = rows 0..4 x cols 0..4 (25 px), 1 = rows 2..6 x cols 2..6
+# (25 px), intersection rows/cols 2..4 = 9 px, union 41, IoU 9/41 = 0.2195 > 0.1: 0 and 1 overlap;
+# 2 = rows 8..9 x cols 8..9 touches neither.
+NPC_POINTS = torch.tensor([
+    [[1., 1.], [2., 2.], [90., 90.], [91., 91.]],
+    [[10., 10.], [11., 11.], [80., 80.], [81., 81.]],
+    [[50., 50.], [51., 51.], [70., 70.], [71., 71.]],
+])
+NPC_LABELS = torch.tensor([[1, 1, 0, 0]] * 3)
+
+
+def _npc_masks():
+    masks = torch.zeros(3, 10, 10, dtype=torch.bool)
+    masks[0, 0:5, 0:5] = True
+    masks[1, 2:7, 2:7] = True
+    masks[2, 8:10, 8:10] = True
+    return masks
+
+
+def test_npc_option_is_checked():
+    with pytest.raises(ValueError, match=r"negative_sampling must be one of \('all', 'random'\), "
+                       r"got 'some'"):
+        NegativePromptCalibration(negative_sampling='some')
+
+
+def test_npc_all_appends_every_overlapping_positive():
+    npc = NegativePromptCalibration(iou_thr=0.1)
+    rows, pts, lbs = npc.prompts_from_masks(_npc_masks(), torch.zeros(3, dtype=torch.long),
+                                            NPC_POINTS, NPC_LABELS)
+    assert rows.tolist() == [0, 1]  # 2 overlaps nobody: its prompts are unchanged
+    assert pts[0].tolist() == [[1, 1], [2, 2], [90, 90], [91, 91], [10, 10], [11, 11]]
+    assert lbs[0].tolist() == [1, 1, 0, 0, 0, 0]
+    assert pts[1].tolist() == [[10, 10], [11, 11], [80, 80], [81, 81], [1, 1], [2, 2]]
+    assert lbs[1].tolist() == [1, 1, 0, 0, 0, 0]
+
+
+def test_npc_random_draws_n_of_own_negatives_and_overlapping_positives():
+    npc = NegativePromptCalibration(iou_thr=0.1, negative_sampling='random')
+    batch_idx = torch.zeros(3, dtype=torch.long)
+    # instance 0: candidates = own negatives {(90,90), (91,91)} + 1's positives {(10,10),
+    # (11,11)}; N = its 2 positives; the new prompt is its positives, then the 2 drawn (label 0).
+    candidates = {0: {(90., 90.), (91., 91.), (10., 10.), (11., 11.)},
+                  1: {(80., 80.), (81., 81.), (1., 1.), (2., 2.)}}
+    seen = {0: set(), 1: set()}
+    for seed in range(100):
+        torch.manual_seed(seed)
+        rows, pts, lbs = npc.prompts_from_masks(_npc_masks(), batch_idx, NPC_POINTS, NPC_LABELS)
+        assert rows.tolist() == [0, 1]
+        assert pts.shape == (2, 4, 2)
+        for k, i in enumerate(rows.tolist()):
+            assert lbs[k].tolist() == [1, 1, 0, 0]
+            assert torch.equal(pts[k, :2], NPC_POINTS[i, :2])
+            drawn = [tuple(p) for p in pts[k, 2:].tolist()]
+            assert len(set(drawn)) == 2 and set(drawn) <= candidates[i]  # without replacement
+            seen[i].add(frozenset(drawn))
+        torch.manual_seed(seed)  # the same seed gives the same draw
+        again = npc.prompts_from_masks(_npc_masks(), batch_idx, NPC_POINTS, NPC_LABELS)
+        assert torch.equal(again[1], pts) and torch.equal(again[2], lbs)
+    # every 2-subset of the 4 candidates is drawn at some seed (C(4, 2) = 6)
+    assert len(seen[0]) == 6 and len(seen[1]) == 6
+
+
+def test_npc_random_cap_and_no_negatives_to_draw_from():
+    # max_negatives caps N; an instance with no own negatives and fewer overlapping positives
+    # than N gets all of them (the public random.sample would raise there)
+    npc = NegativePromptCalibration(iou_thr=0.1, max_negatives=1, negative_sampling='random')
+    rows, pts, lbs = npc.prompts_from_masks(_npc_masks(), torch.zeros(3, dtype=torch.long),
+                                            NPC_POINTS, NPC_LABELS)
+    assert lbs.tolist() == [[1, 1, 0], [1, 1, 0]]
+    points = torch.tensor([[[1., 1.], [2., 2.], [3., 3.]], [[10., 10.], [0., 0.], [0., 0.]]])
+    labels = torch.tensor([[1, 1, 1], [1, -1, -1]])
+    overlap = torch.tensor([[False, True], [True, False]])
+    npc = NegativePromptCalibration(negative_sampling='random')
+    rows, pts, lbs = npc.calibrated_prompts(points, labels, overlap)
+    # instance 0: N = 3, candidates = 1's one positive -> 1 negative
+    assert pts[0, :4].tolist() == [[1, 1], [2, 2], [3, 3], [10, 10]]
+    assert lbs[0].tolist() == [1, 1, 1, 0]
+    # instance 1: N = 1 of 0's three positives
+    assert lbs[1].tolist() == [1, 0, -1, -1] and tuple(pts[1, 1].tolist()) in {
+        (1., 1.), (2., 2.), (3., 3.)}
