@@ -390,3 +390,85 @@ def test_npc_random_cap_and_no_negatives_to_draw_from():
     # instance 1: N = 1 of 0's three positives
     assert lbs[1].tolist() == [1, 0, -1, -1] and tuple(pts[1, 1].tolist()) in {
         (1., 1.), (2., 2.), (3., 3.)}
+
+
+# ---------------------------------------------------------------- 4. losses on a 2 x 2 toy
+# mask 0: logits [[ln 3, -ln 3], [0, ln 3]] -> p [[.75, .25], [.5, .75]], target [[1, 0], [1, 0]]
+# mask 1: logits all 0 -> p .5 everywhere, target all 0
+LOSS_LOGITS = torch.tensor([[[math.log(3), -math.log(3)], [0., math.log(3)]],
+                            [[0., 0.], [0., 0.]]])
+LOSS_TARGETS = torch.tensor([[[1., 0.], [1., 0.]], [[0., 0.], [0., 0.]]])
+
+
+def test_focal_loss_hand_values():
+    # alpha_t (1 - p_t)^gamma (-ln p_t), alpha 0.8 on positives / 0.2 on negatives, gamma 2:
+    #   (.75, t=1): .8 * .25^2 * ln(4/3) = .0143841   (.25, t=0): .2 * .25^2 * ln(4/3) = .0035960
+    #   (.5,  t=1): .8 * .5^2  * ln 2    = .1386294   (.75, t=0): .2 * .75^2 * ln 4   = .1559581
+    #   mask 0 mean = .3125676 / 4 = .0781419;  x20 = .3125 ln(4/3) + 2.125 ln 2 = 1.5628384
+    #   mask 1: every pixel .2 * .5^2 * ln 2 = .05 ln 2 = .0346574
+    #   both: mean over masks, x20 = 10 * (.0781419 + .0346574) = 1.1279930
+    focal = MODELS.build(dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0))
+    one = focal(LOSS_LOGITS[:1], LOSS_TARGETS[:1])
+    assert one.item() == pytest.approx(0.3125 * math.log(4 / 3) + 2.125 * math.log(2), abs=1e-6)
+    assert one.item() == pytest.approx(1.5628384, abs=1e-6)
+    assert focal(LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(1.1279930, abs=1e-6)
+
+
+def test_dice_loss_hand_values():
+    # 1 - (2 |P.G| + 1) / (|P| + |G| + 1), smooth 1, per mask then mean:
+    #   mask 0: |P.G| = .75 + .5 = 1.25, |P| = 2.25, |G| = 2 -> 1 - 3.5 / 5.25 = 1/3
+    #   mask 1: |P.G| = 0, |P| = 2, |G| = 0 -> 1 - 1 / 3 = 2/3;  mean = 1/2
+    dice = MODELS.build(dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0))
+    assert dice(LOSS_LOGITS[:1], LOSS_TARGETS[:1]).item() == pytest.approx(1 / 3, abs=1e-6)
+    assert dice(LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(0.5, abs=1e-6)
+
+
+def test_iou_prediction_loss_hand_values():
+    # the mask is logits > 0: mask 0 -> [[1, 0], [0, 1]] vs target [[1, 0], [1, 0]]: I 1, U 3,
+    # IoU 1/3; mask 1 -> empty vs empty: IoU 1 (nothing to miss). Predicted (.5, .5):
+    # MSE = ((.5 - 1/3)^2 + (.5 - 1)^2) / 2 = (1/36 + 1/4) / 2 = 5/36
+    loss = MODELS.build(dict(type='IoUPredictionLoss', loss_weight=1.0))
+    pred = torch.tensor([0.5, 0.5])
+    assert loss(pred, LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(5 / 36, abs=1e-6)
+    assert loss(pred[:1], LOSS_LOGITS[:1], LOSS_TARGETS[:1]).item() == pytest.approx(
+        1 / 36, abs=1e-6)
+
+
+# ---------------------------------------------------------------- 5. the metric
+def test_point_prompt_metric_with_overlapping_predictions():
+    from mmpointsam.evaluation import PointPromptIoUMetric
+
+    def box(y0, y1, x0, x1):
+        m = np.zeros((4, 4), dtype=bool)
+        m[y0:y1, x0:x1] = True
+        return m
+
+    # image 0: GT A rows 0-1 x cols 0-1 (4 px, class 0), GT B rows 0-1 x cols 2-3 (4 px, class 1)
+    #   pred A rows 0-1 x cols 0-2 (6 px, spills onto B): I 4, U 6 -> IoU 2/3, F1 8/10 = .8
+    #   pred B rows 0-1 x col 3 + (2, 3) (3 px): I 2, U 4 + 3 - 2 = 5 -> IoU .4, F1 4/7
+    #   each prediction is scored against its own instance only: A's spill costs B nothing
+    # image 1: GT C one pixel (class 0), empty prediction -> IoU 0, F1 0
+    pred_b = box(0, 2, 3, 4)
+    pred_b[2, 3] = True
+    samples = [
+        dict(img_id=0, ori_shape=(4, 4),
+             gt_instances=dict(masks=np.stack([box(0, 2, 0, 2), box(0, 2, 2, 4)]).astype(np.uint8),
+                               labels=torch.tensor([0, 1])),
+             pred_instances=dict(masks=torch.from_numpy(np.stack([box(0, 2, 0, 3), pred_b])))),
+        dict(img_id=1, ori_shape=(4, 4),
+             gt_instances=dict(masks=box(0, 1, 0, 1)[None].astype(np.uint8),
+                               labels=torch.tensor([0])),
+             pred_instances=dict(masks=torch.zeros(1, 4, 4, dtype=torch.bool))),
+    ]
+    metric = PointPromptIoUMetric()
+    metric.process({}, samples)
+    out = metric.compute_metrics(metric.results)
+    # mIoU: mean over images of (2/3 + .4) / 2 = .53333 and 0 -> .26667
+    # mF1: ((.8 + 4/7) / 2 = .68571, 0) -> .34286
+    # instance mIoU (2/3 + .4 + 0) / 3 = .35556; instance mF1 (.8 + .57143 + 0) / 3 = .45714
+    # class 0: IoU (2/3 + 0) / 2 = .33333, F1 (.8 + 0) / 2 = .4; class 1: IoU .4, F1 .57143
+    assert out['mIoU'] == 0.2667 and out['mF1'] == 0.3429
+    assert out['instance_mIoU'] == 0.3556 and out['instance_mF1'] == 0.4571
+    assert out['IoU_class_0'] == 0.3333 and out['F1_class_0'] == 0.4
+    assert out['IoU_class_1'] == 0.4 and out['F1_class_1'] == 0.5714
+    assert out['num_images'] == 2 and out['num_instances'] == 3
