@@ -89,3 +89,119 @@ class RandomShadow(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(prob={self.prob}, darkness={self.darkness}, '
                 f'num_vertices={self.num_vertices})')
+
+
+@TRANSFORMS.register_module()
+class PhotometricSequence(BaseTransform):
+    """Photometric operations applied in a fixed order, each on its own coin flip.
+
+    The strong view of the public PointSAM/ReSAM code: posterize, equalize, sharpen, solarize,
+    brightness-contrast and shadow, each applied with probability 0.5, one after another, with
+    the strengths of albumentations 1.3.1's defaults (``configs/paper/_base_/protocol.py``).
+    Randomness comes from ``np.random`` (seeded by MMEngine per worker).
+
+    Args:
+        ops: a list of dicts, each ``op`` (one of :attr:`OPS`), ``prob`` and the op's settings:
+
+            - ``posterize``: ``bits`` high bits kept per channel (0-8).
+            - ``equalize``: histogram equalization of each channel (OpenCV's).
+            - ``sharpen``: a 3x3 sharpening kernel ``[[-1]*3, [-1, 8 + lightness, -1], [-1]*3]``
+              blended with the identity by ``alpha``; ``alpha`` and ``lightness`` are drawn
+              uniformly from their (low, high) ranges.
+            - ``solarize``: values >= ``threshold`` become ``255 - value``.
+            - ``brightness_contrast``: ``value * (1 + c) + b * 255``, ``c`` uniform in
+              ``[-contrast, contrast]``, ``b`` uniform in ``[-brightness, brightness]``.
+            - ``shadow``: ``num_shadows`` (low, high) polygons of ``num_vertices`` random
+              vertices inside ``roi`` (x0, y0, x1, y1, fractions of the image) have their HLS
+              lightness multiplied by ``lightness``.
+        channel_order: of ``results['img']`` ('bgr' as mmcv loads it, or 'rgb'); only the shadow
+            converts colour spaces, and lightness is the same either way.
+    """
+
+    OPS = ('posterize', 'equalize', 'sharpen', 'solarize', 'brightness_contrast', 'shadow')
+
+    def __init__(self, ops: List[dict], channel_order: str = 'bgr') -> None:
+        for op in ops:
+            if op.get('op') not in self.OPS:
+                raise ValueError(f'PhotometricSequence: unknown op {op.get("op")!r}, '
+                                 f'expected one of {self.OPS}')
+            if not 0 <= op.get('prob', 1.0) <= 1:
+                raise ValueError(f'PhotometricSequence: prob of {op["op"]} must be in [0, 1]')
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError(f"channel_order must be 'bgr' or 'rgb', got {channel_order!r}")
+        self.ops = [dict(op) for op in ops]
+        self.channel_order = channel_order
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if img.dtype != np.uint8:
+            raise TypeError(f'PhotometricSequence needs a uint8 image, got {img.dtype}')
+        for op in self.ops:
+            if np.random.rand() < op.get('prob', 1.0):
+                img = getattr(self, '_' + op['op'])(img, op)
+        results['img'] = img
+        return results
+
+    @staticmethod
+    def _lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
+        return lut.astype(np.uint8)[img]
+
+    def _posterize(self, img: np.ndarray, op: dict) -> np.ndarray:
+        bits = int(op.get('bits', 4))
+        keep = (0xFF << (8 - bits)) & 0xFF
+        return img & np.uint8(keep)
+
+    def _equalize(self, img: np.ndarray, op: dict) -> np.ndarray:
+        import cv2
+        if img.ndim == 2:
+            return cv2.equalizeHist(img)
+        return np.stack([cv2.equalizeHist(np.ascontiguousarray(img[..., c]))
+                         for c in range(img.shape[2])], axis=-1)
+
+    def _sharpen(self, img: np.ndarray, op: dict) -> np.ndarray:
+        import cv2
+        alpha = np.random.uniform(*op.get('alpha', (0.2, 0.5)))
+        lightness = np.random.uniform(*op.get('lightness', (0.5, 1.0)))
+        effect = -np.ones((3, 3), np.float32)
+        effect[1, 1] = 8 + lightness
+        identity = np.zeros((3, 3), np.float32)
+        identity[1, 1] = 1
+        kernel = ((1 - alpha) * identity + alpha * effect).astype(np.float32)
+        out = cv2.filter2D(img, -1, kernel)
+        return out.reshape(img.shape)
+
+    def _solarize(self, img: np.ndarray, op: dict) -> np.ndarray:
+        values = np.arange(256)
+        threshold = op.get('threshold', 128)
+        return self._lut(img, np.where(values < threshold, values, 255 - values))
+
+    def _brightness_contrast(self, img: np.ndarray, op: dict) -> np.ndarray:
+        contrast, brightness = op.get('contrast', 0.2), op.get('brightness', 0.2)
+        alpha = 1.0 + np.random.uniform(-contrast, contrast)
+        beta = np.random.uniform(-brightness, brightness)
+        lut = np.arange(256, dtype=np.float32) * alpha + beta * 255
+        return self._lut(img, np.clip(lut, 0, 255))
+
+    def _shadow(self, img: np.ndarray, op: dict) -> np.ndarray:
+        import cv2
+        if img.ndim != 3 or img.shape[2] != 3:
+            raise TypeError('PhotometricSequence: the shadow needs a 3-channel image')
+        h, w = img.shape[:2]
+        x0, y0, x1, y1 = op.get('roi', (0., 0.5, 1., 1.))
+        x0, x1, y0, y1 = int(x0 * w), int(x1 * w), int(y0 * h), int(y1 * h)
+        low, high = op.get('num_shadows', (1, 2))
+        region = np.zeros((h, w), np.uint8)
+        for _ in range(np.random.randint(low, high + 1)):
+            n = op.get('num_vertices', 5)
+            xs = np.random.randint(x0, x1 + 1, n)
+            ys = np.random.randint(y0, y1 + 1, n)
+            cv2.fillPoly(region, [np.stack([xs, ys], 1).astype(np.int32)[None]], 1)
+        to_hls, from_hls = ((cv2.COLOR_BGR2HLS, cv2.COLOR_HLS2BGR) if self.channel_order == 'bgr'
+                            else (cv2.COLOR_RGB2HLS, cv2.COLOR_HLS2RGB))
+        hls = cv2.cvtColor(np.ascontiguousarray(img), to_hls)
+        inside = region.astype(bool)
+        hls[..., 1][inside] = (hls[..., 1][inside] * op.get('lightness', 0.5)).astype(np.uint8)
+        return cv2.cvtColor(hls, from_hls)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(ops={self.ops}, channel_order={self.channel_order!r})'
