@@ -1,0 +1,16 @@
+# PointSAM (SAM 2.1) on WHU building under the public code's protocol
+# (README "Paper protocol (configs/paper/)"); everything else as pointsam_sam2_whu.py.
+#   python tools/train.py configs/paper/pointsam_sam2_whu.py [--num-points 2/3]
+_base_ = ['../pointsam_sam2_whu.py', './_base_/protocol_whu.py']
+# SAM's input: raw [0, 1] image, centre padding; NPC draws its negatives at random
+# (protocol.py: PointSAM utils/model.py L90-95, utils/utils.py L109-135)
+model = dict(data_preprocessor=_base_.paper_data_preprocessor,
+             self_training=dict(npc=_base_.paper_npc))
+# the public test file (protocol_whu.py, PointSAM configs/base_config.py)
+test_dataloader = _base_.paper_test_dataloader
+# weak flip + the public strong view, instance cap (protocol.py, protocol_whu.py)
+train_dataloader = _base_.paper_selftrain_train_dataloader
+val_dataloader = _base_.paper_val_dataloader
+# x0.1 at fixed iterations, epochs per dataset (protocol_whu.py, configs/config_whu.py)
+train_cfg = _base_.paper_train_cfg
+param_scheduler = _base_.paper_param_scheduler

@@ -1,0 +1,16 @@
+# Self-training (SAM 2.1) on WHU building under the public code's protocol
+# (README "Paper protocol (configs/paper/)"); everything else as selftrain_sam2_whu.py.
+#   python tools/train.py configs/paper/selftrain_sam2_whu.py [--num-points 2/3]
+_base_ = ['../selftrain_sam2_whu.py', './_base_/protocol_whu.py']
+# SAM's input: raw [0, 1] image, centre padding (protocol.py); the teacher is the
+# frozen starting model (protocol.py, train_selftrain.py L175-180)
+model = dict(data_preprocessor=_base_.paper_data_preprocessor,
+             self_training=dict(teacher=_base_.paper_selftrain_teacher))
+# the public test file (protocol_whu.py, PointSAM configs/base_config.py)
+test_dataloader = _base_.paper_test_dataloader
+# weak flip + the public strong view, instance cap (protocol.py, protocol_whu.py)
+train_dataloader = _base_.paper_selftrain_train_dataloader
+val_dataloader = _base_.paper_val_dataloader
+# x0.1 at fixed iterations, epochs per dataset (protocol_whu.py, configs/config_whu.py)
+train_cfg = _base_.paper_train_cfg
+param_scheduler = _base_.paper_param_scheduler

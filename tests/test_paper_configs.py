@@ -1,0 +1,286 @@
+"""configs/paper/: the public code's protocol per table row; the default rows keep theirs."""
+import glob
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from conftest import NWPU, REPO, shrink_config
+from mmpointsam.registry import DATASETS, MODELS, TRANSFORMS
+from mmpointsam.utils import apply_num_points
+
+PAPER = sorted(p for p in glob.glob(osp.join(REPO, 'configs', 'paper', '*.py'))
+               if not osp.basename(p).startswith('_'))
+NAMES = [osp.basename(p)[:-3] for p in PAPER]
+
+
+@pytest.fixture(autouse=True)
+def _scope():
+    init_default_scope('mmpointsam')
+
+# (dataset) -> milestones (iterations), epochs of PointSAM & baselines, ReSAM epochs, cap,
+# test/val annotation file: the values of the public code (configs/paper/_base_/protocol_*.py)
+PROTOCOL = {
+    'nwpu': ([2000, 4000], 10, 10, 50, 'annotations/NWPU_instances_val.json'),
+    'whu': ([8000, 15000], 5, 10, 30, 'annotations/WHU_building_val.json'),
+    'hrsid': ([1500, 2000], 10, 5, 50, 'Annotations/inshore/inshore_test.json'),
+}
+TRAIN_ANN = {'nwpu': 'annotations/NWPU_instances_train.json',
+             'whu': 'annotations/WHU_building_train.json',
+             'hrsid': 'Annotations/inshore/inshore_train.json'}
+# what the default rows use today
+DEFAULT_TEST_ANN = {'nwpu': 'annotations/NWPU_instances_val.json',
+                    'whu': 'annotations/test.json', 'hrsid': 'annotations/test2017.json'}
+DEFAULT_MILESTONES = {'nwpu': [7, 9], 'whu': [3, 4], 'hrsid': [7, 9]}
+
+
+def _row(name):
+    method, dataset = name.rsplit('_', 1)
+    return method.replace('_sam2', '').replace('sam2_', 'sam_'), dataset
+
+
+def _sampler(pipeline):
+    samplers = [t for t in pipeline if t['type'] == 'SamplePointPrompts']
+    assert len(samplers) == 1
+    return samplers[0]
+
+
+def test_every_row_has_a_paper_config():
+    rows = sorted(osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py'))
+                  if osp.basename(p).split('_')[0] in ('sam', 'sam2', 'selftrain', 'pointsam',
+                                                       'resam', 'supervised')
+                  and 'ema' not in p and 'mobilesam' not in p)
+    assert rows and sorted(n + '.py' for n in NAMES) == rows
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_paper_config_builds(name, tmp_path):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py'))
+    assert cfg.default_scope == 'mmpointsam'
+    cfg.num_points = 3  # what --num-points 3 does
+    apply_num_points(cfg)
+    assert _sampler(cfg.test_dataloader.dataset.pipeline)['num_points'] == 3
+    if cfg.get('train_dataloader'):
+        assert _sampler(cfg.train_dataloader.dataset.pipeline)['num_points'] == 3
+        for t in cfg.train_dataloader.dataset.pipeline:
+            TRANSFORMS.build(t)
+    small = shrink_config(osp.join('paper', name + '.py'), str(tmp_path), img_size=64)
+    st = small.model.get('self_training')
+    if st and st.get('prototype_loss'):
+        st.prototype_loss.target_prototypes = None
+    model = MODELS.build(small.model)
+    assert model.data_preprocessor.pad_mode == 'center'
+    assert model.data_preprocessor.std.flatten().tolist() == [255.] * 3
+    assert model.data_preprocessor.mean.flatten().tolist() == [0.] * 3
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_paper_protocol_values(name):
+    method, dataset = _row(name)
+    milestones, epochs, resam_epochs, cap, test_ann = PROTOCOL[dataset]
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py'))
+    pre = cfg.model.data_preprocessor
+    assert (pre.pad_mode, pre.mean, pre.std) == ('center', (0., 0., 0.), (255., 255., 255.))
+    assert cfg.test_dataloader.dataset.ann_file == test_ann
+    if dataset == 'whu':
+        assert cfg.test_dataloader.dataset.data_prefix.img == 'images/val/'
+    if dataset == 'hrsid':
+        assert cfg.test_dataloader.dataset.exclude_img_ids == [166]
+    if method == 'sam_direct':
+        assert cfg.train_dataloader is None and cfg.val_dataloader is None
+        return
+    # trained on the whole training file, selected on the test file
+    assert cfg.train_dataloader.dataset.ann_file == TRAIN_ANN[dataset]
+    assert cfg.val_dataloader.dataset.ann_file == test_ann
+    if dataset == 'hrsid':
+        assert cfg.train_dataloader.dataset.exclude_img_ids == [351, 375, 376]
+        assert cfg.val_dataloader.dataset.exclude_img_ids == [166]
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.by_epoch, warmup.end) == ('LinearLR', False, 250)
+    assert (steps.type, steps.by_epoch, steps.milestones, steps.gamma) == (
+        'MultiStepLR', False, milestones, 0.1)
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('Adam', 5e-4, 1e-4)
+    assert cfg.train_dataloader.batch_size == 1
+    assert cfg.train_cfg.max_epochs == (resam_epochs if method == 'resam' else epochs)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    types = [t['type'] for t in pipeline]
+    assert _sampler(pipeline)['max_instances'] == (None if method == 'resam' else cap)
+    save_best = cfg.default_hooks.checkpoint.save_best
+    assert save_best == (None if method == 'resam' else 'sam/mIoU')
+    st = cfg.model.get('self_training')
+    if method == 'supervised':
+        assert types == ['LoadImageFromFile', 'LoadSAMAnnotations', 'SamplePointPrompts',
+                         'PackSAMInputs']
+        return
+    flip = pipeline[types.index('RandomFlip')]
+    assert (flip.prob, flip.direction) == (0.5, ['horizontal', 'vertical', 'diagonal'])
+    strong = pipeline[types.index('StrongView')].transforms
+    assert [t['type'] for t in strong] == ['PhotometricSequence']
+    assert [(op['op'], op['prob']) for op in strong[0].ops] == [
+        ('posterize', 0.5), ('equalize', 0.5), ('sharpen', 0.5), ('solarize', 0.5),
+        ('brightness_contrast', 0.5), ('shadow', 0.5)]
+    if method == 'selftrain':
+        assert (st.teacher.type, st.teacher.momentum) == ('EMATeacher', 1e-9)
+    else:
+        assert st.teacher.type == 'CurrentWeightsTeacher'
+    if method == 'pointsam':
+        assert (st.npc.iou_thr, st.npc.negative_sampling) == (0.1, 'random')
+        assert st.prototype_loss.bank_size == (128 if dataset == 'nwpu' else 512)
+    if method == 'resam':
+        ref = st.refiner
+        assert (ref.threshold, ref.entropy_unit, ref.full_resolution, ref.requery_prompt,
+                ref.requery) == (0.3, 'nats', True, 'box', True)
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_default_row_keeps_its_values(name):
+    """The paper config's default counterpart still has today's settings."""
+    method, dataset = _row(name)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
+    pre = cfg.model.data_preprocessor
+    assert pre.get('pad_mode', 'corner') == 'corner'
+    assert 'mean' not in pre and 'std' not in pre  # SAM's mean/std, the preprocessor's default
+    assert cfg.test_dataloader.dataset.ann_file == DEFAULT_TEST_ANN[dataset]
+    if method == 'sam_direct':
+        return
+    assert cfg.val_dataloader.dataset.ann_file != cfg.test_dataloader.dataset.ann_file
+    assert cfg.train_dataloader.dataset.ann_file != TRAIN_ANN[dataset]
+    steps = cfg.param_scheduler[1]
+    assert (steps.by_epoch, steps.milestones) == (True, DEFAULT_MILESTONES[dataset])
+    assert cfg.train_cfg.max_epochs == (5 if dataset == 'whu' else 10)
+    assert cfg.default_hooks.checkpoint.save_best == 'sam/mIoU'
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    assert _sampler(pipeline)['max_instances'] == 30
+    st = cfg.model.get('self_training')
+    if method == 'supervised':
+        assert 'RandomFlip' in [t['type'] for t in pipeline]
+        return
+    strong = pipeline[[t['type'] for t in pipeline].index('StrongView')].transforms
+    assert strong[0].type == 'RandAugment' and strong[0].aug_num == 2
+    assert st.teacher.type == 'CurrentWeightsTeacher'
+    if method == 'pointsam':
+        assert st.npc.get('negative_sampling') in (None, 'all')
+    if method == 'resam':
+        assert st.refiner.threshold == 0.25
+        for key in ('entropy_unit', 'full_resolution', 'requery_prompt'):
+            assert key not in st.refiner
+
+
+def test_hrsid_inshore_base_matches_protocol():
+    base = Config.fromfile(
+        osp.join(REPO, 'configs', '_base_', 'datasets', 'hrsid_inshore_selftrain.py'))
+    paper = Config.fromfile(osp.join(REPO, 'configs', 'paper', 'pointsam_hrsid.py'))
+    for split in ('train', 'val', 'test'):
+        a, b = base[f'{split}_dataloader'].dataset, paper[f'{split}_dataloader'].dataset
+        assert (a.type, a.data_root, a.ann_file, a.data_prefix, a.exclude_img_ids) == (
+            b.type, b.data_root, b.ann_file, b.data_prefix, b.exclude_img_ids)
+    full = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'hrsid.py'))
+    assert full.test_dataloader.dataset.ann_file == 'annotations/test2017.json'
+
+
+def _load(img_path):
+    results = TRANSFORMS.build(dict(type='LoadImageFromFile'))(dict(img_path=img_path))
+    return results
+
+
+def _paper_strong_view():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'paper', 'pointsam_nwpu.py'))
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    return TRANSFORMS.build(pipeline[[t['type'] for t in pipeline].index('StrongView')])
+
+
+def test_paper_strong_view_on_a_real_image():
+    view = _paper_strong_view()
+    img_path = osp.join(NWPU, 'images', '018.jpg')
+    outputs = []
+    for seed in (0, 0, 1):
+        np.random.seed(seed)
+        results = view(_load(img_path))
+        assert results['img_strong'].shape == results['img'].shape
+        assert results['img_strong'].dtype == np.uint8
+        outputs.append(results['img_strong'])
+    assert np.array_equal(outputs[0], outputs[1])  # deterministic for a seed
+    assert not np.array_equal(outputs[0], outputs[2])
+    # over a few seeds the view changes the image and sometimes leaves it as it is (2^-6)
+    changed = []
+    for seed in range(8):
+        np.random.seed(seed)
+        results = view(_load(img_path))
+        changed.append(not np.array_equal(results['img_strong'], results['img']))
+    assert any(changed)
+
+
+def test_paper_selftrain_pipeline_on_real_data(tmp_path):
+    """The whole paper self-training pipeline (diagonal flips included) on tests/data."""
+    cfg = shrink_config(osp.join('paper', 'pointsam_nwpu.py'), str(tmp_path))
+    np.random.seed(0)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    directions = set()
+    for _ in range(5):
+        for i in range(len(dataset)):
+            sample = dataset[i]
+            inputs, data_sample = sample['inputs'], sample['data_samples']
+            assert inputs['strong'].shape == inputs['weak'].shape
+            assert len(data_sample.gt_instances) <= 50
+            directions.add(data_sample.metainfo['flip_direction'])
+    assert 'diagonal' in directions  # both flips at once, like albumentations' Flip
+
+
+def _ops(*ops):
+    from mmpointsam.datasets.transforms.views import PhotometricSequence
+    return PhotometricSequence([dict(op) for op in ops])
+
+
+def test_photometric_ops_match_the_public_settings():
+    img = _load(osp.join(NWPU, 'images', '018.jpg'))['img']
+    run = lambda *ops: _ops(*ops)(dict(img=img.copy()))['img']  # noqa: E731
+    assert np.array_equal(run(dict(op='posterize', bits=4, prob=1.)), img & 0xF0)
+    assert np.array_equal(run(dict(op='solarize', threshold=128, prob=1.)),
+                          np.where(img < 128, img, 255 - img))
+    eq = np.stack([cv2.equalizeHist(np.ascontiguousarray(img[..., c])) for c in range(3)], -1)
+    assert np.array_equal(run(dict(op='equalize', prob=1.)), eq)
+    assert np.array_equal(run(dict(op='posterize', prob=0.), dict(op='shadow', prob=0.)), img)
+    # brightness-contrast: v * (1 + c) + 255 * b with |c|, |b| <= 0.2, one lut for all pixels
+    out = run(dict(op='brightness_contrast', brightness=0.2, contrast=0.2, prob=1.))
+    inside = (img > 60) & (img < 150)
+    ratio = (out[inside].astype(float) - img[inside]) / 255
+    assert np.all(np.abs(ratio) <= 0.2 * 150 / 255 + 0.2 + 1e-6)
+    # the shadow darkens the lower half only (roi y from 0.5); elsewhere only the uint8 HLS
+    # round trip (albumentations converts the whole image too) moves values by a few levels
+    np.random.seed(3)
+    out = run(dict(op='shadow', roi=(0., 0.5, 1., 1.), num_shadows=(1, 2), num_vertices=5,
+                   lightness=0.5, prob=1.)).astype(int)
+    h = img.shape[0]
+    assert np.abs(out[:h // 2 - 1] - img[:h // 2 - 1]).max() <= 3
+    assert (img[h // 2:].astype(int) - out[h // 2:]).max() > 30
+    with pytest.raises(ValueError, match='unknown op'):
+        _ops(dict(op='rotate', prob=1.))
+
+
+def test_hrsid_exclude_img_ids(tmp_path):
+    from mmpointsam.datasets.coco_instance import InvalidAnnotationError
+    (tmp_path / 'img').mkdir()
+    images, anns = [], []
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / 'img' / f'{i}.jpg'), np.full((32, 32, 3), 80, np.uint8))
+        images.append(dict(id=i, file_name=f'{i}.jpg', width=32, height=32))
+        poly = [4., 4., 20., 4., 20., 20., 4., 20.]
+        if i == 1:  # like inshore_test.json's image 166: a zero-area polygon, bbox 0
+            poly = [5., 5., 5., 5., 5., 5.]
+        anns.append(dict(id=i + 1, image_id=i, category_id=0, segmentation=[poly],
+                         area=256., bbox=[4., 4., 16., 16.] if i != 1 else [0., 0., 0., 0.],
+                         iscrowd=0))
+    ann_file = tmp_path / 'ann.json'
+    ann_file.write_text(json.dumps(dict(images=images, annotations=anns,
+                                        categories=[dict(id=0, name='ship')])))
+    cfg = dict(type='HRSIDDataset', data_root=str(tmp_path), ann_file='ann.json',
+               data_prefix=dict(img='img/'), test_mode=True, pipeline=[])
+    with pytest.raises(InvalidAnnotationError, match='zero area'):
+        DATASETS.build(cfg)
+    dataset = DATASETS.build(dict(cfg, exclude_img_ids=[1]))
+    assert [dataset[i]['img_id'] for i in range(len(dataset))] == [0, 2]
