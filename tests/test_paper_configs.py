@@ -131,6 +131,7 @@ def test_paper_protocol_values(name):
     if method == 'pointsam':
         assert (st.npc.iou_thr, st.npc.negative_sampling) == (0.1, 'random')
         assert st.prototype_loss.bank_size == (128 if dataset == 'nwpu' else 512)
+        assert st.prototype_loss.target_prototypes.endswith('_paper.pth')
     if method == 'resam':
         ref = st.refiner
         assert (ref.threshold, ref.entropy_unit, ref.full_resolution, ref.requery_prompt,

@@ -4,8 +4,15 @@
 _base_ = ['../pointsam_hrsid.py', './_base_/protocol_hrsid.py']
 # SAM's input: raw [0, 1] image, centre padding; NPC draws its negatives at random
 # (protocol.py: PointSAM utils/model.py L90-95, utils/utils.py L109-135)
+# PBR's target prototypes from this protocol's input and training file (utils/utils.py
+# offline_prototypes_generation on the training file, train_pointsam.py L270):
+#   python tools/compute_prototypes.py configs/paper/pointsam_hrsid.py \
+#       --out data/prototypes/hrsid_inshore_vit_b_paper.pth
 model = dict(data_preprocessor=_base_.paper_data_preprocessor,
-             self_training=dict(npc=_base_.paper_npc))
+             self_training=dict(
+                 npc=_base_.paper_npc,
+                 prototype_loss=dict(
+                     target_prototypes='data/prototypes/hrsid_inshore_vit_b_paper.pth')))
 # the public test file (protocol_hrsid.py, PointSAM configs/base_config.py)
 test_dataloader = _base_.paper_test_dataloader
 # weak flip + the public strong view, instance cap (protocol.py, protocol_hrsid.py)
