@@ -148,3 +148,21 @@ def test_alignment_beta_warmup():
     assert math.isclose(align.beta(), 0.1)
     align.steps.fill_(50)
     assert math.isclose(align.beta(), 0.2)
+
+
+def test_frozen_teacher_keeps_the_starting_weights():
+    from mmpointsam.models.self_training import FrozenTeacher
+    sam = build_sam(dict(arch='tiny', img_size=64))
+    teacher = FrozenTeacher()
+    teacher.setup(sam)
+    start = {k: v.clone() for k, v in sam.state_dict().items()}
+    teacher.update(sam)  # first iteration: the copy is taken
+    with torch.no_grad():
+        for p in sam.parameters():
+            p.add_(1.0)  # the student trains
+    teacher.update(sam)
+    with teacher.model(sam) as frozen:
+        assert frozen is not sam
+        for k, v in frozen.state_dict().items():
+            assert torch.equal(v, start[k]), k
+    assert not any(p.requires_grad for p in teacher.ema.parameters())

@@ -57,10 +57,9 @@ paper_selftrain_head = [*paper_load, paper_weak_flip, paper_strong_view]
 # The plain self-training baseline's teacher is a frozen copy of the starting weights, not the
 # student's current ones: train_selftrain.py L175 anchor_model = copy_model(model) (deepcopy +
 # freeze, utils/tools.py L63-66), L180 passed as teacher_model, L63 used for the pseudo masks.
-# EMATeacher copies the student at the first iteration; momentum 1e-9 leaves it there (the
-# update is below fp32 rounding). PointSAM and ReSAM use the current weights (train_pointsam.py
+# FrozenTeacher is that copy, taken at the first iteration (after the weights load). PointSAM and ReSAM use the current weights (train_pointsam.py
 # L74, train_resam.py L154/L193), as the default rows do.
-paper_selftrain_teacher = dict(type='EMATeacher', momentum=1e-9)
+paper_selftrain_teacher = dict(type='FrozenTeacher')
 
 # PointSAM's NPC: the instance's own N negatives plus the N positives of every instance whose
 # teacher mask overlaps it (IoU > 0.1), then N drawn at random from those (utils/utils.py

@@ -61,3 +61,17 @@ class EMATeacher(nn.Module):
     def model(self, sam: nn.Module) -> Iterator[nn.Module]:
         self._start(sam)
         yield self.ema.module
+
+
+@MODELS.register_module()
+class FrozenTeacher(EMATeacher):
+    """The starting weights, frozen: the public PointSAM code's plain self-training baseline
+    makes its pseudo masks with a copy of SAM taken before training. A copy of the student at the
+    first iteration that is never updated; it lives in the state dict, so ``--resume`` keeps it."""
+
+    def __init__(self) -> None:
+        super().__init__(momentum=0.5)  # the average is never updated, the value is unused
+
+    def update(self, sam: nn.Module) -> None:
+        """Take the copy at the first iteration; never fold the student in afterwards."""
+        self._start(sam)
