@@ -190,3 +190,59 @@ def test_verdict_needs_every_seed_on_one_side():
     assert abs(bench._std(stats['values']) - 0.0606) < 1e-4
     assert bench.verdict(stats, 0.20) == 'within spread'
     assert bench.verdict(dict(values=[0.3], mean=0.3, std=0.0), 0.2) == 'one seed'
+
+
+def _fake_hrsid_inshore(root):
+    """An HRSID-layout dataset (one class, ship; grey images) made from the repo's NWPU images,
+    with an extra test image whose one polygon has zero area, as HRSID's inshore image 166."""
+    import shutil
+    (root / 'JPEGImages').mkdir(parents=True)
+    (root / 'Annotations' / 'inshore').mkdir(parents=True)
+    files = {}
+    for split, src in (('train', 'train.json'), ('test', 'val.json')):
+        coco = json.load(open(osp.join(NWPU, 'annotations', src)))
+        for img in coco['images']:
+            shutil.copy(osp.join(NWPU, 'images', img['file_name']), root / 'JPEGImages')
+        for ann in coco['annotations']:
+            ann['category_id'] = 1
+        coco['categories'] = [dict(id=1, name='ship')]
+        files[split] = coco
+    bad = dict(files['test']['images'][0], id=9166)
+    files['test']['images'].append(bad)
+    files['test']['annotations'].append(dict(
+        id=99166, image_id=9166, category_id=1, segmentation=[[5, 5, 5, 5, 5, 5]], area=0,
+        bbox=[0, 0, 0, 0], iscrowd=0))
+    left_out_train = files['train']['images'][0]['id']
+    for split, coco in files.items():
+        (root / 'Annotations' / 'inshore' / f'inshore_{split}.json').write_text(json.dumps(coco))
+    return files, left_out_train
+
+
+def test_sar_target_config_leaves_out_images(tmp_path):
+    """--target-config with HRSID's inshore layout: dataset options reach the test set (the
+    zero-area image is left out) and the point-label sampling (a left-out training image gets
+    no points); the runs go through."""
+    bench = _tool('proxy_shift')
+    files, left_out_train = _fake_hrsid_inshore(tmp_path / 'HRSID')
+    repo_cfg = open(osp.join(REPO, 'configs', 'proxy_shift', 'target_hrsid_inshore.py')).read()
+    assert "target_test_options = dict(exclude_img_ids=[166])" in repo_cfg
+    cfg = tmp_path / 'target.py'
+    cfg.write_text(repo_cfg.replace("'data/HRSID/'", repr(str(tmp_path / 'HRSID') + '/'))
+                   .replace('[351, 375, 376]', f'[{left_out_train}]')
+                   .replace('[166]', '[9166]'))
+    work = tmp_path / 'bench'
+    bench.main([
+        '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
+        '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
+        '--val-ratio', '0', '--target-config', str(cfg), '--rows', 'direct', 'selftrain',
+        'supervised', '--num-points', '1'
+    ])
+    results = json.load(open(work / 'results.json'))
+    assert set(results['runs']) == {'Direct|1|0', 'Self-training|1|0', 'Supervised (masks)|1|0'}
+    n_test = len(files['test']['images']) - 1  # 9166 left out
+    n_inst = len(files['test']['annotations']) - 1
+    for metrics in results['runs'].values():
+        assert metrics['sam/num_images'] == n_test and metrics['sam/num_instances'] == n_inst
+    points = json.load(open(work / 'target_train_points_1pt.json'))
+    assert left_out_train not in {i['id'] for i in points['images']}
+    assert len(points['images']) == len(files['train']['images']) - 1

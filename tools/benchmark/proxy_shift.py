@@ -302,7 +302,10 @@ def load_target(args) -> dict:
                   train_ann=tcfg.target_train_ann.format(**fmt),
                   test_ann=tcfg.target_test_ann.format(**fmt),
                   val_ann=tcfg.get('target_val_ann', '').format(**fmt) or None,
-                  points_ann=tcfg.get('target_points_ann'))
+                  points_ann=tcfg.get('target_points_ann'),
+                  # dataset keyword arguments, e.g. HRSID's exclude_img_ids
+                  train_options=dict(tcfg.get('target_train_options', {})),
+                  test_options=dict(tcfg.get('target_test_options', {})))
     target['classes'] = DATASETS.get(target['type']).METAINFO['classes']
     return target
 
@@ -322,6 +325,11 @@ def points_file(args, target: dict, k: int) -> str:
     if not osp.isfile(out):
         with open(train_ann) as f:
             coco = json.load(f)
+        left_out = set(target['train_options'].get('exclude_img_ids', ()))
+        if left_out:  # the images the training dataset leaves out get no point labels either
+            coco['images'] = [i for i in coco['images'] if i['id'] not in left_out]
+            coco['annotations'] = [a for a in coco['annotations']
+                                   if a['image_id'] not in left_out]
         split_tool._dump(split_tool.point_labels(coco, k, args.split_seed), out)
     return out
 
@@ -336,6 +344,7 @@ def stage2_config(args, row: str, target: dict, sam_path: str, k: int, seed: int
     test.dataset.data_root = target['root']
     test.dataset.ann_file = target['val_ann' if args.eval_split == 'val' else 'test_ann']
     test.dataset.data_prefix = dict(img=target['img_prefix'])
+    test.dataset.update(target['test_options'])
     _loader(test, args.workers)
     if args.stage2_lora:
         cfg.model.sam.lora = dict(r=args.stage2_lora, targets=('q', 'v'), first_block=0)
@@ -361,6 +370,7 @@ def stage2_config(args, row: str, target: dict, sam_path: str, k: int, seed: int
         else:  # the supervised upper bound: target masks
             ds.type = target['type']
             ds.ann_file = target['train_ann']
+            ds.update(target['train_options'])
         _loader(cfg.train_dataloader, args.workers)
         _iter_schedule(cfg, args.stage2_iters, lr=args.stage2_lr)
         if row.endswith('(bf16)'):
