@@ -64,6 +64,8 @@ def test_self_training_configs_train(config, tmp_path, tiny_cfg, target_prototyp
     assert all(torch.equal(before[k], after[k]) for k in before if 'lora_' not in k)
     scalars = runner.message_hub.log_scalars
     assert 'train/pseudo_iou' in scalars
+    # these configs resample prompts from masks: the pseudo masks' quality is logged too
+    assert 0.0 <= scalars['train/pseudo_gt_iou'].current() <= 1.0
     if config.startswith('pointsam'):
         assert 'train/loss_pbr' in scalars
         assert int(model.self_training.prototype_loss.num_pred) > 0  # bank filled, clustered

@@ -166,3 +166,37 @@ def test_frozen_teacher_keeps_the_starting_weights():
         for k, v in frozen.state_dict().items():
             assert torch.equal(v, start[k]), k
     assert not any(p.requires_grad for p in teacher.ema.parameters())
+
+
+def test_pseudo_gt_iou_is_logged_where_masks_are_known(monkeypatch):
+    """The papers' protocol reads masks (to resample prompts): the strategy then logs how good
+    its pseudo masks are. Known pseudo masks against known ground truth: IoU 0.5 and 1."""
+    from mmdet.structures import DetDataSample
+    from mmengine.registry import init_default_scope
+    from mmengine.structures import InstanceData
+
+    from mmpointsam.registry import MODELS
+    init_default_scope('mmpointsam')
+    model = MODELS.build(dict(
+        type='PointSAM', sam=dict(type='SAM', arch='tiny', img_size=64),
+        data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
+        self_training=dict(type='PointPromptSelfTraining')))
+    gt = torch.zeros(2, 64, 64, dtype=torch.bool)
+    gt[0, :32, :32] = True  # low-res (16 x 16): rows 0-7, columns 0-7
+    gt[1, 32:, 32:] = True  # rows 8-15, columns 8-15
+    pseudo = torch.full((2, 16, 16), -5.0)
+    pseudo[0, :8, :4] = 5.0  # half of instance 0: IoU 32 / 64 = 0.5
+    pseudo[1, 8:, 8:] = 5.0  # instance 1 exactly: IoU 1
+    strategy = model.self_training
+    monkeypatch.setattr(strategy, 'pseudo_labels',
+                        lambda sam, images, prompts: (pseudo, sam.encode(images), None, None))
+    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
+                                         scale_factor=(1.0, 1.0), pad_shape=(64, 64)))
+    sample.gt_instances = InstanceData(
+        points=torch.tensor([[[10.0, 10.0]], [[50.0, 50.0]]]),
+        point_labels=torch.ones(2, 1, dtype=torch.long), labels=torch.zeros(2, dtype=torch.long))
+    losses = model.loss(torch.randn(1, 3, 64, 64), [sample])
+    assert 'pseudo_gt_iou' not in losses  # points only: nothing to compare with
+    sample.gt_instances.masks = gt
+    losses = model.loss(torch.randn(1, 3, 64, 64), [sample])
+    assert abs(float(losses['pseudo_gt_iou']) - 0.75) < 1e-6

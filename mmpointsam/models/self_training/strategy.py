@@ -95,6 +95,11 @@ class PointPromptSelfTraining(nn.Module):
         with torch.no_grad():
             losses['pseudo_iou'] = binary_mask_iou(logits, targets).mean() if len(targets) \
                 else logits.new_zeros(())
+            if len(targets) and all('masks' in s.gt_instances for s in data_samples):
+                # a diagnostic where ground truth is at hand (the papers' resample-from-masks
+                # protocol): how good the pseudo masks are; never a loss
+                truth = model.low_res_targets(data_samples, targets.device)
+                losses['pseudo_gt_iou'] = binary_mask_iou(pseudo_logits, truth).mean()
         if self.visualize_next:
             self._record_visualization(sam, data_samples, prompts, pseudo_logits, logits)
         return losses
