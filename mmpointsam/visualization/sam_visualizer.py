@@ -365,7 +365,8 @@ class SAMVisualizer(DetLocalVisualizer):
     @master_only
     def draw_pseudo_labels(self, image: np.ndarray, record: Dict) -> np.ndarray:
         """Teacher's pseudo masks (left) beside the student's prediction (right), both with the
-        point prompts, from a self-training strategy's ``last_visualization`` record."""
+        point prompts, from a self-training strategy's ``last_visualization`` record; with its
+        ``gt_masks`` (where training reads masks) the ground truth comes first."""
         where = record.get('img_path', 'self-training record')
         missing = [k for k in ('points', 'point_labels', 'pseudo_masks', 'student_masks')
                    if k not in record]
@@ -375,7 +376,13 @@ class SAMVisualizer(DetLocalVisualizer):
         pseudo = to_bool_masks(record['pseudo_masks'], image.shape, f'{where} (pseudo_masks)')
         student = to_bool_masks(record['student_masks'], image.shape, f'{where} (student_masks)')
         panels = []
-        for title, masks in (('teacher pseudo masks', pseudo), ('student prediction', student)):
+        truth = None
+        if record.get('gt_masks') is not None:
+            truth = to_bool_masks(record['gt_masks'], image.shape, f'{where} (gt_masks)')
+        named = [('teacher pseudo masks', pseudo), ('student prediction', student)]
+        if truth is not None and len(truth) == len(pseudo):
+            named.insert(0, ('ground truth', truth))
+        for title, masks in named:
             inst = InstanceData(
                 masks=masks, points=_numpy(record['points']),
                 point_labels=_numpy(record['point_labels']))
@@ -383,6 +390,8 @@ class SAMVisualizer(DetLocalVisualizer):
                 inst.labels = _numpy(record['labels']).reshape(-1)
             if masks is student and len(student) == len(pseudo) and len(student):
                 title += f', IoU with pseudo {paired_iou(student, pseudo).mean():.3f}'
+            if masks is pseudo and truth is not None and len(truth) == len(pseudo) and len(pseudo):
+                title += f', IoU with truth {paired_iou(pseudo, truth).mean():.3f}'
             panels.append(self.draw_instances(image, inst, classes, f'{title} ({len(masks)})',
                                               where=where))
         return self.concat_panels(panels)

@@ -191,6 +191,14 @@ def test_pseudo_label_record(vis):
     assert out.shape == (h, 2 * w + vis.panel_gap, 3)
     with pytest.raises(KeyError, match='student_masks'):
         vis.draw_pseudo_labels(image, {k: v for k, v in record.items() if k != 'student_masks'})
+    # with ground truth (training that reads masks): a third panel, first, left of the others
+    truth = torch.zeros(2, h, w, dtype=torch.bool)
+    truth[0, 5:20, 5:20] = True
+    three = vis.draw_pseudo_labels(image, dict(record, gt_masks=truth))
+    assert three.shape == (h, 3 * w + 2 * vis.panel_gap, 3)
+    assert not np.array_equal(three[:, :w], out[:, :w])  # truth (one mask) is not the pseudo
+    # a truth that does not pair with the pseudo masks is not drawn
+    assert vis.draw_pseudo_labels(image, dict(record, gt_masks=truth[:1])).shape == out.shape
 
 
 def test_add_datasample_writes_out_file(vis, tmp_path):

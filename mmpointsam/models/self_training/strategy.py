@@ -123,3 +123,6 @@ class PointPromptSelfTraining(nn.Module):
             labels=torch.as_tensor(sample.gt_instances.labels).cpu(),
             pseudo_masks=to_full(pseudo_logits).cpu(),
             student_masks=to_full(logits).cpu())
+        if 'masks' in sample.gt_instances:  # ground truth at hand: drawn as a third panel
+            from ..segmentors.pointsam import gt_masks_tensor
+            self.last_visualization['gt_masks'] = gt_masks_tensor(sample, 'cpu')
