@@ -246,3 +246,24 @@ def test_sar_target_config_leaves_out_images(tmp_path):
     points = json.load(open(work / 'target_train_points_1pt.json'))
     assert left_out_train not in {i['id'] for i in points['images']}
     assert len(points['images']) == len(files['train']['images']) - 1
+
+
+def test_diagnosis_scores_and_draws_pseudo_masks(tmp_path):
+    """--diagnose: each self-training row again with prompts resampled from the target masks;
+    the pseudo masks' IoU with them every iteration, and pictures with the ground truth."""
+    import glob
+    bench = _tool('proxy_shift')
+    work = tmp_path / 'bench'
+    table = bench.main([
+        '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
+        '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
+        '--val-ratio', '0', '--rows', 'direct', 'selftrain', '--num-points', '1', '--diagnose'
+    ])
+    results = json.load(open(work / 'results.json'))
+    assert set(results['diagnose']) == {'Self-training|1|0'}  # Direct does not train
+    run = results['diagnose']['Self-training|1|0']
+    series = run['history/pseudo_gt_iou']
+    assert len(series) == 2 and all(0.0 <= v <= 1.0 for v in series)  # --quick: 2 iterations
+    pictures = glob.glob(osp.join(run['work_dir'], '*', 'vis', 'train_iter_*', '*.jpg'))
+    assert len(pictures) == 2  # train_interval 1 (2 iterations // 3, at least 1)
+    assert '**Diagnosis**' in table and '| Self-training | 1 |' in table

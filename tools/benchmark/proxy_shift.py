@@ -45,7 +45,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
@@ -147,6 +147,11 @@ def parse_args(argv=None):
                    help="tiny model ('tiny' ViT, 128 px), 4 + 2 iterations, one seed")
     p.add_argument('--resume', action='store_true',
                    help='reuse stage 1 and every run already in <work-dir>/results.json')
+    p.add_argument('--diagnose', action='store_true',
+                   help='after the table, train each self-training row again (first seed) '
+                   "under the papers' protocol, prompts resampled from the target masks, and "
+                   'report how good its pseudo masks are over the iterations (pseudo_gt_iou) '
+                   'with pictures of ground truth, pseudo masks and student')
     p.add_argument('--table-only', action='store_true',
                    help='print the table of <work-dir>/results.json and run nothing')
     args = p.parse_args(argv)
@@ -209,8 +214,9 @@ def _set_num_points(cfg: Config, k: int) -> None:
     apply_num_points(cfg)
 
 
-def _run(cfg: Config, train: bool) -> Dict[str, float]:
-    """One Runner: train (optional) and test; returns the test metrics."""
+def _run(cfg: Config, train: bool, history: Sequence[str] = ()) -> Dict[str, float]:
+    """One Runner: train (optional) and test; returns the test metrics, and under
+    ``'history/<key>'`` the per-iteration values of the logged training scalars ``history``."""
     runner = Runner.from_cfg(cfg)
     try:
         if train:
@@ -218,10 +224,14 @@ def _run(cfg: Config, train: bool) -> Dict[str, float]:
         else:
             runner.model.init_weights()
         metrics = runner.test()
+        logged = {f'history/{k}': runner.message_hub.get_scalar(f'train/{k}').data[0].tolist()
+                  for k in history if f'train/{k}' in runner.message_hub.log_scalars}
     finally:
         del runner
         gc.collect()
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+    out = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+    out.update(logged)
+    return out
 
 
 def _name(cfg: Config, tag: str) -> None:
@@ -399,6 +409,73 @@ def make_prototypes(args, target: dict, sam_path: str, k: int, log) -> str:
     return out
 
 
+# ---------------------------------------------------------------------------- diagnosis
+SELF_TRAINING_ROWS = ('Self-training', 'PointSAM', 'ReSAM', 'PointSAM+ReSAM')
+
+
+def diagnose_config(args, row: str, target: dict, sam_path: str, k: int, seed: int,
+                    protos: Optional[str]) -> Config:
+    """A self-training row under the papers' protocol: target masks are read to resample the
+    prompts every iteration (never as a loss), so the pseudo masks can be scored against them
+    and drawn beside them (SAMVisualizationHook, 4 pictures per third of the run)."""
+    cfg = stage2_config(args, row, target, sam_path, k, seed, protos)
+    pipeline = copy.deepcopy(cfg.selftrain_pipeline)
+    for t in pipeline:
+        if t['type'] == 'SamplePointPrompts':
+            t['max_instances'] = 16
+    cfg.train_dataloader.dataset = dict(
+        type=target['type'], data_root=target['root'], ann_file=target['train_ann'],
+        data_prefix=dict(img=target['img_prefix']), filter_cfg=dict(filter_empty_gt=True),
+        pipeline=pipeline, **target['train_options'])
+    _set_num_points(cfg, k)
+    cfg.default_hooks.logger.interval = 1  # every iteration's pseudo_gt_iou in the history
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
+        type='SAMVisualizationHook', num_images=4,
+        train_interval=max(args.stage2_iters // 3, 1))]
+    return cfg
+
+
+def diagnosis_table(results: dict) -> str:
+    """Pseudo-mask IoU with the ground truth at the start and the end of each diagnosed run."""
+    lines = ['**Diagnosis** (papers\' protocol: prompts resampled from the target masks; '
+             'pseudo masks scored against them; first and last 10 % of the iterations):', '',
+             '| row | points | pseudo/GT IoU, start | pseudo/GT IoU, end | change | '
+             'test mIoU |', '|---|---|---|---|---|---|']
+    for run_id, m in results.get('diagnose', {}).items():
+        row, k, _ = run_id.split('|')
+        series = m.get('history/pseudo_gt_iou') or []
+        if not series:
+            continue
+        n = max(len(series) // 10, 1)
+        start, end = _mean(series[:n]), _mean(series[-n:])
+        lines.append(f"| {row} | {k} | {start:.4f} | {end:.4f} | {end - start:+.4f} | "
+                     f"{m['sam/mIoU']:.4f} |")
+    return '\n'.join(lines)
+
+
+def run_diagnosis(args, results: dict, target: dict, sam_path: str, protos: dict, log,
+                  save) -> None:
+    results.setdefault('diagnose', {})
+    seed = args.seeds[0]
+    for k in args.num_points:
+        for key in args.rows:
+            row = ROW_KEYS[key]
+            run_id = f'{row}|{k}|{seed}'
+            if row not in SELF_TRAINING_ROWS or run_id in results['diagnose']:
+                continue
+            cfg = diagnose_config(args, row, target, sam_path, k, seed, protos.get(k))
+            _name(cfg, osp.join(_abs(args.work_dir), 'diagnose', f'{key}_{k}pt_seed{seed}'))
+            t0 = time.time()
+            metrics = _run(cfg, train=True, history=('pseudo_gt_iou', 'pseudo_iou'))
+            metrics['time_s'] = time.time() - t0
+            metrics['work_dir'] = cfg.work_dir
+            results['diagnose'][run_id] = metrics
+            save()
+            series = metrics.get('history/pseudo_gt_iou', [])
+            log(f'diagnose {row}, {k} pt: pseudo/GT IoU {series[0] if series else float("nan"):.4f}'
+                f' -> {series[-1] if series else float("nan"):.4f}, pictures in {cfg.work_dir}')
+
+
 # ---------------------------------------------------------------------------- table
 def _mean(values: List[float]) -> float:
     return sum(values) / len(values)
@@ -499,6 +576,8 @@ def make_table(args, results: dict) -> str:
                       f"{spread:.4f}: "
                       + ('within' if abs(bf16['mean'] - fp32['mean']) <= spread else 'OUTSIDE')
                       + ' the spread.']
+    if results.get('diagnose'):
+        lines += ['', diagnosis_table(results)]
     if 'total_s' in results:
         lines += ['', f"Total wall time: {results['total_s'] / 60:.1f} min"]
     return '\n'.join(lines)
@@ -576,6 +655,8 @@ def main(argv=None) -> str:
                     f'mF1 {metrics["sam/mF1"]:.4f} in {metrics["time_s"]:.0f} s')
         with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
             f.write(make_table(args, results) + '\n')
+    if args.diagnose:
+        run_diagnosis(args, results, target, sam_path, protos, log, save)
     save()
     table = make_table(args, results)
     with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
