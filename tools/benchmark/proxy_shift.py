@@ -2,7 +2,10 @@
 downloadable SAM weights?
 
 Stage 1 trains a small SAM-architecture model FROM SCRATCH (random init, every parameter trains)
-with full masks of NWPU VHR-10's source classes; its checkpoint plays "pretrained SAM". Stage 2
+with full masks of NWPU VHR-10's source classes and SAM's own prompt distribution (points or a
+noisy box, then corrective points with the previous mask: InteractivePromptSimulation), so its
+box and mask-prompt paths are trained as a real SAM's are; its checkpoint plays "pretrained
+SAM". Stage 2
 adapts it to the target classes (ship, harbor, bridge, vehicle, or another dataset given by
 ``--target-config``) from point labels only, with the papers' rows: Direct, Self-training,
 PointSAM (NPC + PBR), ReSAM, PointSAM + ReSAM, and the Supervised upper bound (target masks); with
@@ -16,17 +19,23 @@ on a validation part carved from the 520 training images, stage 2 uses its final
     python tools/benchmark/proxy_shift.py --target-config configs/proxy_shift/target_hrsid.py
     python tools/benchmark/proxy_shift.py --resume              # skip runs already in results.json
     python tools/benchmark/proxy_shift.py --bf16-selftrain      # + the self-training row in bf16
+    python tools/benchmark/proxy_shift.py --resume --diagnose   # + pseudo masks vs ground truth
+    python tools/benchmark/proxy_shift.py --table-only          # the table of results.json
 
-Writes ``<work-dir>/results.json`` (every run, as it finishes), ``table.md`` and prints the table.
+Writes ``<work-dir>/results.json`` (every run, as it finishes), ``table.md`` and prints the table:
+per row and point count the mIoU mean +- sample std over the seeds, the difference from Direct
+and whether it exceeds the spread (every seed on the same side, by more than the std), and the
+share of the Direct -> Supervised gap the row closes.
 
-Default CPU setting (about 25 to 35 min on a shared 2-core CPU, one torch thread):
+Default CPU setting (about 65 min on a shared 2-core CPU, one torch thread):
 * images downscaled once to 256 px on the longer side (``--image-side``), model input 256
   (``--img-size``): NWPU images are ~1000 px, and decoding, mask rasterising and full-resolution
   IoU dominated the time at the original size; IoU / F1 are computed at 256 px;
 * the model (configs/proxy_shift/_model.py): SAM's ViT encoder with 4 blocks of width 128,
   SAM's prompt encoder and two-way mask decoder at width 64 (~1 M parameters): a 16 x 16 token
   grid keeps one iteration near 0.2 s;
-* stage 1: 3000 iterations of batch 2 (~18 epochs of the 324 source images), AdamW 1e-3, cosine;
+* stage 1: 3000 iterations of batch 2 (~18 epochs of the 324 source images), AdamW 1e-3, cosine,
+  3 decoder rounds per instance (about 20 min);
 * stage 2: 150 iterations of batch 2 (~2 epochs of the 164 target images), full fine-tuning of
   every parameter at lr 2e-5 (chosen on target_val, carved from the 520 training images, among
   full fine-tuning at 2e-4 and 2e-5, LoRA r=4 at 2e-4 and an EMA teacher at 2e-4: at 2e-4 the
@@ -34,7 +43,7 @@ Default CPU setting (about 25 to 35 min on a shared 2-core CPU, one torch thread
   at Direct's level). Full fine-tuning rather than LoRA: LoRA keeps a large pretrained encoder
   intact and saves memory; a 1 M-parameter model trained in minutes has neither concern, and
   low-rank updates of a 128-wide encoder leave little to adapt (``--stage2-lora R`` runs LoRA);
-  seeds 0 and 1, seed-major (a full table for seed 0 first); Direct once (deterministic).
+  seeds 0, 1 and 2, seed-major (a full table for seed 0 first); Direct once (deterministic).
 """
 import argparse
 import copy
