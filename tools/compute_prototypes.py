@@ -63,8 +63,11 @@ def compute_prototypes(cfg: Config, max_images: int = 128, device: str = 'cpu') 
         bar.update()
     feats = torch.cat(feats)
     means, labels = finch_prototypes(feats.numpy())
+    arch = cfg.model.sam.arch
+    # plain types only: the file must load under torch.load(weights_only=True) (torch >= 2.6)
+    arch = arch.to_dict() if hasattr(arch, 'to_dict') else arch
     return dict(prototypes=torch.as_tensor(means), num_features=len(feats), num_images=num,
-                arch=cfg.model.sam.arch)
+                arch=arch)
 
 
 def main():

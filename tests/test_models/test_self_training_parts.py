@@ -200,3 +200,32 @@ def test_pseudo_gt_iou_is_logged_where_masks_are_known(monkeypatch):
     sample.gt_instances.masks = gt
     losses = model.loss(torch.randn(1, 3, 64, 64), [sample])
     assert abs(float(losses['pseudo_gt_iou']) - 0.75) < 1e-6
+
+
+def test_target_prototypes_load_safely(tmp_path):
+    """Prototype files load under torch's weights_only rules: compute_prototypes stores a custom
+    arch as a plain dict; a file with another object is refused, naming the file and the fix."""
+    import importlib.util
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from conftest import REPO, shrink_config
+    spec = importlib.util.spec_from_file_location(
+        'compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = shrink_config('pointsam_nwpu.py', str(tmp_path))
+    # a custom (dict) arch, as the proxy benchmark's model: was stored as a ConfigDict
+    cfg.model.sam.arch = Config(dict(arch=dict(type='vit', embed_dim=32, depth=2, num_heads=2,
+                                               global_attn_indexes=(1, ), window_size=4))).arch
+    init_default_scope('mmpointsam')
+    result = tool.compute_prototypes(cfg, max_images=2)
+    assert type(result['arch']) is dict
+    path = tmp_path / 'protos.pth'
+    torch.save(result, path)
+    assert torch.equal(PrototypeRegularizer.load_targets(str(path)), result['prototypes'].float())
+    torch.save(dict(result, arch=cfg.model.sam.arch), tmp_path / 'old.pth')  # a ConfigDict
+    with pytest.raises(ValueError, match='old.pth.*compute_prototypes'):
+        PrototypeRegularizer.load_targets(str(tmp_path / 'old.pth'))

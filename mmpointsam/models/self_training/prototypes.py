@@ -7,6 +7,7 @@ pairs them with the targets, and the mean matched cost is the loss. Unlike the p
 predicted prototypes include this iteration's features with their gradient, so the loss trains
 the LoRA weights.
 """
+import pickle
 from typing import Optional, Tuple
 
 import numpy as np
@@ -144,11 +145,17 @@ class PrototypeRegularizer(nn.Module):
     @staticmethod
     def load_targets(path: str) -> torch.Tensor:
         try:
-            data = torch.load(path, map_location='cpu')
+            data = torch.load(path, map_location='cpu', weights_only=True)
         except FileNotFoundError:
             raise FileNotFoundError(
                 f'target prototypes {path} not found: make them with tools/compute_prototypes.py '
                 '(frozen-SAM features of the training set)') from None
+        except pickle.UnpicklingError as e:
+            # tensors and plain Python values only; older compute_prototypes runs stored a
+            # custom arch as a ConfigDict
+            raise ValueError(
+                f'{path} holds objects other than tensors and plain values, which are not loaded '
+                f'(weights_only): make it again with tools/compute_prototypes.py ({e})') from None
         protos = data['prototypes'] if isinstance(data, dict) else data
         if protos.dim() != 2 or len(protos) < 1:
             raise ValueError(f'{path}: expected prototypes of shape (k, d), got {tuple(protos.shape)}')
