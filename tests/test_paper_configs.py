@@ -138,6 +138,47 @@ def test_paper_protocol_values(name):
                 ref.requery) == (0.3, 'nats', True, 'box', True)
 
 
+# the public code's loss formulas (protocol.py): PointSAM and its baselines pass the mask count
+# as focal alpha and dice smooth (sum over masks, pooled dice), ReSAM averages per mask
+PAPER_IOU = dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5, union_eps=1e-7)
+PAPER_LOSSES = dict(
+    loss_focal=dict(type='MaskFocalLoss', alpha=1.0, gamma=2.0, loss_weight=20.0,
+                    formula='uniform_alpha', mask_reduction='sum'),
+    loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16, loss_weight=1.0, reduction='pooled',
+                   smooth_per_mask=True),
+    loss_iou=PAPER_IOU)
+PAPER_RESAM_LOSSES = dict(
+    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0,
+                    formula='uniform_alpha', mask_reduction='mean'),
+    loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16, loss_weight=1.0),
+    loss_iou=PAPER_IOU)
+DEFAULT_LOSSES = dict(
+    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0),
+    loss_dice=dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0),
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0))
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_paper_losses(name):
+    method, _ = _row(name)
+    paper = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py')).model
+    default = Config.fromfile(osp.join(REPO, 'configs', name + '.py')).model
+    for key, want in DEFAULT_LOSSES.items():
+        assert default[key].to_dict() == want, key
+    assert default.train_cfg.loss_chunk_size == 8
+    if method == 'sam_direct':
+        for key in DEFAULT_LOSSES:
+            assert paper[key] == default[key]
+        return
+    want = PAPER_RESAM_LOSSES if method == 'resam' else PAPER_LOSSES
+    for key, value in want.items():
+        assert paper[key].to_dict() == value, key
+    # sums / pooled dice cannot be chunked; ReSAM's means can
+    assert paper.train_cfg.loss_chunk_size == (8 if method == 'resam' else None)
+    built = [MODELS.build(paper[k]) for k in want]
+    assert all(b.averages_over_masks for b in built) == (method == 'resam')
+
+
 @pytest.mark.parametrize('name', NAMES)
 def test_default_row_keeps_its_values(name):
     """The paper config's default counterpart still has today's settings."""
@@ -285,6 +326,43 @@ def test_hrsid_exclude_img_ids(tmp_path):
         DATASETS.build(cfg)
     dataset = DATASETS.build(dict(cfg, exclude_img_ids=[1]))
     assert [dataset[i]['img_id'] for i in range(len(dataset))] == [0, 2]
+
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_selftrain_drops_images_over_100_instances(name):
+    """Only the plain self-training baseline leaves out images with more than 100 instances
+    (train_selftrain.py L55-57); the default rows keep every image."""
+    method, _ = _row(name)
+    paper = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py'))
+    default = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
+    for cfg in (paper, default):
+        if cfg.get('train_dataloader'):
+            got = (cfg.train_dataloader.dataset.get('filter_cfg') or {}).get('max_gt_instances')
+            assert got == (100 if cfg is paper and method == 'selftrain' else None)
+
+
+def test_max_gt_instances_drops_crowded_training_images(tmp_path):
+    # image i holds i + 1 squares; max_gt_instances=2 keeps images 0 and 1 in training only
+    (tmp_path / 'img').mkdir()
+    images, anns = [], []
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / 'img' / f'{i}.jpg'), np.full((32, 32, 3), 80, np.uint8))
+        images.append(dict(id=i, file_name=f'{i}.jpg', width=32, height=32))
+        for j in range(i + 1):
+            x = 2. + 9 * j
+            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=0, iscrowd=0,
+                             segmentation=[[x, 4., x + 6, 4., x + 6, 20., x, 20.]], area=96.,
+                             bbox=[x, 4., 6., 16.]))
+    (tmp_path / 'ann.json').write_text(json.dumps(dict(images=images, annotations=anns,
+                                                       categories=[dict(id=0, name='ship')])))
+    cfg = dict(type='HRSIDDataset', data_root=str(tmp_path), ann_file='ann.json',
+               data_prefix=dict(img='img/'), pipeline=[],
+               filter_cfg=dict(filter_empty_gt=True, max_gt_instances=2))
+    train = DATASETS.build(cfg)
+    assert [train[i]['img_id'] for i in range(len(train))] == [0, 1]
+    test = DATASETS.build(dict(cfg, test_mode=True))
+    assert len(test) == 3
 
 
 @pytest.mark.parametrize('name', ['selftrain_nwpu', 'pointsam_nwpu', 'resam_nwpu'])

@@ -8,7 +8,9 @@ _base_ = ['../pointsam_nwpu.py', './_base_/protocol_nwpu.py']
 # offline_prototypes_generation on the training file, train_pointsam.py L270):
 #   python tools/compute_prototypes.py configs/paper/pointsam_nwpu.py \
 #       --out data/prototypes/nwpu_vhr10_vit_b_paper.pth
+# the public code's loss formulas, in one decoder graph (protocol.py paper_losses)
 model = dict(data_preprocessor=_base_.paper_data_preprocessor,
+             **_base_.paper_losses, train_cfg=_base_.paper_losses_train_cfg,
              self_training=dict(
                  npc=_base_.paper_npc,
                  prototype_loss=dict(

@@ -52,7 +52,9 @@ class CocoInstanceDataset(CocoDataset):
     # have >= 3 points, an even number of finite coordinates and non-zero area; polygons and bboxes
     # lie inside the image up to COORD_TOLERANCE px. RLE (dict) segmentations are taken as they are.
     # filter_cfg['min_size'] keeps CocoDataset's meaning (train mode only); filter_empty_gt is
-    # implied in both modes.
+    # implied in both modes. filter_cfg['max_gt_instances'] (train mode only, logged) drops
+    # images with more annotated instances (ignored ones included), as the public self-training
+    # baseline skips them (PointSAM train_selftrain.py L55-57: more than 100).
 
     # Pixels a coordinate may lie outside [0, width] x [0, height] (rounding at image borders).
     COORD_TOLERANCE = 1.0
@@ -79,13 +81,17 @@ class CocoInstanceDataset(CocoDataset):
 
     def filter_data(self) -> List[dict]:
         """Drop images with no (non-ignored) instance in any mode; apply ``min_size`` in train."""
-        min_size = 0
+        min_size, max_gt = 0, None
         if not self.test_mode and self.filter_cfg is not None:
             min_size = self.filter_cfg.get('min_size', 0)
-        kept, num_empty = [], 0
+            max_gt = self.filter_cfg.get('max_gt_instances')
+        kept, num_empty, num_crowded = [], 0, 0
         for data_info in self.data_list:
             if not any(not inst.get('ignore_flag', 0) for inst in data_info['instances']):
                 num_empty += 1
+                continue
+            if max_gt is not None and len(data_info['instances']) > max_gt:
+                num_crowded += 1
                 continue
             if min(data_info['width'], data_info['height']) >= min_size:
                 kept.append(data_info)
@@ -94,12 +100,20 @@ class CocoInstanceDataset(CocoDataset):
                 f'{type(self).__name__}: skipped {num_empty} of {len(self.data_list)} images '
                 f'with no instances in {self.ann_file}',
                 logger='current')
+        if max_gt is not None:
+            print_log(
+                f'{type(self).__name__}: dropped {num_crowded} of {len(self.data_list)} images '
+                f'with more than filter_cfg.max_gt_instances={max_gt} instances in '
+                f'{self.ann_file}',
+                logger='current')
         if self.data_list and not kept:
             raise InvalidAnnotationError(
                 f'{self.ann_file}: no image left to use: {num_empty} of {len(self.data_list)} '
                 f'images have zero instances (all skipped)'
                 + (f', the other {len(self.data_list) - num_empty} are smaller than '
                    f'filter_cfg.min_size={min_size}' if num_empty < len(self.data_list) else '')
+                + (f' or hold more than filter_cfg.max_gt_instances={max_gt} instances '
+                   f'({num_crowded})' if max_gt is not None else '')
                 + '. Check that the annotations belong to these images (image_id) and classes.')
         if not self.data_list:
             raise InvalidAnnotationError(f'{self.ann_file}: the annotation file lists no images')

@@ -434,6 +434,153 @@ def test_iou_prediction_loss_hand_values():
         1 / 36, abs=1e-6)
 
 
+
+# The public code's loss formulas (utils/losses.py of PointSAM and ReSAM; protocol.py
+# paper_losses / paper_resam_losses). Per pixel, with binary targets exp(-BCE) = p_t, so
+# (1 - exp(-BCE))^2 * BCE = (1 - p_t)^2 * (-ln p_t), on LOSS_LOGITS / LOSS_TARGETS:
+#   mask 0: (.75, t=1) .25^2 ln(4/3) = .0625 ln(4/3)   (.25, t=0) .0625 ln(4/3)
+#           (.5,  t=1) .5^2 ln 2    = .25 ln 2        (.75, t=0) .75^2 ln 4 = 1.125 ln 2
+#           pixel mean m0 = (.125 ln(4/3) + 1.375 ln 2) / 4 = .2472594
+#   mask 1: every pixel .25 ln 2, pixel mean m1 = .25 ln 2 = .1732868
+LN43, LN2 = math.log(4 / 3), math.log(2)
+M0 = (0.125 * LN43 + 1.375 * LN2) / 4
+M1 = 0.25 * LN2
+
+
+def test_public_focal_hand_values():
+    assert (M0, M1) == (pytest.approx(0.2472594, abs=1e-7), pytest.approx(0.1732868, abs=1e-7))
+    # PointSAM (train_pointsam.py L156, batch of one image): alpha is the mask count N = 2 on
+    # the mean over all 8 pixels, x20: 20 * 2 * (4 m0 + 4 m1) / 8 = 20 (m0 + m1) = 8.4109243,
+    # i.e. the sum over masks with alpha 1
+    pointsam = MODELS.build(dict(type='MaskFocalLoss', alpha=1.0, gamma=2.0, loss_weight=20.0,
+                                 formula='uniform_alpha', mask_reduction='sum'))
+    assert 20 * 2 * (4 * M0 + 4 * M1) / 8 == pytest.approx(8.4109243, abs=1e-6)
+    assert pointsam(LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(8.4109243, abs=1e-5)
+    assert pointsam(LOSS_LOGITS[:1], LOSS_TARGETS[:1]).item() == pytest.approx(20 * M0, abs=1e-5)
+    # ReSAM (train_resam.py L232, L259): alpha .8 on every pixel, per mask, mean over masks,
+    # x20: 20 * .8 * (m0 + m1) / 2 = 8 (m0 + m1) = 3.3643697
+    resam = MODELS.build(dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0,
+                              formula='uniform_alpha', mask_reduction='mean'))
+    assert resam(LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(3.3643697, abs=1e-6)
+
+
+def test_public_focal_saturated_wrong_pixel_costs_100():
+    # a logit of 30 on a negative: sigmoid rounds to 1.0 in fp32, the public BCE of the
+    # probability is -max(ln 0, -100) = 100 and (1 - e^-100)^2 = 1: x20 -> 2000. Lin et al.'s
+    # from the logits: .2 * (1 - e^-30)^2 * 30 = 6, x20 -> 120
+    logits, targets = torch.full((1, 1, 1), 30.), torch.zeros(1, 1, 1)
+    public = MODELS.build(dict(type='MaskFocalLoss', alpha=1.0, formula='uniform_alpha',
+                               mask_reduction='sum'))
+    assert public(logits, targets).item() == pytest.approx(2000.)
+    assert MODELS.build(dict(type='MaskFocalLoss'))(logits, targets).item() == pytest.approx(120.)
+
+
+def test_public_dice_hand_values():
+    # pooled over both masks: I = 1.25 + 0, |P| = 2.25 + 2 = 4.25, |G| = 2 + 0 = 2
+    #   PointSAM (train_pointsam.py L157: smooth = N = 2): 1 - (2.5 + 2) / (6.25 + 2) = 5/11
+    #   protocol value, smooth 1/16 per mask (s = 2/16): 1 - 2.625 / 6.375 = 10/17
+    #   pooled, smooth 1: 1 - 3.5 / 7.25 = 15/29
+    #   per mask with s = 2: 1 - 4.5 / 6.25 = .28 and 1 - 2 / 4 = .5, mean .39
+    def dice(**kw):
+        return MODELS.build(dict(type='MaskDiceLoss', **kw))(LOSS_LOGITS, LOSS_TARGETS).item()
+
+    assert dice(smooth=1.0, reduction='pooled', smooth_per_mask=True) == pytest.approx(5 / 11)
+    assert dice(smooth=1 / 16, reduction='pooled', smooth_per_mask=True) == pytest.approx(10 / 17)
+    assert dice(smooth=1.0, reduction='pooled') == pytest.approx(15 / 29)
+    assert dice(smooth=1.0, smooth_per_mask=True) == pytest.approx(0.39)
+    # ReSAM (train_resam.py L233, L258): per mask, smooth 1, mean: the default, 1/2
+    assert dice(smooth=1.0) == pytest.approx(0.5)
+
+
+def test_public_iou_target_hand_values():
+    # calc_iou (utils/eval_utils.py L39-47): logits >= .5, I / (U + 1e-7).
+    # LOSS_LOGITS: mask 0 [[ln 3, -ln 3], [0, ln 3]] -> [[1, 0], [0, 1]] (0 < .5) vs
+    # [[1, 0], [1, 0]]: 1 / 3; mask 1 empty vs empty: 0 / 1e-7 = 0 (the default says 1).
+    # Predicted (.5, .8): public ((.5 - 1/3)^2 + .8^2) / 2 = (1/36 + .64) / 2 = .3338889;
+    # default ((.5 - 1/3)^2 + (.8 - 1)^2) / 2 = (1/36 + .04) / 2 = .0338889
+    public = MODELS.build(dict(type='IoUPredictionLoss', pred_threshold=0.5, union_eps=1e-7))
+    default = MODELS.build(dict(type='IoUPredictionLoss'))
+    pred = torch.tensor([0.5, 0.8])
+    assert public(pred, LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(0.3338889, abs=1e-6)
+    assert default(pred, LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(0.0338889, abs=1e-6)
+    # the threshold is on the logits and inclusive: [[.25, .5], [-1, 2]] vs [[1, 1], [0, 0]]:
+    # public [[0, 1], [0, 1]] -> I 1, U 3, 1/3; default (> 0) [[1, 1], [0, 1]] -> I 2, U 3, 2/3;
+    # predicted .4: public (1/15)^2 = 1/225, default (4/15)^2 = 16/225
+    logits, targets = torch.tensor([[[0.25, 0.5], [-1., 2.]]]), torch.tensor([[[1., 1.], [0., 0.]]])
+    pred = torch.tensor([0.4])
+    assert public(pred, logits, targets).item() == pytest.approx(1 / 225, abs=1e-7)
+    assert default(pred, logits, targets).item() == pytest.approx(16 / 225, abs=1e-7)
+
+
+def test_loss_options_are_checked():
+    with pytest.raises(ValueError, match=r"formula='wesam': choose one of \('balanced', "
+                       r"'uniform_alpha'\)"):
+        MODELS.build(dict(type='MaskFocalLoss', formula='wesam'))
+    with pytest.raises(ValueError, match=r"mask_reduction='image': choose one of \('mean', "
+                       r"'sum'\)"):
+        MODELS.build(dict(type='MaskFocalLoss', mask_reduction='image'))
+    with pytest.raises(ValueError, match=r"reduction='image': choose one of \('mask', "
+                       r"'pooled'\)"):
+        MODELS.build(dict(type='MaskDiceLoss', reduction='image'))
+
+
+PAPER_LOSSES = dict(
+    loss_focal=dict(type='MaskFocalLoss', alpha=1.0, loss_weight=20.0, formula='uniform_alpha',
+                    mask_reduction='sum'),
+    loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16, reduction='pooled', smooth_per_mask=True),
+    loss_iou=dict(type='IoUPredictionLoss', pred_threshold=0.5, union_eps=1e-7))
+PAPER_RESAM_LOSSES = dict(
+    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, loss_weight=20.0, formula='uniform_alpha'),
+    loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16),
+    loss_iou=dict(type='IoUPredictionLoss', pred_threshold=0.5, union_eps=1e-7))
+
+
+def _loss_model(losses, chunk):
+    init_default_scope('mmpointsam')
+    torch.manual_seed(0)
+    return MODELS.build(dict(
+        type='PointSAM', data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
+        sam=dict(type='SAM', arch='tiny', img_size=64, init_cfg=None, lora=dict(r=2)),
+        train_cfg=dict(loss_chunk_size=chunk), **losses)).train()
+
+
+def _mask_sample(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
+                                         scale_factor=(1.0, 1.0)))
+    inst = InstanceData()
+    inst.points = torch.rand(n, 1, 2, generator=g) * 64
+    inst.point_labels = torch.ones(n, 1, dtype=torch.long)
+    masks = torch.zeros(n, 64, 64, dtype=torch.bool)
+    for i, (y, x) in enumerate(torch.randint(0, 40, (n, 2), generator=g).tolist()):
+        masks[i, y:y + 20, x:x + 16] = True
+    inst.masks, inst.labels = masks, torch.zeros(n, dtype=torch.long)
+    sample.gt_instances = inst
+    return sample
+
+
+def test_whole_batch_losses_refuse_chunks_and_larger_batches():
+    with pytest.raises(ValueError, match=r"\['loss_focal', 'loss_dice'\] are not means over "
+                       r"masks.*loss_chunk_size=8"):
+        _loss_model(PAPER_LOSSES, 8)
+    model = _loss_model(PAPER_LOSSES, None)
+    assert model.whole_batch_losses == ['loss_focal', 'loss_dice']
+    images = torch.randn(2, 3, 64, 64)
+    with pytest.raises(ValueError, match=r'batch_size=2; choose batch_size=1'):
+        model.loss(images, [_mask_sample(3, 0), _mask_sample(2, 1)])
+    losses = model.loss(images[:1], [_mask_sample(5, 0)])
+    total = sum(v for k, v in losses.items() if k.startswith('loss'))
+    total.backward()
+    assert math.isfinite(total.item())
+    assert any(p.grad is not None for n, p in model.named_parameters() if 'lora' in n)
+    # ReSAM's formulas are means over masks: chunks of prompts give the same losses
+    assert _loss_model(PAPER_RESAM_LOSSES, 8).whole_batch_losses == []
+    samples = [_mask_sample(5, 0), _mask_sample(2, 1)]
+    plain, chunked = (_loss_model(PAPER_RESAM_LOSSES, c).loss(images, samples) for c in (None, 3))
+    for key in ('loss_focal', 'loss_dice', 'loss_iou'):
+        assert torch.allclose(plain[key], chunked[key], rtol=1e-5, atol=1e-6), key
+
+
 # ---------------------------------------------------------------- 5. the metric
 def test_point_prompt_metric_with_overlapping_predictions():
     from mmpointsam.evaluation import PointPromptIoUMetric

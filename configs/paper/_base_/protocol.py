@@ -78,3 +78,43 @@ paper_resam_refiner = dict(type='ConfidenceRefiner', threshold=0.3, entropy_unit
 # the default's save_best='sam/mIoU'. ReSAM validates every epoch but saves unconditionally
 # (train_resam.py L306-311: "best_model.pth" is overwritten by every epoch), i.e. keeps the LAST.
 paper_resam_default_hooks = dict(checkpoint=dict(save_best=None))
+
+# Mask losses, total 20 focal + dice + IoU MSE as the default's, with the public code's
+# formulas (utils/losses.py of either repository; the defaults keep Lin et al.'s focal loss and a
+# dice per mask). Here the losses are on the decoder's L x L grid (256 for 1024 inputs), the
+# public code's on the logits upsampled to 1024 x 1024 (utils/model.py L169-175): the dice
+# constant is scaled by the area, (256 / 1024)^2 = 1/16 (sums over 1024^2 pixels are ~16x those
+# over 256^2), so that a dice here approximates the public one at 1024 px.
+# PointSAM, its self-training and supervised baselines: the batch's mask count N lands in the
+# `alpha` of FocalLoss and the `smooth` of DiceLoss (train_pointsam.py L156-159,
+# train_selftrain.py L73-76, train_supervise.py L64-66), one image per batch
+# (configs/config_*.py L9): focal = 20 * N * mean over all N masks' pixels of
+# (1 - exp(-BCE))^2 * BCE = 20 * the SUM over masks of each mask's pixel mean (alpha 0.8 never
+# applies); dice = 1 - (2 sum_m I_m + N) / (sum_m P_m + sum_m G_m + N), pooled over the masks;
+# IoU: MSE against calc_iou (logits >= 0.5, I / (U + 1e-7)), mean over masks.
+paper_area_scale = (256 / 1024)**2
+paper_losses = dict(
+    loss_focal=dict(type='MaskFocalLoss', alpha=1.0, gamma=2.0, loss_weight=20.0,
+                    formula='uniform_alpha', mask_reduction='sum'),
+    loss_dice=dict(type='MaskDiceLoss', smooth=paper_area_scale, loss_weight=1.0,
+                   reduction='pooled', smooth_per_mask=True),
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5,
+                  union_eps=1e-7))
+# sums and pooled dice are not means over masks: one decoder graph for all prompts (the public
+# code decodes an image's prompts at once, utils/model.py L122-144), not chunks of 8
+paper_losses_train_cfg = dict(loss_chunk_size=None)
+# ReSAM: FocalLoss and DiceLoss per instance with their defaults (alpha 0.8 on every pixel,
+# smooth 1), summed and divided by the mask count (train_resam.py L227-235, L258-259): means
+# over masks, which chunks of prompts keep (ReSAM itself steps per 50 instances, L146).
+paper_resam_losses = dict(
+    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0,
+                    formula='uniform_alpha', mask_reduction='mean'),
+    loss_dice=dict(type='MaskDiceLoss', smooth=paper_area_scale, loss_weight=1.0),
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5,
+                  union_eps=1e-7))
+
+# The plain self-training baseline skips every training image with more than 100 instances,
+# before the cap (train_selftrain.py L55-57: `continue`, no optimizer or scheduler step); PointSAM
+# (train_pointsam.py L62-64), supervised and ReSAM keep them. Here the training file drops them
+# (logged by the dataset).
+paper_selftrain_filter_cfg = dict(max_gt_instances=100)

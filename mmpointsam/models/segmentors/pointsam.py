@@ -55,6 +55,8 @@ class PointSAM(BaseModel):
         sam: config of :class:`~mmpointsam.models.sam.SAM`.
         data_preprocessor: config of the data preprocessor (``SAMDataPreprocessor``).
         loss_focal, loss_dice, loss_iou: mask losses (the papers' focal x20 + dice + IoU MSE).
+            Losses that are not means over masks (the public PointSAM code's, configs/paper/
+            protocol.py) need batch size 1 and no ``loss_chunk_size``.
         self_training: config of a self-training strategy that turns point prompts into pseudo
             masks (PointSAM, ReSAM); None trains on ground-truth masks.
         supervision: how ground-truth masks train SAM: None decodes the given point prompts
@@ -100,6 +102,15 @@ class PointSAM(BaseModel):
         self.supervision = MODELS.build(supervision) if supervision else None
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {})
+        # losses that are not a mean over masks (the public PointSAM code's sums and pooled dice)
+        self.whole_batch_losses = [k for k in ('loss_focal', 'loss_dice', 'loss_iou')
+                                   if not getattr(getattr(self, k), 'averages_over_masks', True)]
+        if self.whole_batch_losses and self.train_cfg.get('loss_chunk_size'):
+            raise ValueError(
+                f'{self.whole_batch_losses} are not means over masks, so chunks of prompts '
+                f'cannot be weighed by their share: train_cfg.loss_chunk_size='
+                f'{self.train_cfg["loss_chunk_size"]!r}; choose None, or losses that average '
+                'over masks')
         npc = self.test_cfg.get('npc')
         self.test_npc = MODELS.build(npc) if npc else None
 
@@ -157,7 +168,8 @@ class PointSAM(BaseModel):
         ``targets`` (N, L, L), and the detached logits (N, L, L).
 
         With ``train_cfg.loss_chunk_size`` the prompts are decoded and back-propagated chunk by
-        chunk; the mask losses are means over instances, so chunk c weighs n_c / N.
+        chunk; the mask losses are means over instances, so chunk c weighs n_c / N (losses that
+        are not, ``whole_batch_losses``, refuse a chunk size in ``__init__``).
         """
         num = len(targets)
         size = self.train_cfg.get('loss_chunk_size')
@@ -221,6 +233,12 @@ class PointSAM(BaseModel):
         return logits, iou, calibrated
 
     def loss(self, inputs, data_samples: List[DetDataSample]) -> Dict[str, torch.Tensor]:
+        if self.whole_batch_losses and len(data_samples) > 1:
+            # they reproduce the public code's batch of one image (public code:
+            # configs/config_*.py L9 "only support 1"); it weighs a larger batch's images otherwise
+            raise ValueError(f'{self.whole_batch_losses} sum or pool over all masks of the '
+                             f'batch: batch_size={len(data_samples)}; choose batch_size=1, or '
+                             'losses that average over masks')
         prompts = self.collect_prompts(data_samples)
         if self.self_training is not None:
             return self.self_training.loss(self, inputs, data_samples, prompts)
