@@ -21,6 +21,9 @@ from ..self_training.resam import masks_to_boxes
 class InteractivePromptSimulation:
     """Point-or-box first prompts, then corrective points with the previous mask as input.
 
+    Configured as ``model.supervision``; every round's decoder graph is kept until the backward
+    (``train_cfg.loss_chunk_size`` does not apply), so memory grows with rounds x objects.
+
     Args:
         rounds: decoder rounds per iteration (SAM: 11 = 1 + 8 corrective points + 2 mask-only;
             each round costs one decoder pass with autograd).
