@@ -89,13 +89,16 @@ ROWS = {  # row name -> stage-2 config
     'Self-training': 'stage2_selftrain.py',
     'Self-training (bf16)': 'stage2_selftrain.py',  # optim_wrapper.type='BF16OptimWrapper'
     'PointSAM': 'stage2_pointsam.py',
+    'Self-training+NPC': 'stage2_selftrain_npc.py',  # ablations of PointSAM (not by default)
+    'Self-training+PBR': 'stage2_selftrain_pbr.py',
     'ReSAM': 'stage2_resam.py',
     'PointSAM+ReSAM': 'stage2_pointsam_resam.py',
     'Supervised (masks)': 'stage2_supervised.py',
 }
 ROW_KEYS = {'direct': 'Direct', 'selftrain': 'Self-training',
             'selftrain_bf16': 'Self-training (bf16)', 'pointsam': 'PointSAM',
-            'resam': 'ReSAM', 'pointsam_resam': 'PointSAM+ReSAM', 'supervised': 'Supervised (masks)'}
+            'npc': 'Self-training+NPC', 'pbr': 'Self-training+PBR', 'resam': 'ReSAM',
+            'pointsam_resam': 'PointSAM+ReSAM', 'supervised': 'Supervised (masks)'}
 
 # Default CPU setting (see the README section of configs/proxy_shift/_model.py and the report):
 # 256 px input, a 4-block ViT of width 128 and a 64-d decoder; stage 1 STAGE1_ITERS iterations of
@@ -120,7 +123,9 @@ def parse_args(argv=None):
     p.add_argument('--split-seed', type=int, default=0)
     p.add_argument('--target-config', default=osp.join(CONFIGS, 'target_nwpu_vhr10.py'))
     p.add_argument('--rows', nargs='+', choices=sorted(ROW_KEYS),
-                   default=[k for k in ROW_KEYS if k != 'selftrain_bf16'])
+                   default=[k for k in ROW_KEYS if k not in ('selftrain_bf16', 'npc', 'pbr')],
+                   help='rows to run; npc and pbr (PointSAM without PBR / without NPC) only '
+                   'when asked')
     p.add_argument('--bf16-selftrain', action='store_true',
                    help='also run the self-training row with bf16 mixed precision '
                    '(BF16OptimWrapper), same seeds, beside the fp32 one')
@@ -419,7 +424,8 @@ def make_prototypes(args, target: dict, sam_path: str, k: int, log) -> str:
 
 
 # ---------------------------------------------------------------------------- diagnosis
-SELF_TRAINING_ROWS = ('Self-training', 'PointSAM', 'ReSAM', 'PointSAM+ReSAM')
+SELF_TRAINING_ROWS = ('Self-training', 'Self-training+NPC', 'Self-training+PBR', 'PointSAM',
+                      'ReSAM', 'PointSAM+ReSAM')
 
 
 def diagnose_config(args, row: str, target: dict, sam_path: str, k: int, seed: int,
@@ -640,7 +646,7 @@ def main(argv=None) -> str:
 
     target = load_target(args)
     protos = {}
-    if any(ROW_KEYS[r] in ('PointSAM', 'PointSAM+ReSAM') for r in args.rows):
+    if any(ROW_KEYS[r] in ('PointSAM', 'PointSAM+ReSAM', 'Self-training+PBR') for r in args.rows):
         protos = {k: make_prototypes(args, target, sam_path, k, log) for k in args.num_points}
     # seed-major order: a complete table for the first seed comes before any second seed
     for i, seed in enumerate(args.seeds):
