@@ -581,15 +581,16 @@ def make_table(args, results: dict) -> str:
     for k in ks:  # bf16 against fp32 self-training, seed by seed (issue #17's safety check)
         fp32 = row_stats(results, 'Self-training', k)
         bf16 = row_stats(results, 'Self-training (bf16)', k)
-        if fp32 and bf16:
+        if fp32 and bf16:  # the seeds both rows have, pair by pair
             pairs = [b - f for s, f in zip(fp32['seeds'], fp32['values'])
                      for t, b in zip(bf16['seeds'], bf16['values']) if s == t]
+            if not pairs:
+                continue
             spread = max(fp32['std'], bf16['std'])
             lines += ['', f"Self-training bf16 - fp32 at {k} pt, same seeds: "
                       + ', '.join(f'{d:+.4f}' for d in pairs)
-                      + f"; mean {bf16['mean'] - fp32['mean']:+.4f} against a seed spread of "
-                      f"{spread:.4f}: "
-                      + ('within' if abs(bf16['mean'] - fp32['mean']) <= spread else 'OUTSIDE')
+                      + f"; mean {_mean(pairs):+.4f} against a seed spread of {spread:.4f}: "
+                      + ('within' if abs(_mean(pairs)) <= spread else 'OUTSIDE')
                       + ' the spread.']
     if results.get('diagnose'):
         lines += ['', diagnosis_table(results)]
