@@ -200,6 +200,19 @@ def test_pseudo_gt_iou_is_logged_where_masks_are_known(monkeypatch):
     sample.gt_instances.masks = gt
     losses = model.loss(torch.randn(1, 3, 64, 64), [sample])
     assert abs(float(losses['pseudo_gt_iou']) - 0.75) < 1e-6
+    # a third object of 1 pixel covers no low-res cell: an empty pseudo mask would score IoU 1
+    # against its empty low-res truth, so it is left out and the mean stays 0.75
+    tiny = torch.zeros(1, 64, 64, dtype=torch.bool)
+    tiny[0, 40, 10] = True
+    pseudo3 = torch.cat([pseudo, torch.full((1, 16, 16), -5.0)])
+    monkeypatch.setattr(strategy, 'pseudo_labels',
+                        lambda sam, images, prompts: (pseudo3, sam.encode(images), None, None))
+    sample.gt_instances = InstanceData(
+        points=torch.tensor([[[10.0, 10.0]], [[50.0, 50.0]], [[10.0, 40.0]]]),
+        point_labels=torch.ones(3, 1, dtype=torch.long), labels=torch.zeros(3, dtype=torch.long),
+        masks=torch.cat([gt, tiny]))
+    losses = model.loss(torch.randn(1, 3, 64, 64), [sample])
+    assert abs(float(losses['pseudo_gt_iou']) - 0.75) < 1e-6
 
 
 def test_target_prototypes_load_safely(tmp_path):

@@ -99,7 +99,12 @@ class PointPromptSelfTraining(nn.Module):
                 # a diagnostic where ground truth is at hand (the papers' resample-from-masks
                 # protocol): how good the pseudo masks are; never a loss
                 truth = model.low_res_targets(data_samples, targets.device)
-                losses['pseudo_gt_iou'] = binary_mask_iou(pseudo_logits, truth).mean()
+                # objects too small to cover a low-res cell cannot be judged on this grid (an
+                # empty pseudo mask would score 1 against them): they are left out
+                seen = (truth > 0.5).flatten(1).any(1)
+                if seen.any():
+                    losses['pseudo_gt_iou'] = binary_mask_iou(pseudo_logits[seen],
+                                                              truth[seen]).mean()
         if self.visualize_next:
             self._record_visualization(sam, data_samples, prompts, pseudo_logits, logits)
         return losses
