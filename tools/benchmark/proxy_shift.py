@@ -27,7 +27,7 @@ per row and point count the mIoU mean +- sample std over the seeds, the differen
 and whether it exceeds the spread (every seed on the same side, by more than the std), and the
 share of the Direct -> Supervised gap the row closes.
 
-Default CPU setting (about 65 min on a shared 2-core CPU, one torch thread):
+Default CPU setting (about 50 min on a shared 2-core CPU, one torch thread):
 * images downscaled once to 256 px on the longer side (``--image-side``), model input 256
   (``--img-size``): NWPU images are ~1000 px, and decoding, mask rasterising and full-resolution
   IoU dominated the time at the original size; IoU / F1 are computed at 256 px;
