@@ -4,6 +4,7 @@ stay fp32; the encoder and decoder passes of teacher and student really run in b
 iteration tests run on CPU, and on CUDA too where there is a GPU (not run here: no GPU)."""
 import copy
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -82,6 +83,9 @@ def fp32_and_bf16(request, tmp_path_factory):
     init_default_scope('mmpointsam')
     cfg = shrink_config('pointsam_nwpu.py', str(tmp_path_factory.mktemp('bf16')))
     cfg.model.self_training.prototype_loss.target_prototypes = None
+    # fixed inputs: the pipeline draws flips, views and points from numpy's RNG (module-scoped,
+    # so the function-level seeding of conftest has not run yet)
+    np.random.seed(0)
     torch.manual_seed(0)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     batch = pseudo_collate([dataset[0], dataset[1]])  # the same views for both runs
@@ -108,7 +112,7 @@ def test_bf16_lora_gradients_agree_with_fp32_in_direction(fp32_and_bf16):
     assert lora and sorted(g16) == sorted(g32) == lora  # only LoRA trains in PointSAM
     flat32 = torch.cat([g32[n].flatten() for n in lora])
     flat16 = torch.cat([g16[n].flatten() for n in lora])
-    # measured 0.9988 over all LoRA weights, 0.9958 for the worst single tensor
+    # measured 0.9992 over all LoRA weights, 0.9991 for the worst single tensor (seeded batch)
     assert F.cosine_similarity(flat32, flat16, dim=0) >= 0.99
     for n in lora:
         assert F.cosine_similarity(g32[n].flatten(), g16[n].flatten(), dim=0) >= 0.99, n
