@@ -91,13 +91,21 @@ BUILD_ENV=(MMCV_WITH_OPS=1 FORCE_CUDA=0)
 if [[ $WITH_CUDA == 1 ]]; then
   [[ $TORCH_CUDA != none ]] || die "CUDA ops asked for, but torch $TORCH_VER is a CPU-only build"
   nvcc_release() { "$1" --version 2>/dev/null | sed -n 's/.*release \([0-9]*\.[0-9]*\).*/\1/p'; }
-  NVCC=
+  # the toolkit an nvcc belongs to, as nvcc itself reports it (nvcc may be a wrapper script)
+  nvcc_top() { "$1" --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ TOP=//p' | head -n1; }
+  # torch's CUDA headers include the CUDA libraries' headers: a compiler-only toolkit cannot build
+  TORCH_CUDA_HEADERS="cuda_runtime_api.h cusparse.h cublas_v2.h cublasLt.h cusolverDn.h"
+  NVCC= TOOLKIT=
   for cand in ${CUDA_HOME:+$CUDA_HOME/bin/nvcc} $(command -v nvcc || true) /usr/local/cuda/bin/nvcc; do
-    if [[ -x $cand && $(nvcc_release "$cand") == "$TORCH_CUDA" ]]; then NVCC=$cand; break; fi
+    [[ -x $cand && $(nvcc_release "$cand") == "$TORCH_CUDA" ]] || continue
+    top=$(nvcc_top "$cand"); top=${top:+$(readlink -f "$top")}
+    missing=
+    for h in $TORCH_CUDA_HEADERS; do [[ -e $top/include/$h ]] || missing+=" $h"; done
+    if [[ -n $top && -z $missing ]]; then NVCC=$cand TOOLKIT=$top; break; fi
+    log "CUDA ops: not using $cand (toolkit ${top:-unknown}): it lacks$missing, which torch's CUDA headers include"
   done
   if [[ -n $NVCC ]]; then
-    TOOLKIT=$(dirname "$(dirname "$NVCC")")
-    log "CUDA ops: system nvcc $NVCC (CUDA $TORCH_CUDA)"
+    log "CUDA ops: system nvcc $NVCC (toolkit $TOOLKIT, CUDA $TORCH_CUDA)"
   else
     # NVIDIA's compiler wheels, the exact version torch itself depends on
     kit=$("$VPY" -c 'from importlib import metadata as m; print(m.version("cuda-toolkit"))' 2>/dev/null) \
@@ -108,6 +116,10 @@ if [[ $WITH_CUDA == 1 ]]; then
     major=${TORCH_CUDA%%.*}
     TOOLKIT=$site/nvidia/cu$major
     [[ -x $TOOLKIT/bin/nvcc ]] || die "cuda-toolkit $kit installed no $TOOLKIT/bin/nvcc"
+    # the CUDA libraries' headers come with torch's own nvidia-* dependencies, in the same folder
+    for h in $TORCH_CUDA_HEADERS; do
+      [[ -e $TOOLKIT/include/$h ]] || die "$TOOLKIT/include has no $h, which torch's CUDA headers include"
+    done
     # torch's extension builder links -lcudart from $CUDA_HOME/lib64
     [[ -e $TOOLKIT/lib64 ]] || ln -s lib "$TOOLKIT/lib64"
     [[ -e $TOOLKIT/lib/libcudart.so ]] || ln -s "$(basename "$(ls "$TOOLKIT"/lib/libcudart.so.* | head -n1)")" "$TOOLKIT/lib/libcudart.so"
