@@ -135,7 +135,9 @@ fi
 WHEEL_DIR=$CACHE/wheels/mmcv-$MMCV_VERSION/$KEY
 mmcv_whl=$(ls "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n1 || true)
 if [[ -z $mmcv_whl ]]; then
-  log "building mmcv $MMCV_VERSION ($KEY) from source, once; CPU ops take about 10 min on 2 cores"
+  if [[ $WITH_CUDA == 1 ]]; then took="CPU and CUDA ops for one GPU arch took 25 min on 2 cores, more archs take longer"
+  else took="CPU ops take about 10 min on 2 cores"; fi
+  log "building mmcv $MMCV_VERSION ($KEY) from source, once; $took"
   src=$(mktemp -d)
   trap 'rm -rf "$src"' EXIT
   # not `pip download`: it runs setup.py, which fails on Python 3.13 before it can be patched
