@@ -133,16 +133,16 @@ def test_quick_benchmark_prints_the_table(tmp_path, capsys):
     table = bench.main([
         '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
         '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
-        '--val-ratio', '0', '--rows', 'direct', 'selftrain', 'pointsam', 'npc', 'pbr', 'resam',
-        'supervised', '--num-points', '1'
+        '--val-ratio', '0', '--rows', 'direct', 'selftrain', 'pointsam', 'npc', 'pbr', 'npc_random',
+        'resam', 'supervised', '--num-points', '1'
     ])
     out = capsys.readouterr().out
     assert table in out and '| Direct |' in table and '| PointSAM |' in table
     assert 'random weights' in table and 'Total wall time' in table
     results = json.load(open(work / 'results.json'))
     assert set(results['runs']) == {f'{r}|1|0' for r in (
-        'Direct', 'Self-training', 'PointSAM', 'Self-training+NPC', 'Self-training+PBR', 'ReSAM',
-        'Supervised (masks)')}
+        'Direct', 'Self-training', 'PointSAM', 'Self-training+NPC', 'Self-training+PBR',
+        'Self-training+NPC (random)', 'ReSAM', 'Supervised (masks)')}
     for metrics in results['runs'].values():
         assert 0.0 <= metrics['sam/mIoU'] <= 1.0 and metrics['time_s'] > 0
     assert 0.0 <= results['stage1']['source_test']['sam/mIoU'] <= 1.0

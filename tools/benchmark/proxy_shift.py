@@ -91,13 +91,15 @@ ROWS = {  # row name -> stage-2 config
     'PointSAM': 'stage2_pointsam.py',
     'Self-training+NPC': 'stage2_selftrain_npc.py',  # ablations of PointSAM (not by default)
     'Self-training+PBR': 'stage2_selftrain_pbr.py',
+    'Self-training+NPC (random)': 'stage2_selftrain_npc_random.py',
     'ReSAM': 'stage2_resam.py',
     'PointSAM+ReSAM': 'stage2_pointsam_resam.py',
     'Supervised (masks)': 'stage2_supervised.py',
 }
 ROW_KEYS = {'direct': 'Direct', 'selftrain': 'Self-training',
             'selftrain_bf16': 'Self-training (bf16)', 'pointsam': 'PointSAM',
-            'npc': 'Self-training+NPC', 'pbr': 'Self-training+PBR', 'resam': 'ReSAM',
+            'npc': 'Self-training+NPC', 'pbr': 'Self-training+PBR',
+            'npc_random': 'Self-training+NPC (random)', 'resam': 'ReSAM',
             'pointsam_resam': 'PointSAM+ReSAM', 'supervised': 'Supervised (masks)'}
 
 # Default CPU setting (see the README section of configs/proxy_shift/_model.py and the report):
@@ -123,9 +125,10 @@ def parse_args(argv=None):
     p.add_argument('--split-seed', type=int, default=0)
     p.add_argument('--target-config', default=osp.join(CONFIGS, 'target_nwpu_vhr10.py'))
     p.add_argument('--rows', nargs='+', choices=sorted(ROW_KEYS),
-                   default=[k for k in ROW_KEYS if k not in ('selftrain_bf16', 'npc', 'pbr')],
-                   help='rows to run; npc and pbr (PointSAM without PBR / without NPC) only '
-                   'when asked')
+                   default=[k for k in ROW_KEYS
+                            if k not in ('selftrain_bf16', 'npc', 'pbr', 'npc_random')],
+                   help='rows to run; npc, pbr (PointSAM without PBR / without NPC) and '
+                   "npc_random (NPC with the public code's random negatives) only when asked")
     p.add_argument('--bf16-selftrain', action='store_true',
                    help='also run the self-training row with bf16 mixed precision '
                    '(BF16OptimWrapper), same seeds, beside the fp32 one')
@@ -424,8 +427,8 @@ def make_prototypes(args, target: dict, sam_path: str, k: int, log) -> str:
 
 
 # ---------------------------------------------------------------------------- diagnosis
-SELF_TRAINING_ROWS = ('Self-training', 'Self-training+NPC', 'Self-training+PBR', 'PointSAM',
-                      'ReSAM', 'PointSAM+ReSAM')
+SELF_TRAINING_ROWS = ('Self-training', 'Self-training+NPC', 'Self-training+PBR',
+                      'Self-training+NPC (random)', 'PointSAM', 'ReSAM', 'PointSAM+ReSAM')
 
 
 def diagnose_config(args, row: str, target: dict, sam_path: str, k: int, seed: int,
