@@ -1,6 +1,8 @@
 """HRSID: single-class SAR ship instance segmentation (COCO json)."""
 from typing import List, Sequence, Union
 
+from mmengine.logging import print_log
+
 from mmpointsam.registry import DATASETS
 from .coco_instance import CocoInstanceDataset
 
@@ -33,7 +35,6 @@ class HRSIDDataset(CocoInstanceDataset):
 
     def filter_data(self) -> List[dict]:
         if self.exclude_img_ids:
-            from mmengine.logging import print_log
             self.data_list = [d for d in self.data_list if not d.get('excluded')]
             print_log(f'{type(self).__name__}: left out {self.num_excluded} images of '
                       f'{self.ann_file} (exclude_img_ids={sorted(self.exclude_img_ids)})',

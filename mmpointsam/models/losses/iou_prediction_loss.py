@@ -8,13 +8,17 @@ import torch.nn.functional as F
 from mmpointsam.registry import MODELS
 
 
-def binary_mask_iou(logits: torch.Tensor, targets: torch.Tensor,
-                    threshold: float = 0.0) -> torch.Tensor:
-    """IoU (N,) between ``logits > threshold`` and ``targets > 0.5``, both (N, H, W)."""
-    pred = (logits > threshold).flatten(1)
+def binary_mask_iou(logits: torch.Tensor, targets: torch.Tensor, threshold: float = 0.0,
+                    inclusive: bool = False, union_eps: Optional[float] = None) -> torch.Tensor:
+    """IoU (N,) between ``logits > threshold`` (``>=`` with ``inclusive``) and ``targets > 0.5``,
+    both (N, H, W). Two empty masks have IoU 1, or with ``union_eps`` the IoU is
+    ``I / (U + union_eps)`` and they have 0."""
+    pred = (logits >= threshold if inclusive else logits > threshold).flatten(1)
     gt = (targets > 0.5).flatten(1)
     inter = (pred & gt).sum(1).float()
     union = (pred | gt).sum(1).float()
+    if union_eps is not None:
+        return inter / (union + union_eps)
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
 
 
@@ -32,6 +36,8 @@ class IoUPredictionLoss(nn.Module):
             I / (U + e), so two empty masks have IoU 0 (the public code: e = 1e-7).
     """
 
+    averages_over_masks = True  # a mean over masks either way: chunks combine by n_c / N
+
     def __init__(self, loss_weight: float = 1.0, pred_threshold: Optional[float] = None,
                  union_eps: Optional[float] = None) -> None:
         super().__init__()
@@ -39,20 +45,12 @@ class IoUPredictionLoss(nn.Module):
         self.pred_threshold = pred_threshold
         self.union_eps = union_eps
 
-    averages_over_masks = True
-
     def target_iou(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """The IoU (N,) the head learns to predict."""
-        if self.pred_threshold is None and self.union_eps is None:
-            return binary_mask_iou(logits, targets)
-        pred = (logits > 0 if self.pred_threshold is None else
-                logits >= self.pred_threshold).flatten(1)
-        gt = (targets > 0.5).flatten(1)
-        inter = (pred & gt).sum(1).float()
-        union = (pred | gt).sum(1).float()
-        if self.union_eps is None:
-            return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
-        return inter / (union + self.union_eps)
+        if self.pred_threshold is None:
+            return binary_mask_iou(logits, targets, union_eps=self.union_eps)
+        return binary_mask_iou(logits, targets, self.pred_threshold, inclusive=True,
+                               union_eps=self.union_eps)
 
     def forward(self, iou_pred: torch.Tensor, logits: torch.Tensor,
                 targets: torch.Tensor) -> torch.Tensor:

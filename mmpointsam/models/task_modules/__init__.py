@@ -3,6 +3,6 @@ from .mask_selection import (AreaPriorScorer, ClickCentreScorer, MaskCandidates,
 from .prompt_simulation import InteractivePromptSimulation
 
 __all__ = [
-    'AreaPriorScorer', 'ClickCentreScorer', 'InteractivePromptSimulation', 'MaskCandidates', 'MaskSelector',
-    'PredictedIoUScorer', 'RectangularityScorer'
+    'AreaPriorScorer', 'ClickCentreScorer', 'InteractivePromptSimulation', 'MaskCandidates',
+    'MaskSelector', 'PredictedIoUScorer', 'RectangularityScorer'
 ]
