@@ -120,3 +120,26 @@ def test_self_training_and_supervision_are_exclusive():
                           data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
                           self_training=dict(type='PointPromptSelfTraining'),
                           supervision=dict(type='InteractivePromptSimulation')))
+
+
+def test_an_object_without_a_low_res_cell_starts_from_its_points(monkeypatch):
+    """box_prob=1, but a target with no cell above 0.5 has only a zero box: it must keep its
+    click, not be prompted with an empty box."""
+    model = _model(dict(type='InteractivePromptSimulation', rounds=1, box_prob=1.0))
+    calls = []
+    decode = model.sam.decode
+
+    def spy(emb, batch_idx, points=None, labels=None, boxes=None, mask_inputs=None, **kw):
+        calls.append((len(batch_idx), boxes is not None, labels.clone()))
+        return decode(emb, batch_idx, points, labels, boxes=boxes, mask_inputs=mask_inputs, **kw)
+
+    monkeypatch.setattr(model.sam, 'decode', spy)
+    targets = torch.zeros(2, 16, 16)
+    targets[0, 2:8, 2:8] = 1  # instance 1: empty at low res (a sub-cell object)
+    prompts = Prompts(torch.tensor([[[20.0, 20.0]], [[50.0, 50.0]]]),
+                      torch.ones(2, 1, dtype=torch.long), torch.zeros(2, dtype=torch.long), [2])
+    emb = model.sam.encode(torch.randn(1, 3, 64, 64))
+    model.supervision.loss(model, emb, prompts, targets)
+    # one call with the box (instance 0, its click replaced by padding), one with the click
+    assert [(n, box) for n, box, _ in calls] == [(1, True), (1, False)]
+    assert calls[0][2].tolist() == [[-1]] and calls[1][2].tolist() == [[1]]

@@ -100,7 +100,9 @@ class InteractivePromptSimulation:
             losses = model.mask_losses(logits, iou, targets)
             losses['train_iou'] = logits.new_zeros(())
             return losses
-        use_box = torch.rand(num, device=targets.device) < self.box_prob
+        # an object covering no low-res cell has no box to give: it starts from its points
+        has_box = (targets > 0.5).flatten(1).any(1)
+        use_box = (torch.rand(num, device=targets.device) < self.box_prob) & has_box
         boxes = self.noisy_boxes(targets, sam.img_size)
         # the box group starts with no points: one padding point (label -1) as a placeholder
         points = torch.where(use_box[:, None, None], prompts.points.new_zeros(()),
