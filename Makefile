@@ -7,7 +7,7 @@ SAM_CHECKPOINT ?= none
 DEMO_IMAGES ?= 20
 DEMO_ITERS ?= 20
 
-.PHONY: install data demo test test-gpu env clean
+.PHONY: install data demo test test-gpu lint env clean
 
 install:
 	@bash tools/install.sh
@@ -32,6 +32,11 @@ data: install
 
 demo: install data
 	@bash tools/demo.sh "$(SAM_CHECKPOINT)" $(DEMO_IMAGES) $(DEMO_ITERS)
+
+# ruff (pyproject.toml): lint findings and unformatted files fail
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test: install
 	$(PY) -m pytest tests -q -p no:cacheprovider

@@ -5,5 +5,5 @@
 _base_ = ['./pointsam_hrsid.py', './_base_/models/sam2_hiera_b+.py']
 model = dict(
     sam={{_base_.sam2_lora_from_2}},
-    self_training=dict(
-        prototype_loss=dict(target_prototypes='data/prototypes/hrsid_sam2_b+.pth')))
+    self_training=dict(prototype_loss=dict(target_prototypes='data/prototypes/hrsid_sam2_b+.pth')),
+)

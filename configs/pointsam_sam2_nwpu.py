@@ -6,4 +6,6 @@ _base_ = ['./pointsam_nwpu.py', './_base_/models/sam2_hiera_b+.py']
 model = dict(
     sam={{_base_.sam2_lora_from_12}},
     self_training=dict(
-        prototype_loss=dict(target_prototypes='data/prototypes/nwpu_vhr10_sam2_b+.pth')))
+        prototype_loss=dict(target_prototypes='data/prototypes/nwpu_vhr10_sam2_b+.pth')
+    ),
+)

@@ -1,8 +1,15 @@
-# ReSAM on WHU building: refine by confidence, requery with boxes, reinforce with embedding alignment.
+# ReSAM on WHU building: refine by confidence, requery with boxes, reinforce with embedding
+# alignment.
 _base_ = ['./selftrain_whu.py']
 model = dict(
     self_training=dict(
         refiner=dict(type='ConfidenceRefiner', threshold=0.25, requery=True),
         alignment_loss=dict(
-            type='EmbeddingAlignmentLoss', queue_size=64, temperature=0.05, loss_weight=0.1,
-            warmup_iters=250)))
+            type='EmbeddingAlignmentLoss',
+            queue_size=64,
+            temperature=0.05,
+            loss_weight=0.1,
+            warmup_iters=250,
+        ),
+    )
+)

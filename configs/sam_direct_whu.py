@@ -2,8 +2,9 @@
 #   python tools/test.py configs/sam_direct_whu.py                       (1 point)
 #   python tools/test.py configs/sam_direct_whu.py --num-points 3
 _base_ = [
-    './_base_/models/sam_vit_b.py', './_base_/datasets/whu_building.py',
-    './_base_/default_runtime.py'
+    './_base_/models/sam_vit_b.py',
+    './_base_/datasets/whu_building.py',
+    './_base_/default_runtime.py',
 ]
 test_cfg = dict(type='TestLoop')
 # evaluation only: no training or validation loops

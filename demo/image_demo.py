@@ -11,6 +11,7 @@ named STEM: STEM_vis.jpg (masks, rotated boxes, clicks), STEM_masks.png (16-bit 
 STEM.txt (DOTA: x1 y1 ... x4 y4 class difficulty, one line per non-empty mask). Scenes larger
 than --window-size are run in native-resolution windows around the clicks.
 """
+
 import argparse
 import os
 import os.path as osp
@@ -56,16 +57,21 @@ def parse_args(argv=None):
     parser.add_argument('--labels', type=parse_labels, help='"1,0,...": 1 object, 0 background')
     parser.add_argument('--config', help='mmpointsam config (omit for a plain SAM file)')
     parser.add_argument('--checkpoint', help='trained checkpoint, or a plain SAM/MobileSAM file')
-    parser.add_argument('--sam-checkpoint', help='official SAM weights for the config '
-                        '("none": random weights)')
+    parser.add_argument(
+        '--sam-checkpoint', help='official SAM weights for the config ("none": random weights)'
+    )
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--device', help='cpu, cuda, cuda:1 (default: cuda when available)')
     parser.add_argument('--window-size', type=int, default=1024)
     parser.add_argument('--window-overlap', type=int, default=256)
     parser.add_argument('--class-name', default='object', help='class written to the DOTA txt')
-    parser.add_argument('--click-negatives', type=int, default=0,
-                        help='add to each object the N nearest other clicks as negatives (the '
-                        'prompt shape configs/clicks/ trains with: 1)')
+    parser.add_argument(
+        '--click-negatives',
+        type=int,
+        default=0,
+        help='add to each object the N nearest other clicks as negatives (the '
+        'prompt shape configs/clicks/ trains with: 1)',
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if args.labels is not None and len(args.labels) != len(args.points):
@@ -78,11 +84,14 @@ def parse_args(argv=None):
 def write_outputs(result, img: np.ndarray, out_dir: str, stem: str, class_name: str) -> dict:
     """Picture, label PNG, RLE json and DOTA txt of one prediction; returns their paths."""
     from mmpointsam.visualization import SAMVisualizer
+
     os.makedirs(out_dir, exist_ok=True)
-    paths = dict(vis=osp.join(out_dir, f'{stem}_vis.jpg'),
-                 png=osp.join(out_dir, f'{stem}_masks.png'),
-                 json=osp.join(out_dir, f'{stem}_masks.json'),
-                 dota=osp.join(out_dir, f'{stem}.txt'))
+    paths = dict(
+        vis=osp.join(out_dir, f'{stem}_vis.jpg'),
+        png=osp.join(out_dir, f'{stem}_masks.png'),
+        json=osp.join(out_dir, f'{stem}_masks.json'),
+        dota=osp.join(out_dir, f'{stem}.txt'),
+    )
     label = result.label_map()
     if label.max() >= 2**16:
         raise ValueError(f'{len(result)} objects do not fit a 16-bit label PNG')
@@ -92,22 +101,34 @@ def write_outputs(result, img: np.ndarray, out_dir: str, stem: str, class_name: 
     corners = result.rbox_corners()
     anns = []
     for i, rle in enumerate(result.rles()):
-        anns.append(dict(id=i + 1, segmentation=rle, score=float(result.scores[i]),
-                         points=result.points[i][result.point_labels[i] >= 0].tolist(),
-                         point_labels=result.point_labels[i][result.point_labels[i] >= 0]
-                         .tolist(),
-                         rbox_le90=result.rboxes[i].tolist() if result.valid[i] else None,
-                         empty=not bool(result.valid[i])))
+        anns.append(
+            dict(
+                id=i + 1,
+                segmentation=rle,
+                score=float(result.scores[i]),
+                points=result.points[i][result.point_labels[i] >= 0].tolist(),
+                point_labels=result.point_labels[i][result.point_labels[i] >= 0].tolist(),
+                rbox_le90=result.rboxes[i].tolist() if result.valid[i] else None,
+                empty=not bool(result.valid[i]),
+            )
+        )
     height, width = result.image_shape
-    atomic_dump_json(dict(image=dict(file_name=osp.basename(result.meta['img_path']),
-                                     width=width, height=height),
-                          windows=result.windows.tolist(), annotations=anns), paths['json'])
+    atomic_dump_json(
+        dict(
+            image=dict(file_name=osp.basename(result.meta['img_path']), width=width, height=height),
+            windows=result.windows.tolist(),
+            annotations=anns,
+        ),
+        paths['json'],
+    )
     dump_dota_txt(paths['dota'], corners[result.valid], [class_name] * int(result.valid.sum()))
 
-    instances = InstanceData(rboxes=result.rboxes[result.valid],
-                             scores=result.scores[result.valid],
-                             points=result.points[result.valid],
-                             point_labels=result.point_labels[result.valid])
+    instances = InstanceData(
+        rboxes=result.rboxes[result.valid],
+        scores=result.scores[result.valid],
+        points=result.points[result.valid],
+        point_labels=result.point_labels[result.valid],
+    )
     if result.valid.sum() * height * width <= MAX_DRAWN_MASK_PIXELS:
         instances.masks = result.full_masks()[result.valid]
     vis = SAMVisualizer(name=f'image_demo_{stem}', draw_labels=True)
@@ -118,18 +139,24 @@ def write_outputs(result, img: np.ndarray, out_dir: str, stem: str, class_name: 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    inferencer = PointSAMInferencer(args.config, args.checkpoint,
-                                    sam_checkpoint=args.sam_checkpoint, device=args.device,
-                                    window_size=args.window_size,
-                                    window_overlap=args.window_overlap,
-                                    click_negatives=args.click_negatives,
-                                    cfg_options=args.cfg_options)
+    inferencer = PointSAMInferencer(
+        args.config,
+        args.checkpoint,
+        sam_checkpoint=args.sam_checkpoint,
+        device=args.device,
+        window_size=args.window_size,
+        window_overlap=args.window_overlap,
+        click_negatives=args.click_negatives,
+        cfg_options=args.cfg_options,
+    )
     result = inferencer(args.img, args.points, args.labels)
     img = mmcv.imread(args.img, 'color')
     stem = osp.splitext(osp.basename(args.img))[0]
     paths = write_outputs(result, img, args.out, stem, args.class_name)
-    print(f'{args.img}: {len(result)} objects, {int(result.valid.sum())} non-empty masks, '
-          f'{len(result.windows)} window(s); wrote ' + ', '.join(paths.values()))
+    print(
+        f'{args.img}: {len(result)} objects, {int(result.valid.sum())} non-empty masks, '
+        f'{len(result.windows)} window(s); wrote ' + ', '.join(paths.values())
+    )
     return paths
 
 

@@ -1,16 +1,19 @@
 """Every config parses; the papers' table rows have the settings they claim."""
+
 import glob
 import os.path as osp
 
 import pytest
+from conftest import REPO
 from mmengine.config import Config
 
-from conftest import REPO
 from mmpointsam.utils import apply_num_points
 
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in p and not osp.basename(p).startswith('_'))
+    p
+    for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p and not osp.basename(p).startswith('_')
+)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
@@ -20,13 +23,15 @@ def test_config_parses(path):
         assert cfg.get('default_scope') in ('mmpointsam', 'mmrotate', 'mmdet')
     if cfg.get('num_points') is not None:
         apply_num_points(cfg)
-        samplers = [t for t in cfg.test_dataloader.dataset.pipeline
-                    if t['type'] == 'SamplePointPrompts']
+        samplers = [
+            t for t in cfg.test_dataloader.dataset.pipeline if t['type'] == 'SamplePointPrompts'
+        ]
         assert samplers and all(t['num_points'] == cfg.num_points for t in samplers)
 
 
-@pytest.mark.parametrize('dataset,first_block,epochs', [('nwpu', 6, 10), ('whu', 1, 5),
-                                                        ('hrsid', 1, 10)])
+@pytest.mark.parametrize(
+    'dataset,first_block,epochs', [('nwpu', 6, 10), ('whu', 1, 5), ('hrsid', 1, 10)]
+)
 def test_papers_schedules(dataset, first_block, epochs):
     for method in ('selftrain', 'pointsam', 'resam'):
         cfg = Config.fromfile(osp.join(REPO, 'configs', f'{method}_{dataset}.py'))

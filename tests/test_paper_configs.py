@@ -1,4 +1,5 @@
 """configs/paper/: the public code's protocol per table row; the default rows keep theirs."""
+
 import glob
 import json
 import os.path as osp
@@ -6,21 +7,25 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+from conftest import NWPU, REPO, shrink_config
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from conftest import NWPU, REPO, shrink_config
 from mmpointsam.registry import DATASETS, MODELS, TRANSFORMS
 from mmpointsam.utils import apply_num_points
 
-PAPER = sorted(p for p in glob.glob(osp.join(REPO, 'configs', 'paper', '*.py'))
-               if not osp.basename(p).startswith('_'))
+PAPER = sorted(
+    p
+    for p in glob.glob(osp.join(REPO, 'configs', 'paper', '*.py'))
+    if not osp.basename(p).startswith('_')
+)
 NAMES = [osp.basename(p)[:-3] for p in PAPER]
 
 
 @pytest.fixture(autouse=True)
 def _scope():
     init_default_scope('mmpointsam')
+
 
 # (dataset) -> milestones (iterations), epochs of PointSAM & baselines, ReSAM epochs, cap,
 # test/val annotation file: the values of the public code (configs/paper/_base_/protocol_*.py)
@@ -29,12 +34,17 @@ PROTOCOL = {
     'whu': ([8000, 15000], 5, 10, 30, 'annotations/WHU_building_val.json'),
     'hrsid': ([1500, 2000], 10, 5, 50, 'Annotations/inshore/inshore_test.json'),
 }
-TRAIN_ANN = {'nwpu': 'annotations/NWPU_instances_train.json',
-             'whu': 'annotations/WHU_building_train.json',
-             'hrsid': 'Annotations/inshore/inshore_train.json'}
+TRAIN_ANN = {
+    'nwpu': 'annotations/NWPU_instances_train.json',
+    'whu': 'annotations/WHU_building_train.json',
+    'hrsid': 'Annotations/inshore/inshore_train.json',
+}
 # what the default rows use today
-DEFAULT_TEST_ANN = {'nwpu': 'annotations/NWPU_instances_val.json',
-                    'whu': 'annotations/test.json', 'hrsid': 'annotations/test2017.json'}
+DEFAULT_TEST_ANN = {
+    'nwpu': 'annotations/NWPU_instances_val.json',
+    'whu': 'annotations/test.json',
+    'hrsid': 'annotations/test2017.json',
+}
 DEFAULT_MILESTONES = {'nwpu': [7, 9], 'whu': [3, 4], 'hrsid': [7, 9]}
 
 
@@ -50,10 +60,14 @@ def _sampler(pipeline):
 
 
 def test_every_row_has_a_paper_config():
-    rows = sorted(osp.basename(p) for p in glob.glob(osp.join(REPO, 'configs', '*.py'))
-                  if osp.basename(p).split('_')[0] in ('sam', 'sam2', 'selftrain', 'pointsam',
-                                                       'resam', 'supervised')
-                  and 'ema' not in p and 'mobilesam' not in p)
+    rows = sorted(
+        osp.basename(p)
+        for p in glob.glob(osp.join(REPO, 'configs', '*.py'))
+        if osp.basename(p).split('_')[0]
+        in ('sam', 'sam2', 'selftrain', 'pointsam', 'resam', 'supervised')
+        and 'ema' not in p
+        and 'mobilesam' not in p
+    )
     assert rows and sorted(n + '.py' for n in NAMES) == rows
 
 
@@ -74,8 +88,8 @@ def test_paper_config_builds(name, tmp_path):
         st.prototype_loss.target_prototypes = None
     model = MODELS.build(small.model)
     assert model.data_preprocessor.pad_mode == 'center'
-    assert model.data_preprocessor.std.flatten().tolist() == [255.] * 3
-    assert model.data_preprocessor.mean.flatten().tolist() == [0.] * 3
+    assert model.data_preprocessor.std.flatten().tolist() == [255.0] * 3
+    assert model.data_preprocessor.mean.flatten().tolist() == [0.0] * 3
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -84,7 +98,7 @@ def test_paper_protocol_values(name):
     milestones, epochs, resam_epochs, cap, test_ann = PROTOCOL[dataset]
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py'))
     pre = cfg.model.data_preprocessor
-    assert (pre.pad_mode, pre.mean, pre.std) == ('center', (0., 0., 0.), (255., 255., 255.))
+    assert (pre.pad_mode, pre.mean, pre.std) == ('center', (0.0, 0.0, 0.0), (255.0, 255.0, 255.0))
     assert cfg.test_dataloader.dataset.ann_file == test_ann
     if dataset == 'whu':
         assert cfg.test_dataloader.dataset.data_prefix.img == 'images/val/'
@@ -102,7 +116,11 @@ def test_paper_protocol_values(name):
     warmup, steps = cfg.param_scheduler
     assert (warmup.type, warmup.by_epoch, warmup.end) == ('LinearLR', False, 250)
     assert (steps.type, steps.by_epoch, steps.milestones, steps.gamma) == (
-        'MultiStepLR', False, milestones, 0.1)
+        'MultiStepLR',
+        False,
+        milestones,
+        0.1,
+    )
     opt = cfg.optim_wrapper.optimizer
     assert (opt.type, opt.lr, opt.weight_decay) == ('Adam', 5e-4, 1e-4)
     assert cfg.train_dataloader.batch_size == 1
@@ -114,16 +132,25 @@ def test_paper_protocol_values(name):
     assert save_best == (None if method == 'resam' else 'sam/mIoU')
     st = cfg.model.get('self_training')
     if method == 'supervised':
-        assert types == ['LoadImageFromFile', 'LoadSAMAnnotations', 'SamplePointPrompts',
-                         'PackSAMInputs']
+        assert types == [
+            'LoadImageFromFile',
+            'LoadSAMAnnotations',
+            'SamplePointPrompts',
+            'PackSAMInputs',
+        ]
         return
     flip = pipeline[types.index('RandomFlip')]
     assert (flip.prob, flip.direction) == (0.5, ['horizontal', 'vertical', 'diagonal'])
     strong = pipeline[types.index('StrongView')].transforms
     assert [t['type'] for t in strong] == ['PhotometricSequence']
     assert [(op['op'], op['prob']) for op in strong[0].ops] == [
-        ('posterize', 0.5), ('equalize', 0.5), ('sharpen', 0.5), ('solarize', 0.5),
-        ('brightness_contrast', 0.5), ('shadow', 0.5)]
+        ('posterize', 0.5),
+        ('equalize', 0.5),
+        ('sharpen', 0.5),
+        ('solarize', 0.5),
+        ('brightness_contrast', 0.5),
+        ('shadow', 0.5),
+    ]
     if method == 'selftrain':
         assert st.teacher.type == 'FrozenTeacher'
     else:
@@ -134,28 +161,53 @@ def test_paper_protocol_values(name):
         assert st.prototype_loss.target_prototypes.endswith('_paper.pth')
     if method == 'resam':
         ref = st.refiner
-        assert (ref.threshold, ref.entropy_unit, ref.full_resolution, ref.requery_prompt,
-                ref.requery) == (0.3, 'nats', True, 'box', True)
+        assert (
+            ref.threshold,
+            ref.entropy_unit,
+            ref.full_resolution,
+            ref.requery_prompt,
+            ref.requery,
+        ) == (0.3, 'nats', True, 'box', True)
 
 
 # the public code's loss formulas (protocol.py): PointSAM and its baselines pass the mask count
 # as focal alpha and dice smooth (sum over masks, pooled dice), ReSAM averages per mask
 PAPER_IOU = dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5, union_eps=1e-7)
 PAPER_LOSSES = dict(
-    loss_focal=dict(type='MaskFocalLoss', alpha=1.0, gamma=2.0, loss_weight=20.0,
-                    formula='uniform_alpha', mask_reduction='sum'),
-    loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16, loss_weight=1.0, reduction='pooled',
-                   smooth_per_mask=True),
-    loss_iou=PAPER_IOU)
+    loss_focal=dict(
+        type='MaskFocalLoss',
+        alpha=1.0,
+        gamma=2.0,
+        loss_weight=20.0,
+        formula='uniform_alpha',
+        mask_reduction='sum',
+    ),
+    loss_dice=dict(
+        type='MaskDiceLoss',
+        smooth=1 / 16,
+        loss_weight=1.0,
+        reduction='pooled',
+        smooth_per_mask=True,
+    ),
+    loss_iou=PAPER_IOU,
+)
 PAPER_RESAM_LOSSES = dict(
-    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0,
-                    formula='uniform_alpha', mask_reduction='mean'),
+    loss_focal=dict(
+        type='MaskFocalLoss',
+        alpha=0.8,
+        gamma=2.0,
+        loss_weight=20.0,
+        formula='uniform_alpha',
+        mask_reduction='mean',
+    ),
     loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16, loss_weight=1.0),
-    loss_iou=PAPER_IOU)
+    loss_iou=PAPER_IOU,
+)
 DEFAULT_LOSSES = dict(
     loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0),
     loss_dice=dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0),
-    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0))
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0),
+)
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -215,12 +267,18 @@ def test_default_row_keeps_its_values(name):
 
 def test_hrsid_inshore_base_matches_protocol():
     base = Config.fromfile(
-        osp.join(REPO, 'configs', '_base_', 'datasets', 'hrsid_inshore_selftrain.py'))
+        osp.join(REPO, 'configs', '_base_', 'datasets', 'hrsid_inshore_selftrain.py')
+    )
     paper = Config.fromfile(osp.join(REPO, 'configs', 'paper', 'pointsam_hrsid.py'))
     for split in ('train', 'val', 'test'):
         a, b = base[f'{split}_dataloader'].dataset, paper[f'{split}_dataloader'].dataset
         assert (a.type, a.data_root, a.ann_file, a.data_prefix, a.exclude_img_ids) == (
-            b.type, b.data_root, b.ann_file, b.data_prefix, b.exclude_img_ids)
+            b.type,
+            b.data_root,
+            b.ann_file,
+            b.data_prefix,
+            b.exclude_img_ids,
+        )
     full = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'hrsid.py'))
     assert full.test_dataloader.dataset.ann_file == 'annotations/test2017.json'
 
@@ -275,58 +333,83 @@ def test_paper_selftrain_pipeline_on_real_data(tmp_path):
 
 def _ops(*ops):
     from mmpointsam.datasets.transforms.views import PhotometricSequence
+
     return PhotometricSequence([dict(op) for op in ops])
 
 
 def test_photometric_ops_match_the_public_settings():
     img = _load(osp.join(NWPU, 'images', '018.jpg'))['img']
     run = lambda *ops: _ops(*ops)(dict(img=img.copy()))['img']  # noqa: E731
-    assert np.array_equal(run(dict(op='posterize', bits=4, prob=1.)), img & 0xF0)
-    assert np.array_equal(run(dict(op='solarize', threshold=128, prob=1.)),
-                          np.where(img < 128, img, 255 - img))
+    assert np.array_equal(run(dict(op='posterize', bits=4, prob=1.0)), img & 0xF0)
+    assert np.array_equal(
+        run(dict(op='solarize', threshold=128, prob=1.0)), np.where(img < 128, img, 255 - img)
+    )
     eq = np.stack([cv2.equalizeHist(np.ascontiguousarray(img[..., c])) for c in range(3)], -1)
-    assert np.array_equal(run(dict(op='equalize', prob=1.)), eq)
-    assert np.array_equal(run(dict(op='posterize', prob=0.), dict(op='shadow', prob=0.)), img)
+    assert np.array_equal(run(dict(op='equalize', prob=1.0)), eq)
+    assert np.array_equal(run(dict(op='posterize', prob=0.0), dict(op='shadow', prob=0.0)), img)
     # brightness-contrast: v * (1 + c) + 255 * b with |c|, |b| <= 0.2, one lut for all pixels
-    out = run(dict(op='brightness_contrast', brightness=0.2, contrast=0.2, prob=1.))
+    out = run(dict(op='brightness_contrast', brightness=0.2, contrast=0.2, prob=1.0))
     inside = (img > 60) & (img < 150)
     ratio = (out[inside].astype(float) - img[inside]) / 255
     assert np.all(np.abs(ratio) <= 0.2 * 150 / 255 + 0.2 + 1e-6)
     # the shadow darkens the lower half only (roi y from 0.5); elsewhere only the uint8 HLS
     # round trip (albumentations converts the whole image too) moves values by a few levels
     np.random.seed(3)
-    out = run(dict(op='shadow', roi=(0., 0.5, 1., 1.), num_shadows=(1, 2), num_vertices=5,
-                   lightness=0.5, prob=1.)).astype(int)
+    out = run(
+        dict(
+            op='shadow',
+            roi=(0.0, 0.5, 1.0, 1.0),
+            num_shadows=(1, 2),
+            num_vertices=5,
+            lightness=0.5,
+            prob=1.0,
+        )
+    ).astype(int)
     h = img.shape[0]
-    assert np.abs(out[:h // 2 - 1] - img[:h // 2 - 1]).max() <= 3
-    assert (img[h // 2:].astype(int) - out[h // 2:]).max() > 30
+    assert np.abs(out[: h // 2 - 1] - img[: h // 2 - 1]).max() <= 3
+    assert (img[h // 2 :].astype(int) - out[h // 2 :]).max() > 30
     with pytest.raises(ValueError, match='unknown op'):
-        _ops(dict(op='rotate', prob=1.))
+        _ops(dict(op='rotate', prob=1.0))
 
 
 def test_hrsid_exclude_img_ids(tmp_path):
     from mmpointsam.datasets.coco_instance import InvalidAnnotationError
+
     (tmp_path / 'img').mkdir()
     images, anns = [], []
     for i in range(3):
         cv2.imwrite(str(tmp_path / 'img' / f'{i}.jpg'), np.full((32, 32, 3), 80, np.uint8))
         images.append(dict(id=i, file_name=f'{i}.jpg', width=32, height=32))
-        poly = [4., 4., 20., 4., 20., 20., 4., 20.]
+        poly = [4.0, 4.0, 20.0, 4.0, 20.0, 20.0, 4.0, 20.0]
         if i == 1:  # like inshore_test.json's image 166: a zero-area polygon, bbox 0
-            poly = [5., 5., 5., 5., 5., 5.]
-        anns.append(dict(id=i + 1, image_id=i, category_id=0, segmentation=[poly],
-                         area=256., bbox=[4., 4., 16., 16.] if i != 1 else [0., 0., 0., 0.],
-                         iscrowd=0))
+            poly = [5.0, 5.0, 5.0, 5.0, 5.0, 5.0]
+        anns.append(
+            dict(
+                id=i + 1,
+                image_id=i,
+                category_id=0,
+                segmentation=[poly],
+                area=256.0,
+                bbox=[4.0, 4.0, 16.0, 16.0] if i != 1 else [0.0, 0.0, 0.0, 0.0],
+                iscrowd=0,
+            )
+        )
     ann_file = tmp_path / 'ann.json'
-    ann_file.write_text(json.dumps(dict(images=images, annotations=anns,
-                                        categories=[dict(id=0, name='ship')])))
-    cfg = dict(type='HRSIDDataset', data_root=str(tmp_path), ann_file='ann.json',
-               data_prefix=dict(img='img/'), test_mode=True, pipeline=[])
+    ann_file.write_text(
+        json.dumps(dict(images=images, annotations=anns, categories=[dict(id=0, name='ship')]))
+    )
+    cfg = dict(
+        type='HRSIDDataset',
+        data_root=str(tmp_path),
+        ann_file='ann.json',
+        data_prefix=dict(img='img/'),
+        test_mode=True,
+        pipeline=[],
+    )
     with pytest.raises(InvalidAnnotationError, match='zero area'):
         DATASETS.build(cfg)
     dataset = DATASETS.build(dict(cfg, exclude_img_ids=[1]))
     assert [dataset[i]['img_id'] for i in range(len(dataset))] == [0, 2]
-
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -350,15 +433,29 @@ def test_max_gt_instances_drops_crowded_training_images(tmp_path):
         cv2.imwrite(str(tmp_path / 'img' / f'{i}.jpg'), np.full((32, 32, 3), 80, np.uint8))
         images.append(dict(id=i, file_name=f'{i}.jpg', width=32, height=32))
         for j in range(i + 1):
-            x = 2. + 9 * j
-            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=0, iscrowd=0,
-                             segmentation=[[x, 4., x + 6, 4., x + 6, 20., x, 20.]], area=96.,
-                             bbox=[x, 4., 6., 16.]))
-    (tmp_path / 'ann.json').write_text(json.dumps(dict(images=images, annotations=anns,
-                                                       categories=[dict(id=0, name='ship')])))
-    cfg = dict(type='HRSIDDataset', data_root=str(tmp_path), ann_file='ann.json',
-               data_prefix=dict(img='img/'), pipeline=[],
-               filter_cfg=dict(filter_empty_gt=True, max_gt_instances=2))
+            x = 2.0 + 9 * j
+            anns.append(
+                dict(
+                    id=len(anns) + 1,
+                    image_id=i,
+                    category_id=0,
+                    iscrowd=0,
+                    segmentation=[[x, 4.0, x + 6, 4.0, x + 6, 20.0, x, 20.0]],
+                    area=96.0,
+                    bbox=[x, 4.0, 6.0, 16.0],
+                )
+            )
+    (tmp_path / 'ann.json').write_text(
+        json.dumps(dict(images=images, annotations=anns, categories=[dict(id=0, name='ship')]))
+    )
+    cfg = dict(
+        type='HRSIDDataset',
+        data_root=str(tmp_path),
+        ann_file='ann.json',
+        data_prefix=dict(img='img/'),
+        pipeline=[],
+        filter_cfg=dict(filter_empty_gt=True, max_gt_instances=2),
+    )
     train = DATASETS.build(cfg)
     assert [train[i]['img_id'] for i in range(len(train))] == [0, 1]
     test = DATASETS.build(dict(cfg, test_mode=True))
@@ -371,6 +468,7 @@ def test_paper_config_trains_and_selects(name, tmp_path):
     the public views, the frozen teacher / NPC / ReSAM options, selection by validation):
     tiny SAM, the repo's real NWPU images; PBR off (it needs prototype files)."""
     from mmengine.runner import Runner
+
     cfg = shrink_config(osp.join('paper', name + '.py'), str(tmp_path), img_size=64)
     cfg.model.self_training.prototype_loss = None
     cfg.train_cfg.max_epochs = 1

@@ -7,6 +7,7 @@ Example:
     python tools/browse_dataset.py configs/supervised_mobilesam_nwpu.py \
         --output-dir work_dirs/browse --max-images 20
 """
+
 import argparse
 import os
 import os.path as osp
@@ -30,16 +31,27 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Save the pipeline output of a dataset')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--output-dir', required=True, help='folder for the pictures')
-    parser.add_argument('--split', default='train', choices=['train', 'val', 'test'],
-                        help='whose dataloader (dataset and pipeline) to run')
+    parser.add_argument(
+        '--split',
+        default='train',
+        choices=['train', 'val', 'test'],
+        help='whose dataloader (dataset and pipeline) to run',
+    )
     parser.add_argument('--max-images', type=int, default=20, help='pictures to save')
     parser.add_argument('--start', type=int, default=0, help='first dataset index')
-    parser.add_argument('--num-points', type=int, choices=(1, 2, 3),
-                        help='positive (and negative) point prompts per instance')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--num-points',
+        type=int,
+        choices=(1, 2, 3),
+        help='positive (and negative) point prompts per instance',
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, key=value (e.g. '
-        'train_dataloader.dataset.ann_file=annotations/NWPU_instances_val.json)')
+        'train_dataloader.dataset.ann_file=annotations/NWPU_instances_val.json)',
+    )
     return parser.parse_args()
 
 
@@ -57,13 +69,22 @@ def draw_item(vis: SAMVisualizer, item: dict, classes) -> np.ndarray:
     panels = []
     for name, tensor in views.items():
         img = to_rgb(tensor)
-        title = f'{name} view {img.shape[1]}x{img.shape[0]}' if name != 'image' else \
-            f'{img.shape[1]}x{img.shape[0]}'
+        title = (
+            f'{name} view {img.shape[1]}x{img.shape[0]}'
+            if name != 'image'
+            else f'{img.shape[1]}x{img.shape[0]}'
+        )
         if flip:
             title += f', flipped {flip}'
-        panels.append(vis.draw_instances(img, sample.gt_instances, classes,
-                                         f'{title}, {len(sample.gt_instances)} instances',
-                                         where=sample.metainfo.get('img_path', name)))
+        panels.append(
+            vis.draw_instances(
+                img,
+                sample.gt_instances,
+                classes,
+                f'{title}, {len(sample.gt_instances)} instances',
+                where=sample.metainfo.get('img_path', name),
+            )
+        )
     return vis.concat_panels(panels)
 
 

@@ -1,4 +1,5 @@
 """Print the environment and what it can run: ``python tools/collect_env.py [--check]``."""
+
 import sys
 
 from mmpointsam.utils.collect_env import main

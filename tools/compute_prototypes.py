@@ -9,6 +9,7 @@ read; with the papers' configs they are sampled (seeded) from the training masks
     python tools/compute_prototypes.py configs/pointsam_nwpu.py --sam-checkpoint PATH \
         --out data/prototypes/nwpu_vhr10_vit_b.pth
 """
+
 import argparse
 import os
 import os.path as osp
@@ -33,8 +34,11 @@ def build_dataset(cfg: Config):
     evaluation pipeline's seeded prompts sampled from the masks."""
     dataset_cfg = cfg.train_dataloader.dataset.copy()
     if dataset_cfg.type == 'PointLabelDataset':
-        dataset_cfg.pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadPointLabels'),
-                                dict(type='PackSAMInputs')]
+        dataset_cfg.pipeline = [
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadPointLabels'),
+            dict(type='PackSAMInputs'),
+        ]
     else:
         dataset_cfg.pipeline = cfg.test_dataloader.dataset.pipeline
     return DATASETS.build(dataset_cfg)
@@ -57,17 +61,22 @@ def compute_prototypes(cfg: Config, max_images: int = 128, device: str = 'cpu') 
         positive = prompts.labels == 1
         batch_idx = prompts.batch_idx[:, None].expand_as(prompts.labels)[positive]
         feats.append(
-            sample_point_features(model.sam.image_embedding(emb), prompts.points[positive],
-                                  batch_idx,
-                                  model.sam.img_size).cpu())
+            sample_point_features(
+                model.sam.image_embedding(emb),
+                prompts.points[positive],
+                batch_idx,
+                model.sam.img_size,
+            ).cpu()
+        )
         bar.update()
     feats = torch.cat(feats)
     means, labels = finch_prototypes(feats.numpy())
     arch = cfg.model.sam.arch
     # plain types only: the file must load under torch.load(weights_only=True) (torch >= 2.6)
     arch = arch.to_dict() if hasattr(arch, 'to_dict') else arch
-    return dict(prototypes=torch.as_tensor(means), num_features=len(feats), num_images=num,
-                arch=arch)
+    return dict(
+        prototypes=torch.as_tensor(means), num_features=len(feats), num_images=num, arch=arch
+    )
 
 
 def main():
@@ -91,8 +100,10 @@ def main():
     tmp = f'{args.out}.tmp'
     torch.save(result, tmp)
     os.replace(tmp, args.out)
-    print(f'\n{args.out}: {len(result["prototypes"])} prototypes from '
-          f'{result["num_features"]} point features of {result["num_images"]} images')
+    print(
+        f'\n{args.out}: {len(result["prototypes"])} prototypes from '
+        f'{result["num_features"]} point features of {result["num_images"]} images'
+    )
 
 
 if __name__ == '__main__':

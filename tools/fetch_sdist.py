@@ -7,6 +7,7 @@ pip's ``global.index-url``, else PyPI), checks the file's sha256 and writes it a
 
     python tools/fetch_sdist.py mmcv 2.0.1 DEST_DIR    # prints the path of the .tar.gz
 """
+
 import hashlib
 import os
 import os.path as osp
@@ -21,8 +22,11 @@ import urllib.request
 def index_url() -> str:
     url = os.environ.get('PIP_INDEX_URL', '')
     if not url:
-        out = subprocess.run([sys.executable, '-m', 'pip', 'config', 'get', 'global.index-url'],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, '-m', 'pip', 'config', 'get', 'global.index-url'],
+            capture_output=True,
+            text=True,
+        )
         url = out.stdout.strip() if out.returncode == 0 else ''
     return (url or 'https://pypi.org/simple').rstrip('/') + '/'
 
@@ -33,24 +37,31 @@ def fetch_sdist(name: str, version: str, dest: str) -> str:
     with urllib.request.urlopen(page_url, timeout=120, context=context) as r:
         page = r.read().decode('utf-8', 'replace')
     filename = f'{name}-{version}.tar.gz'
-    links = [urllib.parse.urljoin(page_url, href) for href in re.findall(r'href="([^"]+)"', page)
-             if urllib.parse.urlsplit(href).path.endswith('/' + filename)
-             or urllib.parse.urlsplit(href).path == filename]
+    links = [
+        urllib.parse.urljoin(page_url, href)
+        for href in re.findall(r'href="([^"]+)"', page)
+        if urllib.parse.urlsplit(href).path.endswith('/' + filename)
+        or urllib.parse.urlsplit(href).path == filename
+    ]
     if not links:
         raise SystemExit(f'{filename} is not on {page_url}')
     url, _, fragment = links[0].partition('#')
     os.makedirs(dest, exist_ok=True)
     path = osp.join(dest, filename)
     digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=600, context=context) as r, \
-            open(path + '.part', 'wb') as f:
+    with (
+        urllib.request.urlopen(url, timeout=600, context=context) as r,
+        open(path + '.part', 'wb') as f,
+    ):
         for block in iter(lambda: r.read(1 << 20), b''):
             digest.update(block)
             f.write(block)
     expected = dict(p.split('=', 1) for p in fragment.split('&') if '=' in p).get('sha256')
     if expected and digest.hexdigest() != expected:
         os.remove(path + '.part')
-        raise SystemExit(f'{url}: sha256 {digest.hexdigest()} does not match the index ({expected})')
+        raise SystemExit(
+            f'{url}: sha256 {digest.hexdigest()} does not match the index ({expected})'
+        )
     os.replace(path + '.part', path)
     return path
 

@@ -9,6 +9,7 @@ Example:
     python tools/plot_logs.py work_dirs/supervised_nwpu work_dirs/pointsam_nwpu \
         --keys loss 'loss_*' sam/mIoU --legend supervised pointsam --out curves.png
 """
+
 import argparse
 import fnmatch
 import glob
@@ -36,8 +37,9 @@ def resolve_log(path: str) -> str:
         found = sorted(glob.glob(osp.join(path, pattern)))
         if found:  # timestamps sort chronologically: the last one is the newest run
             return found[-1]
-    raise FileNotFoundError(f'{path}: no MMEngine json log (looked for */vis_data/scalars.json '
-                            'and <timestamp>.json)')
+    raise FileNotFoundError(
+        f'{path}: no MMEngine json log (looked for */vis_data/scalars.json and <timestamp>.json)'
+    )
 
 
 def load_log(path: str) -> Dict[str, Series]:
@@ -66,8 +68,11 @@ def load_log(path: str) -> Dict[str, Series]:
         else:  # a test-only log: its result is the start point, before any training
             x = index if train else 0
         for key, value in r.items():
-            if key in ('step', 'iter', 'epoch') or isinstance(value, bool) or \
-                    not isinstance(value, (int, float)):
+            if (
+                key in ('step', 'iter', 'epoch')
+                or isinstance(value, bool)
+                or not isinstance(value, (int, float))
+            ):
                 continue
             xs, ys = series.setdefault(key, ([], []))
             xs.append(x)
@@ -89,7 +94,7 @@ def legend_name(path: str) -> str:
     """A readable run name: the work dir of a log (``<work_dir>/<timestamp>/...``)."""
     parts = osp.normpath(osp.abspath(path)).split(os.sep)
     if 'vis_data' in parts:
-        parts = parts[:parts.index('vis_data')]
+        parts = parts[: parts.index('vis_data')]
     else:
         parts = parts[:-1]
     if parts and parts[-1][:8].isdigit():  # the timestamp folder
@@ -97,8 +102,13 @@ def legend_name(path: str) -> str:
     return parts[-1] if parts else path
 
 
-def plot_logs(logs: Sequence[str], keys: Sequence[str], out: str,
-              legends: Sequence[str] = None, title: str = None) -> List[str]:
+def plot_logs(
+    logs: Sequence[str],
+    keys: Sequence[str],
+    out: str,
+    legends: Sequence[str] = None,
+    title: str = None,
+) -> List[str]:
     """Plot ``keys`` of every log to ``out``; returns the keys that were plotted."""
     paths = [resolve_log(p) for p in logs]
     if legends is not None and len(legends) != len(paths):
@@ -109,8 +119,9 @@ def plot_logs(logs: Sequence[str], keys: Sequence[str], out: str,
     plotted = match_keys(keys, available)
     if not plotted:
         raise KeyError(f'none of the keys {list(keys)} is in the logs; they have {available}')
-    fig, axes = plt.subplots(len(plotted), 1, figsize=(8, 2.8 * len(plotted)), squeeze=False,
-                             sharex=True)
+    fig, axes = plt.subplots(
+        len(plotted), 1, figsize=(8, 2.8 * len(plotted)), squeeze=False, sharex=True
+    )
     for ax, key in zip(axes[:, 0], plotted):
         for name, series in zip(legends, data):
             if key not in series:
@@ -134,8 +145,12 @@ def plot_logs(logs: Sequence[str], keys: Sequence[str], out: str,
 def parse_args():
     parser = argparse.ArgumentParser(description='Plot curves from MMEngine json logs')
     parser.add_argument('logs', nargs='+', help='json logs, or work dirs holding them')
-    parser.add_argument('--keys', nargs='+', default=['loss', 'sam/mIoU'],
-                        help='keys to plot, wildcards allowed (e.g. loss "loss_*" "*IoU*")')
+    parser.add_argument(
+        '--keys',
+        nargs='+',
+        default=['loss', 'sam/mIoU'],
+        help='keys to plot, wildcards allowed (e.g. loss "loss_*" "*IoU*")',
+    )
     parser.add_argument('--legend', nargs='+', help='one name per log (default: work dir names)')
     parser.add_argument('--title', help='figure title')
     parser.add_argument('--out', default='curves.png', help='PNG file to write')

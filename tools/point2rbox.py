@@ -6,22 +6,24 @@
 
 A rerun with the same arguments skips the images already done (resume).
 """
+
 import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmpointsam  # noqa: E402,F401  (collections shim before mmrotate)
 from mmengine.config import DictAction  # noqa: E402
 
+import mmpointsam  # noqa: E402,F401  (collections shim before mmrotate)
 from mmpointsam.apis import point2rbox  # noqa: E402
 from mmpointsam.structures import RBOX_METHODS  # noqa: E402
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='Turn point labels into rotated-box pseudo labels with SAM / PointSAM')
+        description='Turn point labels into rotated-box pseudo labels with SAM / PointSAM'
+    )
     parser.add_argument('config', help='a SAM/PointSAM config (its model is used)')
     parser.add_argument('point_json', help='point-label json (sample_point_labels.py makes one)')
     parser.add_argument('img_dir', help='folder of the images named in the json')
@@ -30,40 +32,69 @@ def parse_args():
     parser.add_argument(
         '--sam-checkpoint',
         help='official SAM/MobileSAM weights for model.sam; "none": RANDOM weights (plumbing '
-        'only, the boxes mean nothing); default: the config\'s init_cfg')
-    parser.add_argument('--method', choices=RBOX_METHODS, default='largest',
-                        help='min-area rectangle of the largest mask component or of all pixels')
-    parser.add_argument('--npc-iou-thr', type=float, default=0.1,
-                        help='Negative Prompt Calibration IoU threshold')
+        "only, the boxes mean nothing); default: the config's init_cfg",
+    )
+    parser.add_argument(
+        '--method',
+        choices=RBOX_METHODS,
+        default='largest',
+        help='min-area rectangle of the largest mask component or of all pixels',
+    )
+    parser.add_argument(
+        '--npc-iou-thr', type=float, default=0.1, help='Negative Prompt Calibration IoU threshold'
+    )
     parser.add_argument('--no-npc', action='store_true', help='no Negative Prompt Calibration')
-    parser.add_argument('--npc-max-negatives', type=int, default=8,
-                        help='NPC negatives per calibrated click, from the most-overlapping '
-                        'instances (keeps dense scenes linear); 0: all of them (the paper)')
-    parser.add_argument('--no-resume', action='store_true',
-                        help='start afresh, removing earlier outputs in out_dir')
+    parser.add_argument(
+        '--npc-max-negatives',
+        type=int,
+        default=8,
+        help='NPC negatives per calibrated click, from the most-overlapping '
+        'instances (keeps dense scenes linear); 0: all of them (the paper)',
+    )
+    parser.add_argument(
+        '--no-resume', action='store_true', help='start afresh, removing earlier outputs in out_dir'
+    )
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--img-ids', type=int, nargs='+',
-                        help='convert only these image ids of the json (a subset)')
-    parser.add_argument('--max-images', type=int,
-                        help='convert only the first N images (after --img-ids)')
+    parser.add_argument(
+        '--img-ids', type=int, nargs='+', help='convert only these image ids of the json (a subset)'
+    )
+    parser.add_argument(
+        '--max-images', type=int, help='convert only the first N images (after --img-ids)'
+    )
     parser.add_argument('--seed', type=int, default=0, help='torch seed (random weights)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. model.sam.img_size=512')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.sam.img_size=512',
+    )
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
     if args.sam_checkpoint is not None and args.sam_checkpoint.lower() == 'none':
-        print('point2rbox: --sam-checkpoint none: SAM has RANDOM weights; this checks the '
-              'plumbing only, the boxes mean nothing.')
-    point2rbox(args.config, args.point_json, args.img_dir, args.out_dir,
-               checkpoint=args.checkpoint, sam_checkpoint=args.sam_checkpoint,
-               method=args.method, npc_iou_thr=None if args.no_npc else args.npc_iou_thr,
-               device=args.device, resume=not args.no_resume, seed=args.seed,
-               cfg_options=args.cfg_options,
-               npc_max_negatives=args.npc_max_negatives or None, img_ids=args.img_ids,
-               max_images=args.max_images)
+        print(
+            'point2rbox: --sam-checkpoint none: SAM has RANDOM weights; this checks the '
+            'plumbing only, the boxes mean nothing.'
+        )
+    point2rbox(
+        args.config,
+        args.point_json,
+        args.img_dir,
+        args.out_dir,
+        checkpoint=args.checkpoint,
+        sam_checkpoint=args.sam_checkpoint,
+        method=args.method,
+        npc_iou_thr=None if args.no_npc else args.npc_iou_thr,
+        device=args.device,
+        resume=not args.no_resume,
+        seed=args.seed,
+        cfg_options=args.cfg_options,
+        npc_max_negatives=args.npc_max_negatives or None,
+        img_ids=args.img_ids,
+        max_images=args.max_images,
+    )
 
 
 if __name__ == '__main__':

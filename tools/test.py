@@ -1,4 +1,5 @@
 """Evaluate a model with MMEngine's Runner, e.g. Direct SAM or a trained PointSAM checkpoint."""
+
 import argparse
 import os
 import os.path as osp
@@ -6,25 +7,26 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmpointsam  # noqa: E402,F401  (patches collections for mmrotate, registers modules)
 from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+import mmpointsam  # noqa: E402,F401  (patches collections for mmrotate, registers modules)
 from mmpointsam.utils import add_common_arguments, load_config  # noqa: E402
 from mmpointsam.utils.dist import setup_cpu_distributed  # noqa: E402
+from mmpointsam.utils.model_checkpoint import load_model_checkpoint, weights_from_checkpoint  # noqa: E402
 from mmpointsam.utils.process import die_with_parent  # noqa: E402
-from mmpointsam.utils.model_checkpoint import (load_model_checkpoint,  # noqa: E402
-                                               weights_from_checkpoint)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument(
-        'checkpoint', nargs='?',
+        'checkpoint',
+        nargs='?',
         help='a checkpoint saved by tools/train.py; omit it to evaluate the weights named by the '
-        "config's init_cfg (Direct SAM)")
+        "config's init_cfg (Direct SAM)",
+    )
     parser.add_argument('--out', help='dump the predictions to this pickle file')
     add_common_arguments(parser)
     args = parser.parse_args()
@@ -46,8 +48,11 @@ def main():
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError('--out must be a .pkl file')
-        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) \
+        cfg.test_evaluator = (
+            [cfg.test_evaluator]
+            if isinstance(cfg.test_evaluator, dict)
             else list(cfg.test_evaluator)
+        )
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

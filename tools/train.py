@@ -1,4 +1,5 @@
 """Train a model from a config with MMEngine's Runner (mmpointsam and stock MMRotate configs)."""
+
 import argparse
 import os
 import os.path as osp
@@ -6,12 +7,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmpointsam  # noqa: E402,F401  (patches collections for mmrotate, registers modules)
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmpointsam.utils import (add_common_arguments, load_config,  # noqa: E402
-                              set_mixed_precision)
+import mmpointsam  # noqa: E402,F401  (patches collections for mmrotate, registers modules)
+from mmpointsam.utils import add_common_arguments, load_config, set_mixed_precision  # noqa: E402
 from mmpointsam.utils.dist import setup_cpu_distributed  # noqa: E402
 from mmpointsam.utils.process import die_with_parent  # noqa: E402
 
@@ -20,16 +20,32 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
-        help='resume from this checkpoint; with no value, from the latest one in the work dir')
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint; with no value, from the latest one in the work dir',
+    )
     precision = parser.add_mutually_exclusive_group()
-    precision.add_argument('--bf16', action='store_const', const='bf16', dest='precision',
-                           help='bf16 mixed precision (BF16OptimWrapper; CPU or GPU)')
-    precision.add_argument('--amp', action='store_const', const='fp16', dest='precision',
-                           help="fp16 mixed precision with a loss scaler (MMEngine's "
-                           'AmpOptimWrapper; GPU only)')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the learning rate with the total batch size')
+    precision.add_argument(
+        '--bf16',
+        action='store_const',
+        const='bf16',
+        dest='precision',
+        help='bf16 mixed precision (BF16OptimWrapper; CPU or GPU)',
+    )
+    precision.add_argument(
+        '--amp',
+        action='store_const',
+        const='fp16',
+        dest='precision',
+        help="fp16 mixed precision with a loss scaler (MMEngine's AmpOptimWrapper; GPU only)",
+    )
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate with the total batch size',
+    )
     add_common_arguments(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:

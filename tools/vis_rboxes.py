@@ -12,6 +12,7 @@ Example:
         work_dirs/point2rbox/rboxes.json --img-dir data/nwpu_vhr10/images \
         --output-dir work_dirs/vis_rboxes --max-images 20
 """
+
 import argparse
 import glob
 import json
@@ -36,6 +37,7 @@ IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
 class RBoxes(NamedTuple):
     """Rotated boxes of one image: corners (N, 8), class names, scores (or None), image file."""
+
     corners: np.ndarray
     names: List[str]
     scores: Optional[np.ndarray]
@@ -66,22 +68,28 @@ def load_coco_rboxes(path: str) -> Dict[str, RBoxes]:
         where = f'{path}: annotation {ann.get("id")}'
         seg = ann.get('segmentation')
         if not isinstance(seg, list) or not seg:
-            raise ValueError(f'{where}: segmentation must be a polygon list [[x1, y1, ...]], '
-                             f'got {type(seg).__name__}')
+            raise ValueError(
+                f'{where}: segmentation must be a polygon list [[x1, y1, ...]], '
+                f'got {type(seg).__name__}'
+            )
         polygon = seg[0] if isinstance(seg[0], (list, tuple)) else seg
         if ann['image_id'] not in per_image:
             raise KeyError(f'{where}: image_id {ann["image_id"]} is not in "images"')
         if ann['category_id'] not in cats:
             raise KeyError(f'{where}: category_id {ann["category_id"]} is not in "categories"')
         per_image[ann['image_id']].append(
-            (polygon_to_corners(polygon, where), cats[ann['category_id']], ann.get('score')))
+            (polygon_to_corners(polygon, where), cats[ann['category_id']], ann.get('score'))
+        )
     out = {}
     for img_id, anns in per_image.items():
         file_name = images[img_id]
         scored = bool(anns) and all(a[2] is not None for a in anns)
         out[osp.splitext(osp.basename(file_name))[0]] = RBoxes(
-            np.asarray([a[0] for a in anns], np.float64).reshape(-1, 8), [a[1] for a in anns],
-            np.asarray([a[2] for a in anns], np.float64) if scored else None, file_name)
+            np.asarray([a[0] for a in anns], np.float64).reshape(-1, 8),
+            [a[1] for a in anns],
+            np.asarray([a[2] for a in anns], np.float64) if scored else None,
+            file_name,
+        )
     return out
 
 
@@ -101,8 +109,10 @@ def load_dota_rboxes(folder: str) -> Dict[str, RBoxes]:
                 try:
                     corners.append([float(v) for v in parts[:8]])
                 except ValueError:
-                    raise ValueError(f'{path}:{lineno}: expected "x1 y1 ... x4 y4 class '
-                                     f'difficulty", got {line.strip()!r}') from None
+                    raise ValueError(
+                        f'{path}:{lineno}: expected "x1 y1 ... x4 y4 class '
+                        f'difficulty", got {line.strip()!r}'
+                    ) from None
                 names.append(parts[8])
         stem = osp.splitext(osp.basename(path))[0]
         out[stem] = RBoxes(np.asarray(corners, np.float64).reshape(-1, 8), names, None)
@@ -139,16 +149,26 @@ def to_instances(boxes: RBoxes, classes: List[str], score_thr: Optional[float]):
     return inst
 
 
-def draw_pair(vis: SAMVisualizer, image: np.ndarray, gt: RBoxes, pred: RBoxes,
-              classes: List[str], score_thr: Optional[float] = None,
-              gt_title: str = 'ground truth', pred_title: str = 'pseudo') -> np.ndarray:
+def draw_pair(
+    vis: SAMVisualizer,
+    image: np.ndarray,
+    gt: RBoxes,
+    pred: RBoxes,
+    classes: List[str],
+    score_thr: Optional[float] = None,
+    gt_title: str = 'ground truth',
+    pred_title: str = 'pseudo',
+) -> np.ndarray:
     """Ground-truth boxes (left) beside pseudo boxes (right), coloured by class."""
     palette = instance_colors(len(classes))
     panels = []
     for title, boxes in ((gt_title, gt), (pred_title, pred)):
         inst = to_instances(boxes, classes, score_thr if boxes is pred else None)
-        panels.append(vis.draw_instances(image, inst, classes, f'{title} ({len(inst)})',
-                                         colors=palette[inst.labels]))
+        panels.append(
+            vis.draw_instances(
+                image, inst, classes, f'{title} ({len(inst)})', colors=palette[inst.labels]
+            )
+        )
     return vis.concat_panels(panels)
 
 
@@ -161,8 +181,13 @@ def parse_args():
     parser.add_argument('--max-images', type=int, default=20, help='pictures to save')
     parser.add_argument('--score-thr', type=float, help='hide pseudo boxes scored below it')
     parser.add_argument('--hide-labels', action='store_true', help='no class names/scores')
-    parser.add_argument('--names', nargs=2, default=['ground truth', 'pseudo'],
-                        metavar=('GT', 'PRED'), help='panel titles')
+    parser.add_argument(
+        '--names',
+        nargs=2,
+        default=['ground truth', 'pseudo'],
+        metavar=('GT', 'PRED'),
+        help='panel titles',
+    )
     return parser.parse_args()
 
 
@@ -175,7 +200,7 @@ def main():
             classes += [n for n in boxes.names if n not in classes]
     # the images both sides cover (a pseudo-label file may cover only part of the dataset)
     stems = sorted(set(gt) & set(pred)) or sorted(gt)
-    stems = stems[:args.max_images]
+    stems = stems[: args.max_images]
     vis = SAMVisualizer(name='vis_rboxes', draw_labels=not args.hide_labels)
     os.makedirs(args.output_dir, exist_ok=True)
     empty = RBoxes(np.zeros((0, 8)), [], None)
@@ -183,8 +208,9 @@ def main():
     for stem in stems:
         img_path = find_image(args.img_dir, stem, gt[stem].file_name)
         image = mmcv.imread(img_path, channel_order='rgb')
-        drawn = draw_pair(vis, image, gt[stem], pred.get(stem, empty), classes, args.score_thr,
-                          *args.names)
+        drawn = draw_pair(
+            vis, image, gt[stem], pred.get(stem, empty), classes, args.score_thr, *args.names
+        )
         mmcv.imwrite(drawn[..., ::-1], osp.join(args.output_dir, f'{stem}.jpg'))
         progress.update()
     print(f'\n{len(stems)} pictures in {args.output_dir}')

@@ -4,19 +4,22 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
-                    save_best='sam/mIoU', rule='greater'),
+    checkpoint=dict(
+        type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='sam/mIoU', rule='greater'
+    ),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # a NaN/inf loss stops training naming the iteration and term; no non-finite checkpoint
     finite_loss=dict(type='FiniteLossHook'),
     # first images of every evaluation, prediction beside ground truth, in <work_dir>/<time>/vis;
     # during self-training set train_interval=N to also see pseudo masks beside the student's
-    visualization=dict(type='SAMVisualizationHook', num_images=4, train_interval=None))
+    visualization=dict(type='SAMVisualizationHook', num_images=4, train_interval=None),
+)
 
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
+    dist_cfg=dict(backend='nccl'),
+)
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='SAMVisualizer', vis_backends=vis_backends, name='visualizer')

@@ -15,7 +15,9 @@ val_dataloader = dict(
         ann_file='clicks/val_masks.json',
         data_prefix=dict(img='images/'),
         test_mode=True,
-        pipeline={{_base_.test_pipeline}}))
+        pipeline={{_base_.test_pipeline}},
+    ),
+)
 val_cfg = dict(_delete_=True, type='ValLoop')
 val_evaluator = dict(_delete_=True, type='PointPromptIoUMetric')
 default_hooks = dict(checkpoint=dict(save_best='sam/mIoU', rule='greater'))

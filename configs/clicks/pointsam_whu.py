@@ -13,6 +13,9 @@ val_dataloader = None
 val_cfg = None
 val_evaluator = None
 default_hooks = dict(checkpoint=dict(save_best=None))
-model = dict(self_training=dict(prototype_loss=dict(
-    target_prototypes='data/prototypes/whu_building_clicks_vit_b.pth')))
+model = dict(
+    self_training=dict(
+        prototype_loss=dict(target_prototypes='data/prototypes/whu_building_clicks_vit_b.pth')
+    )
+)
 work_dir = './work_dirs/clicks_pointsam_whu'

@@ -9,12 +9,15 @@ _base_ = ['../pointsam_nwpu.py', './_base_/protocol_nwpu.py']
 #   python tools/compute_prototypes.py configs/paper/pointsam_nwpu.py \
 #       --out data/prototypes/nwpu_vhr10_vit_b_paper.pth
 # the public code's loss formulas, in one decoder graph (protocol.py paper_losses)
-model = dict(data_preprocessor=_base_.paper_data_preprocessor,
-             **_base_.paper_losses, train_cfg=_base_.paper_losses_train_cfg,
-             self_training=dict(
-                 npc=_base_.paper_npc,
-                 prototype_loss=dict(
-                     target_prototypes='data/prototypes/nwpu_vhr10_vit_b_paper.pth')))
+model = dict(
+    data_preprocessor=_base_.paper_data_preprocessor,
+    **_base_.paper_losses,
+    train_cfg=_base_.paper_losses_train_cfg,
+    self_training=dict(
+        npc=_base_.paper_npc,
+        prototype_loss=dict(target_prototypes='data/prototypes/nwpu_vhr10_vit_b_paper.pth'),
+    ),
+)
 # the public test file (protocol_nwpu.py, PointSAM configs/base_config.py)
 test_dataloader = _base_.paper_test_dataloader
 # weak flip + the public strong view, instance cap (protocol.py, protocol_nwpu.py)

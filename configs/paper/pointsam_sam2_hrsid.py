@@ -9,12 +9,15 @@ _base_ = ['../pointsam_sam2_hrsid.py', './_base_/protocol_hrsid.py']
 #   python tools/compute_prototypes.py configs/paper/pointsam_sam2_hrsid.py \
 #       --out data/prototypes/hrsid_inshore_sam2_b+_paper.pth
 # the public code's loss formulas, in one decoder graph (protocol.py paper_losses)
-model = dict(data_preprocessor=_base_.paper_data_preprocessor,
-             **_base_.paper_losses, train_cfg=_base_.paper_losses_train_cfg,
-             self_training=dict(
-                 npc=_base_.paper_npc,
-                 prototype_loss=dict(
-                     target_prototypes='data/prototypes/hrsid_inshore_sam2_b+_paper.pth')))
+model = dict(
+    data_preprocessor=_base_.paper_data_preprocessor,
+    **_base_.paper_losses,
+    train_cfg=_base_.paper_losses_train_cfg,
+    self_training=dict(
+        npc=_base_.paper_npc,
+        prototype_loss=dict(target_prototypes='data/prototypes/hrsid_inshore_sam2_b+_paper.pth'),
+    ),
+)
 # the public test file (protocol_hrsid.py, PointSAM configs/base_config.py)
 test_dataloader = _base_.paper_test_dataloader
 # weak flip + the public strong view, instance cap (protocol.py, protocol_hrsid.py)

@@ -5,9 +5,11 @@ _base_ = ['../resam_sam2_hrsid.py', './_base_/protocol_hrsid.py']
 # SAM's input: raw [0, 1] image, centre padding; refine by p(1 - H) > 0.3 in nats at
 # full resolution, requery with the box alone (protocol.py, ReSAM train_resam.py)
 # the public code's loss formulas, ReSAM's (protocol.py paper_resam_losses)
-model = dict(data_preprocessor=_base_.paper_data_preprocessor,
-             **_base_.paper_resam_losses,
-             self_training=dict(refiner=_base_.paper_resam_refiner))
+model = dict(
+    data_preprocessor=_base_.paper_data_preprocessor,
+    **_base_.paper_resam_losses,
+    self_training=dict(refiner=_base_.paper_resam_refiner),
+)
 # the public test file (protocol_hrsid.py, PointSAM configs/base_config.py)
 test_dataloader = _base_.paper_test_dataloader
 # weak flip + the public strong view, no instance cap (protocol.py, protocol_hrsid.py)

@@ -4,8 +4,11 @@
 _base_ = ['../supervised_sam2_hrsid.py', './_base_/protocol_hrsid.py']
 # SAM's input: raw [0, 1] image, centre padding (protocol.py, PointSAM utils/model.py L90-95)
 # the public code's loss formulas, in one decoder graph (protocol.py paper_losses)
-model = dict(data_preprocessor=_base_.paper_data_preprocessor,
-             **_base_.paper_losses, train_cfg=_base_.paper_losses_train_cfg)
+model = dict(
+    data_preprocessor=_base_.paper_data_preprocessor,
+    **_base_.paper_losses,
+    train_cfg=_base_.paper_losses_train_cfg,
+)
 # the public test file (protocol_hrsid.py, PointSAM configs/base_config.py)
 test_dataloader = _base_.paper_test_dataloader
 # trained on the whole training file, the model selected on the test file every epoch

@@ -14,9 +14,21 @@ out_dir = 'data/nwpu_vhr10_rbox/pseudo_train_test_py'
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadPointLabels'),
-    dict(type='PackSAMInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'flip', 'flip_direction',
-                    'height', 'width', 'file_name', 'instance_ids')),
+    dict(
+        type='PackSAMInputs',
+        meta_keys=(
+            'img_id',
+            'img_path',
+            'ori_shape',
+            'img_shape',
+            'flip',
+            'flip_direction',
+            'height',
+            'width',
+            'file_name',
+            'instance_ids',
+        ),
+    ),
 ]
 test_dataloader = dict(
     batch_size=1,
@@ -30,7 +42,9 @@ test_dataloader = dict(
         ann_file=point_json,
         data_prefix=dict(img='nwpu_vhr10/images/'),
         test_mode=True,
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 test_evaluator = dict(type='RBoxDumpMetric', out_dir=out_dir, method='largest')
 test_cfg = dict(type='TestLoop')
 train_dataloader = None

@@ -4,8 +4,9 @@
 # input (16 x 16 tokens, 64 x 64 mask logits). All parameters train, nothing is pretrained.
 custom_imports = dict(imports=['mmpointsam.benchmark'], allow_failed_imports=False)
 img_size = 256
-sam_arch = dict(type='vit', embed_dim=128, depth=4, num_heads=4, global_attn_indexes=(1, 3),
-                window_size=8)
+sam_arch = dict(
+    type='vit', embed_dim=128, depth=4, num_heads=4, global_attn_indexes=(1, 3), window_size=8
+)
 sam_decoder = dict(embed_dim=64, mlp_dim=256, num_heads=4, iou_head_hidden_dim=64)
 model = dict(
     type='PointSAM',
@@ -20,8 +21,10 @@ model = dict(
         # segment-anything's own decoder path, as in the reported runs (they were started while
         # the prompt-batched decoder had a float32 GELU-backward bug, fixed in 6ae9154; its
         # gradients now equal these, tests/test_models/test_prompt_batched_decoder.py)
-        prompt_batched_decoder=False),  # no init_cfg: random init
+        prompt_batched_decoder=False,
+    ),  # no init_cfg: random init
     loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0),
     loss_dice=dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0),
     loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0),
-    test_cfg=dict(multimask_output=False))
+    test_cfg=dict(multimask_output=False),
+)

@@ -17,31 +17,48 @@ train_pipeline = [
     dict(type='LoadSAMAnnotations'),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     dict(type='RandomNumPointPrompts', choices=(1, 2, 3), max_instances=16),
-    dict(type='PackSAMInputs')
+    dict(type='PackSAMInputs'),
 ]
 train_dataloader = dict(
-    batch_size=2, num_workers=1, persistent_workers=True,
-    dataset=dict(data_root=data_root, ann_file='proxy_shift/source_train.json',
-                 pipeline=train_pipeline))
+    batch_size=2,
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(
+        data_root=data_root, ann_file='proxy_shift/source_train.json', pipeline=train_pipeline
+    ),
+)
 val_dataloader = dict(
-    num_workers=1, persistent_workers=True,
-    dataset=dict(data_root=data_root, ann_file='proxy_shift/source_val.json'))
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(data_root=data_root, ann_file='proxy_shift/source_val.json'),
+)
 test_dataloader = dict(
-    num_workers=1, persistent_workers=True,
-    dataset=dict(data_root=data_root, ann_file='proxy_shift/source_test.json'))
-optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
-                     clip_grad=dict(max_norm=1.0))
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(data_root=data_root, ann_file='proxy_shift/source_test.json'),
+)
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=1.0),
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=max_iters, eta_min=1e-5)
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=max_iters, eta_min=1e-5),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters // 2)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=25),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters // 2,
-                    max_keep_ckpts=1, save_best='sam/mIoU', rule='greater'))
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=max_iters // 2,
+        max_keep_ckpts=1,
+        save_best='sam/mIoU',
+        rule='greater',
+    ),
+)
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

@@ -3,8 +3,10 @@
 # Needs HRSID under data/HRSID/ (JPEGImages/, Annotations/inshore/inshore_{train,test}.json).
 # Stage 1 stays NWPU's optical source classes, so the shift is optical -> SAR. Point labels (no
 # masks) are sampled once, seeded, from inshore_train's masks:
-#   python tools/benchmark/proxy_shift.py --target-config configs/proxy_shift/target_hrsid_inshore.py \
-#       --work-dir work_dirs/proxy_shift_hrsid --stage1-checkpoint work_dirs/proxy_shift/stage1_sam.pth
+#   python tools/benchmark/proxy_shift.py \
+#       --target-config configs/proxy_shift/target_hrsid_inshore.py \
+#       --work-dir work_dirs/proxy_shift_hrsid \
+#       --stage1-checkpoint work_dirs/proxy_shift/stage1_sam.pth
 target_type = 'HRSIDDataset'
 target_root = 'data/HRSID/'
 target_img_prefix = 'JPEGImages/'

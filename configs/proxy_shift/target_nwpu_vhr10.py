@@ -11,5 +11,6 @@ target_train_ann = '{split_dir}/target_train.json'
 target_test_ann = '{split_dir}/target_test.json'
 # optional: the validation part carved from the training images (--eval-split val)
 target_val_ann = '{split_dir}/target_val.json'
-# point-label files (no masks), '{num_points}' = points per instance; omit to let the benchmark sample them
+# point-label files (no masks), '{num_points}' = points per instance; omit to let the benchmark
+# sample them
 target_points_ann = '{split_dir}/target_train_points_{num_points}pt.json'

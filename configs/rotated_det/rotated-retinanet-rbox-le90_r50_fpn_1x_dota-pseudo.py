@@ -7,11 +7,17 @@ _base_ = 'mmrotate::rotated_retinanet/rotated-retinanet-rbox-le90_r50_fpn_1x_dot
 
 data_root = 'data/split_ss_dota/'
 train_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='train_pseudo/annfiles/',
-                 data_prefix=dict(img_path='train_pseudo/images/')))
+    dataset=dict(
+        data_root=data_root,
+        ann_file='train_pseudo/annfiles/',
+        data_prefix=dict(img_path='train_pseudo/images/'),
+    )
+)
 val_dataloader = dict(
-    dataset=dict(data_root=data_root, ann_file='val/annfiles/',
-                 data_prefix=dict(img_path='val/images/')))
+    dataset=dict(
+        data_root=data_root, ann_file='val/annfiles/', data_prefix=dict(img_path='val/images/')
+    )
+)
 # DOTA test has no public labels: detections on its patches, merged per scene, as Task1 files
 test_dataloader = dict(
     dataset=dict(
@@ -21,8 +27,16 @@ test_dataloader = dict(
         pipeline=[
             dict(type='mmdet.LoadImageFromFile'),
             dict(type='mmdet.Resize', scale=(1024, 1024), keep_ratio=True),
-            dict(type='mmdet.PackDetInputs',
-                 meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-        ]))
-test_evaluator = dict(type='DOTAMetric', format_only=True, merge_patches=True,
-                      outfile_prefix='./work_dirs/dota_pseudo_retinanet/Task1')
+            dict(
+                type='mmdet.PackDetInputs',
+                meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'),
+            ),
+        ],
+    )
+)
+test_evaluator = dict(
+    type='DOTAMetric',
+    format_only=True,
+    merge_patches=True,
+    outfile_prefix='./work_dirs/dota_pseudo_retinanet/Task1',
+)

@@ -1,4 +1,5 @@
 """High-level APIs: point labels -> rotated-box pseudo labels, ground-truth rotated boxes."""
+
 from .gt_rboxes import gt_rboxes
 from .inferencer import ClickPrediction, PointSAMInferencer
 from .point2rbox import Point2RBoxConverter, point2rbox, point_label_pipeline

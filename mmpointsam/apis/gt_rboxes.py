@@ -1,4 +1,5 @@
 """Ground-truth rotated boxes: the minimum-area rectangles of the ground-truth instance masks."""
+
 import json
 import os.path as osp
 from collections import defaultdict
@@ -13,8 +14,9 @@ from mmpointsam.structures import RBOX_METHODS, mask_to_rbox, points_to_rbox
 GT_SOURCES = ('mask', 'polygon')
 
 
-def gt_rboxes(gt_json: str, out_dir: str, source: str = 'mask', method: str = 'all',
-              progress: bool = True) -> dict:
+def gt_rboxes(
+    gt_json: str, out_dir: str, source: str = 'mask', method: str = 'all', progress: bool = True
+) -> dict:
     """Write the rotated boxes of a COCO instance json in both label formats.
 
     Args:
@@ -49,16 +51,24 @@ def gt_rboxes(gt_json: str, out_dir: str, source: str = 'mask', method: str = 'a
                 rbox = mask_to_rbox(coco_ann_to_mask(ann, img['height'], img['width']), method)
             else:
                 if not isinstance(ann.get('segmentation'), list):
-                    raise ValueError(f'{gt_json}: annotation {ann.get("id")} has no polygon '
-                                     '(RLE masks need source="mask")')
-                rbox = points_to_rbox(np.concatenate(
-                    [np.asarray(p, dtype=np.float64).reshape(-1, 2)
-                     for p in ann['segmentation']]))
+                    raise ValueError(
+                        f'{gt_json}: annotation {ann.get("id")} has no polygon '
+                        '(RLE masks need source="mask")'
+                    )
+                rbox = points_to_rbox(
+                    np.concatenate(
+                        [
+                            np.asarray(p, dtype=np.float64).reshape(-1, 2)
+                            for p in ann['segmentation']
+                        ]
+                    )
+                )
             if rbox is None:
                 empty.append(dict(id=ann['id'], category_id=ann['category_id']))
             else:
                 anns.append(rbox_to_coco_ann(rbox, ann['id'], img['id'], ann['category_id']))
         writer.write_image(img, anns, empty)
-    result = writer.finalize(info=dict(
-        description=f'ground-truth rotated boxes ({source}) of {osp.basename(gt_json)}'))
+    result = writer.finalize(
+        info=dict(description=f'ground-truth rotated boxes ({source}) of {osp.basename(gt_json)}')
+    )
     return result

@@ -11,6 +11,7 @@ at native resolution around the clicks, each click is decoded in the window wher
 deepest, and the results come back in the scene frame. Memory follows the window size and the
 objects' sizes, never the scene's: masks are kept cropped to their own bounding boxes.
 """
+
 import copy
 import logging
 import os.path as osp
@@ -47,6 +48,7 @@ class ClickPrediction:
     (its row is zeros); ``windows`` (K, 4) x0, y0, x1, y1 of the windows that were run and
     ``window_index`` (N,) the window of each prompt.
     """
+
     image_shape: Tuple[int, int]
     masks: List[np.ndarray]
     offsets: np.ndarray
@@ -64,9 +66,9 @@ class ClickPrediction:
 
     def full_masks(self) -> np.ndarray:
         """Masks pasted into the scene, (N, H, W) bool (N x H x W bytes: small scenes only)."""
-        out = np.zeros((len(self), ) + tuple(self.image_shape), dtype=bool)
+        out = np.zeros((len(self),) + tuple(self.image_shape), dtype=bool)
         for i, (mask, (x, y)) in enumerate(zip(self.masks, self.offsets)):
-            out[i, y:y + mask.shape[0], x:x + mask.shape[1]] = mask
+            out[i, y : y + mask.shape[0], x : x + mask.shape[1]] = mask
         return out
 
     def label_map(self) -> np.ndarray:
@@ -74,7 +76,7 @@ class ClickPrediction:
         out = np.zeros(self.image_shape, dtype=np.int32)
         for i in np.argsort(self.scores, kind='stable'):
             mask, (x, y) = self.masks[i], self.offsets[i]
-            region = out[y:y + mask.shape[0], x:x + mask.shape[1]]
+            region = out[y : y + mask.shape[0], x : x + mask.shape[1]]
             region[mask] = i + 1
         return out
 
@@ -85,7 +87,7 @@ class ClickPrediction:
         out = []
         for mask, (x, y) in zip(self.masks, self.offsets):
             strip = np.zeros((height, mask.shape[1]), dtype=bool)
-            strip[y:y + mask.shape[0]] = mask
+            strip[y : y + mask.shape[0]] = mask
             flat = strip.ravel(order='F')
             if flat.size:
                 change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
@@ -110,8 +112,9 @@ class ClickPrediction:
         return rbox_to_corners(self.rboxes) if len(self) else np.zeros((0, 4, 2))
 
 
-def plan_windows(height: int, width: int, anchors: np.ndarray, size: int,
-                 overlap: int) -> Tuple[np.ndarray, np.ndarray]:
+def plan_windows(
+    height: int, width: int, anchors: np.ndarray, size: int, overlap: int
+) -> Tuple[np.ndarray, np.ndarray]:
     """Windows (K, 4) x0, y0, x1, y1 of a ``size`` grid with ``overlap`` that hold the anchors
     (N, 2) xy, and for each anchor the window in which it is farthest from the border. A scene
     no larger than one window is one window."""
@@ -126,11 +129,17 @@ def plan_windows(height: int, width: int, anchors: np.ndarray, size: int,
             return [0]
         return list(range(0, length - size, stride)) + [length - size]
 
-    grid = np.array([[x, y, min(x + size, width), min(y + size, height)]
-                     for y in starts(height) for x in starts(width)])
+    grid = np.array(
+        [
+            [x, y, min(x + size, width), min(y + size, height)]
+            for y in starts(height)
+            for x in starts(width)
+        ]
+    )
     ax, ay = anchors[:, 0:1], anchors[:, 1:2]
-    depth = np.minimum.reduce([ax - grid[:, 0], grid[:, 2] - 1 - ax, ay - grid[:, 1],
-                               grid[:, 3] - 1 - ay])  # (N, K)
+    depth = np.minimum.reduce(
+        [ax - grid[:, 0], grid[:, 2] - 1 - ax, ay - grid[:, 1], grid[:, 3] - 1 - ay]
+    )  # (N, K)
     best = depth.argmax(axis=1) if len(anchors) else np.zeros(0, dtype=np.int64)
     used, window_index = np.unique(best, return_inverse=True)
     return grid[used], window_index.reshape(-1)
@@ -145,21 +154,22 @@ def group_prompts(points, labels=None) -> Tuple[np.ndarray, np.ndarray]:
     """
     points = np.asarray(points, dtype=np.float32)
     if points.ndim == 2 and points.shape[1] == 2:
-        labels = np.ones(len(points), np.int64) if labels is None else np.asarray(labels,
-                                                                                 np.int64)
-        if labels.shape != (len(points), ):
+        labels = np.ones(len(points), np.int64) if labels is None else np.asarray(labels, np.int64)
+        if labels.shape != (len(points),):
             raise ValueError(f'{len(points)} clicks but labels of shape {labels.shape}')
         pos, neg = points[labels == 1], points[labels == 0]
-        prompts = np.concatenate([pos[:, None], np.broadcast_to(neg, (len(pos), ) + neg.shape)],
-                                 axis=1)
-        plabels = np.concatenate([np.ones((len(pos), 1), np.int64),
-                                  np.zeros((len(pos), len(neg)), np.int64)], axis=1)
+        prompts = np.concatenate(
+            [pos[:, None], np.broadcast_to(neg, (len(pos),) + neg.shape)], axis=1
+        )
+        plabels = np.concatenate(
+            [np.ones((len(pos), 1), np.int64), np.zeros((len(pos), len(neg)), np.int64)], axis=1
+        )
     elif points.ndim == 3 and points.shape[2] == 2:
-        plabels = np.ones(points.shape[:2], np.int64) if labels is None else np.asarray(
-            labels, np.int64)
+        plabels = (
+            np.ones(points.shape[:2], np.int64) if labels is None else np.asarray(labels, np.int64)
+        )
         if plabels.shape != points.shape[:2]:
-            raise ValueError(f'prompts of shape {points.shape} but labels of shape '
-                             f'{plabels.shape}')
+            raise ValueError(f'prompts of shape {points.shape} but labels of shape {plabels.shape}')
         prompts = points
     else:
         raise ValueError(f'points must be (K, 2) clicks or (N, P, 2) prompts, got {points.shape}')
@@ -170,8 +180,9 @@ def group_prompts(points, labels=None) -> Tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(prompts), np.ascontiguousarray(plabels)
 
 
-def add_click_negatives(prompts: np.ndarray, labels: np.ndarray, anchors: np.ndarray,
-                        k: int) -> Tuple[np.ndarray, np.ndarray]:
+def add_click_negatives(
+    prompts: np.ndarray, labels: np.ndarray, anchors: np.ndarray, k: int
+) -> Tuple[np.ndarray, np.ndarray]:
     """Append to each prompt the ``k`` positive points of the other prompts nearest to its
     anchor, as negatives (label 0)."""
     owner = np.repeat(np.arange(len(prompts)), prompts.shape[1])
@@ -182,11 +193,13 @@ def add_click_negatives(prompts: np.ndarray, labels: np.ndarray, anchors: np.nda
     extra_labels = np.full((len(prompts), k), -1, np.int64)
     for i, anchor in enumerate(anchors):
         others = flat[owner != i]
-        nearest = others[np.argsort(((others - anchor)**2).sum(1), kind='stable')[:k]]
-        extra[i, :len(nearest)] = nearest
-        extra_labels[i, :len(nearest)] = 0
-    return (np.concatenate([prompts, extra], axis=1),
-            np.concatenate([labels, extra_labels], axis=1))
+        nearest = others[np.argsort(((others - anchor) ** 2).sum(1), kind='stable')[:k]]
+        extra[i, : len(nearest)] = nearest
+        extra_labels[i, : len(nearest)] = 0
+    return (
+        np.concatenate([prompts, extra], axis=1),
+        np.concatenate([labels, extra_labels], axis=1),
+    )
 
 
 def _sam_arch_of(checkpoint: str) -> str:
@@ -202,19 +215,31 @@ def _sam_arch_of(checkpoint: str) -> str:
         return sam2_arch
     weight = state.get('image_encoder.patch_embed.proj.weight')
     if weight is None or weight.shape[0] not in _ARCH_BY_WIDTH:
-        raise ValueError(f'{checkpoint}: not a SAM/MobileSAM checkpoint (no known image '
-                         'encoder); pass a config or arch=')
+        raise ValueError(
+            f'{checkpoint}: not a SAM/MobileSAM checkpoint (no known image '
+            'encoder); pass a config or arch='
+        )
     return _ARCH_BY_WIDTH[weight.shape[0]]
 
 
 def plain_sam_config(arch: str, img_size: int = 1024, checkpoint: Optional[str] = None) -> Config:
     """A PointSAM config around a plain SAM (no LoRA, no self-training)."""
     init = dict(type='Pretrained', checkpoint=checkpoint) if checkpoint else None
-    return Config(dict(model=dict(
-        type='PointSAM', data_preprocessor=dict(type='SAMDataPreprocessor', img_size=img_size),
-        sam=dict(type='SAM2' if arch.startswith('hiera_') else 'SAM', arch=arch,
-                 img_size=img_size, init_cfg=init),
-        test_cfg=dict(multimask_output=False))))
+    return Config(
+        dict(
+            model=dict(
+                type='PointSAM',
+                data_preprocessor=dict(type='SAMDataPreprocessor', img_size=img_size),
+                sam=dict(
+                    type='SAM2' if arch.startswith('hiera_') else 'SAM',
+                    arch=arch,
+                    img_size=img_size,
+                    init_cfg=init,
+                ),
+                test_cfg=dict(multimask_output=False),
+            )
+        )
+    )
 
 
 class PointSAMInferencer:
@@ -236,21 +261,23 @@ class PointSAMInferencer:
             negative from another object, drawn at random there). 0 keeps the prompts as given.
     """
 
-    def __init__(self,
-                 config: Union[str, Config, None] = None,
-                 checkpoint: Optional[str] = None,
-                 sam_checkpoint: Optional[str] = None,
-                 arch: Optional[str] = None,
-                 img_size: int = 1024,
-                 device: Optional[str] = None,
-                 window_size: int = 1024,
-                 window_overlap: int = 256,
-                 rbox_method: str = 'largest',
-                 npc_iou_thr: Optional[float] = None,
-                 chunk: int = 16,
-                 click_negatives: int = 0,
-                 cfg_options: Optional[dict] = None,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        config: Union[str, Config, None] = None,
+        checkpoint: Optional[str] = None,
+        sam_checkpoint: Optional[str] = None,
+        arch: Optional[str] = None,
+        img_size: int = 1024,
+        device: Optional[str] = None,
+        window_size: int = 1024,
+        window_overlap: int = 256,
+        rbox_method: str = 'largest',
+        npc_iou_thr: Optional[float] = None,
+        chunk: int = 16,
+        click_negatives: int = 0,
+        cfg_options: Optional[dict] = None,
+        seed: int = 0,
+    ) -> None:
         if rbox_method not in RBOX_METHODS:
             raise ValueError(f'unknown rbox_method {rbox_method!r}; choose from {RBOX_METHODS}')
         if window_size < 16:
@@ -270,8 +297,11 @@ class PointSAMInferencer:
         torch.manual_seed(seed)
         with DefaultScope.overwrite_default_scope('mmpointsam'):
             self.model = MODELS.build(cfg.model)
-            self.pack = TRANSFORMS.build(dict(
-                type='PackSAMInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape')))
+            self.pack = TRANSFORMS.build(
+                dict(
+                    type='PackSAMInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape')
+                )
+            )
         logger = MMLogger.get_current_instance()
         level = logger.level
         logger.setLevel(logging.WARNING)  # MMEngine's per-parameter init lines
@@ -298,8 +328,11 @@ class PointSAMInferencer:
         if checkpoint is None:
             if arch is None:
                 raise ValueError('give a config, a checkpoint or an arch (random weights)')
-            print_log(f'PointSAMInferencer: SAM {arch} with RANDOM weights', logger='current',
-                      level=logging.WARNING)
+            print_log(
+                f'PointSAMInferencer: SAM {arch} with RANDOM weights',
+                logger='current',
+                level=logging.WARNING,
+            )
             return plain_sam_config(arch, img_size), None
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
@@ -308,8 +341,10 @@ class PointSAMInferencer:
         if any(k.startswith('sam.') for k in state):  # a tools/train.py checkpoint
             text = (ckpt.get('meta') or {}).get('cfg')
             if not text:
-                raise ValueError(f'{checkpoint} is a trained PointSAM checkpoint without its '
-                                 'config: pass the config too')
+                raise ValueError(
+                    f'{checkpoint} is a trained PointSAM checkpoint without its '
+                    'config: pass the config too'
+                )
             cfg = Config.fromstring(text, '.py')
             cfg.model.sam.init_cfg = None
             return cfg, checkpoint
@@ -318,13 +353,16 @@ class PointSAMInferencer:
     def _load_trained(self, checkpoint: str) -> None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-        ckpt = load_checkpoint(self.model, checkpoint, map_location='cpu', strict=False,
-                               logger='current')
+        ckpt = load_checkpoint(
+            self.model, checkpoint, map_location='cpu', strict=False, logger='current'
+        )
         state = ckpt.get('state_dict', ckpt)
         missing = [k for k in self.model.state_dict() if k.startswith('sam.') and k not in state]
         if missing:
-            raise RuntimeError(f'{checkpoint} is not a PointSAM checkpoint of this config: '
-                               f'{len(missing)} SAM weights missing, e.g. {missing[:3]}')
+            raise RuntimeError(
+                f'{checkpoint} is not a PointSAM checkpoint of this config: '
+                f'{len(missing)} SAM weights missing, e.g. {missing[:3]}'
+            )
 
     # ------------------------------------------------------------------ inference
     @staticmethod
@@ -340,8 +378,9 @@ class PointSAMInferencer:
         if img.ndim == 2:
             img = np.repeat(img[..., None], 3, axis=2)
         if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
-            raise ValueError(f'an image array must be (H, W, 3) uint8 BGR, got {img.shape} '
-                             f'{img.dtype}')
+            raise ValueError(
+                f'an image array must be (H, W, 3) uint8 BGR, got {img.shape} {img.dtype}'
+            )
         return np.ascontiguousarray(img[..., :3]), 'array'
 
     @torch.no_grad()
@@ -349,21 +388,37 @@ class PointSAMInferencer:
         """Low-res decode of prompts (in crop pixels) on one crop -> masks at crop size."""
         model = self.model
         h, w = crop.shape[:2]
-        packed = self.pack(dict(img=crop, img_shape=(h, w), ori_shape=(h, w), img_id=0,
-                                img_path='window', gt_points=points, gt_point_labels=labels,
-                                gt_bboxes_labels=np.zeros(len(points), np.int64)))
+        packed = self.pack(
+            dict(
+                img=crop,
+                img_shape=(h, w),
+                ori_shape=(h, w),
+                img_id=0,
+                img_path='window',
+                gt_points=points,
+                gt_point_labels=labels,
+                gt_bboxes_labels=np.zeros(len(points), np.int64),
+            )
+        )
         data = model.data_preprocessor(
-            dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]), False)
+            dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]), False
+        )
         sample = data['data_samples'][0]
         prompts = model.collect_prompts([sample])
         embeddings = model.sam.encode(data['inputs'])
         logits, scores, _ = model.decode_prompts(embeddings, prompts)
         for start in range(0, len(logits), self.chunk):
-            masks = low_res_to_original(logits[start:start + self.chunk], sample.img_shape,
-                                        sample.ori_shape, model.sam.img_size,
-                                        pad_offset_of(sample))
-            yield (masks > model.sam.mask_threshold).cpu().numpy(), \
-                scores[start:start + self.chunk].float().cpu().numpy()
+            masks = low_res_to_original(
+                logits[start : start + self.chunk],
+                sample.img_shape,
+                sample.ori_shape,
+                model.sam.img_size,
+                pad_offset_of(sample),
+            )
+            yield (
+                (masks > model.sam.mask_threshold).cpu().numpy(),
+                scores[start : start + self.chunk].float().cpu().numpy(),
+            )
 
     def __call__(self, image, points, labels=None) -> ClickPrediction:
         """Predict one mask (and rbox) per prompt.
@@ -379,29 +434,43 @@ class PointSAMInferencer:
         prompts, plabels = group_prompts(points, labels)
         real = plabels >= 0
         # written as "not inside" so that a NaN coordinate counts as outside too
-        inside = ((prompts[..., 0] >= 0) & (prompts[..., 0] < width)
-                  & (prompts[..., 1] >= 0) & (prompts[..., 1] < height))
+        inside = (
+            (prompts[..., 0] >= 0)
+            & (prompts[..., 0] < width)
+            & (prompts[..., 1] >= 0)
+            & (prompts[..., 1] < height)
+        )
         outside = real & ~inside
         if outside.any():
             i, j = np.argwhere(outside)[0]
-            raise ValueError(f'{where}: click {prompts[i, j].tolist()} of prompt {i} is outside '
-                             f'the {width}x{height} image')
+            raise ValueError(
+                f'{where}: click {prompts[i, j].tolist()} of prompt {i} is outside '
+                f'the {width}x{height} image'
+            )
         num = len(prompts)
         if num == 0:  # no positive click: nothing to segment
             return ClickPrediction(
-                image_shape=(height, width), masks=[], offsets=np.zeros((0, 2), np.int64),
-                scores=np.zeros(0, np.float32), rboxes=np.zeros((0, 5)),
-                valid=np.zeros(0, dtype=bool), points=prompts, point_labels=plabels,
-                windows=np.zeros((0, 4), np.int64), window_index=np.zeros(0, np.int64),
-                meta=dict(img_path=where, window_size=self.window_size,
-                          window_overlap=self.window_overlap))
+                image_shape=(height, width),
+                masks=[],
+                offsets=np.zeros((0, 2), np.int64),
+                scores=np.zeros(0, np.float32),
+                rboxes=np.zeros((0, 5)),
+                valid=np.zeros(0, dtype=bool),
+                points=prompts,
+                point_labels=plabels,
+                windows=np.zeros((0, 4), np.int64),
+                window_index=np.zeros(0, np.int64),
+                meta=dict(
+                    img_path=where, window_size=self.window_size, window_overlap=self.window_overlap
+                ),
+            )
         pos = plabels == 1
         anchors = (prompts * pos[..., None]).sum(1) / np.maximum(pos.sum(1, keepdims=True), 1)
         if self.click_negatives and num > 1:
-            prompts, plabels = add_click_negatives(prompts, plabels, anchors,
-                                                   self.click_negatives)
-        windows, window_index = plan_windows(height, width, anchors, self.window_size,
-                                             self.window_overlap)
+            prompts, plabels = add_click_negatives(prompts, plabels, anchors, self.click_negatives)
+        windows, window_index = plan_windows(
+            height, width, anchors, self.window_size, self.window_overlap
+        )
         masks: List[Optional[np.ndarray]] = [None] * num
         offsets = np.zeros((num, 2), np.int64)
         scores = np.zeros(num, np.float32)
@@ -411,12 +480,18 @@ class PointSAMInferencer:
             idx = np.flatnonzero(window_index == k)
             local = prompts[idx] - np.array([x0, y0], np.float32)
             llabels = plabels[idx].copy()
-            llabels[(local[..., 0] < 0) | (local[..., 0] >= x1 - x0) | (local[..., 1] < 0)
-                    | (local[..., 1] >= y1 - y0)] = -1  # points beyond this window
+            llabels[
+                (local[..., 0] < 0)
+                | (local[..., 0] >= x1 - x0)
+                | (local[..., 1] < 0)
+                | (local[..., 1] >= y1 - y0)
+            ] = -1  # points beyond this window
             lost = ~(llabels == 1).any(axis=1)
             if lost.any():
-                raise ValueError(f'{where}: the positive clicks of prompt {idx[lost][0]} span '
-                                 f'more than one window (window_size={self.window_size})')
+                raise ValueError(
+                    f'{where}: the positive clicks of prompt {idx[lost][0]} span '
+                    f'more than one window (window_size={self.window_size})'
+                )
             crop = np.ascontiguousarray(img[y0:y1, x0:x1])
             done = 0
             for chunk_masks, chunk_scores in self._run_window(crop, local, llabels):
@@ -427,7 +502,7 @@ class PointSAMInferencer:
                     scores[i] = score
                     if good:
                         ys, xs = np.nonzero(m.any(axis=1))[0], np.nonzero(m.any(axis=0))[0]
-                        masks[i] = m[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1].copy()
+                        masks[i] = m[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1].copy()
                         offsets[i] = (x0 + xs[0], y0 + ys[0])
                         rboxes[i] = box + np.array([x0, y0, 0, 0, 0])
                         valid[i] = True
@@ -435,8 +510,17 @@ class PointSAMInferencer:
                         masks[i] = np.zeros((0, 0), dtype=bool)
                         offsets[i] = np.floor(anchors[i]).astype(np.int64)
         return ClickPrediction(
-            image_shape=(height, width), masks=masks, offsets=offsets, scores=scores,
-            rboxes=rboxes, valid=valid, points=prompts, point_labels=plabels,
-            windows=windows, window_index=window_index,
-            meta=dict(img_path=where, window_size=self.window_size,
-                      window_overlap=self.window_overlap))
+            image_shape=(height, width),
+            masks=masks,
+            offsets=offsets,
+            scores=scores,
+            rboxes=rboxes,
+            valid=valid,
+            points=prompts,
+            point_labels=plabels,
+            windows=windows,
+            window_index=window_index,
+            meta=dict(
+                img_path=where, window_size=self.window_size, window_overlap=self.window_overlap
+            ),
+        )

@@ -5,6 +5,7 @@ Calibration of overlapping instances, masks at the original size -> le90 min-are
 Each box keeps its point's class and annotation id; its score is SAM's predicted IoU. Instances
 whose mask is empty get no box and are counted.
 """
+
 import contextlib
 import copy
 import hashlib
@@ -34,8 +35,18 @@ from mmpointsam.utils import set_sam_checkpoint
 from mmpointsam.utils.model_checkpoint import load_model_checkpoint, weights_from_checkpoint
 
 # meta keys the converter and RBoxDumpMetric need from PackSAMInputs
-POINT_LABEL_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'flip',
-                         'flip_direction', 'height', 'width', 'file_name', 'instance_ids')
+POINT_LABEL_META_KEYS = (
+    'img_id',
+    'img_path',
+    'ori_shape',
+    'img_shape',
+    'flip',
+    'flip_direction',
+    'height',
+    'width',
+    'file_name',
+    'instance_ids',
+)
 
 
 def point_label_pipeline() -> list:
@@ -68,8 +79,9 @@ class _PromptBar:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage != self.stage:
             self.close()
-            self.bar = tqdm(total=total, desc=f'  {stage}', unit='prompt', leave=False,
-                            dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total, desc=f'  {stage}', unit='prompt', leave=False, dynamic_ncols=True
+            )
             self.stage = stage
         self.bar.update(done - self.bar.n)
 
@@ -106,9 +118,15 @@ class Point2RBoxConverter:
             every image whole (resized to SAM's input size).
     """
 
-    def __init__(self, model, method: str = 'largest', chunk: int = 16,
-                 description: str = '', mask_selector: Optional[dict] = None,
-                 patch: Optional[dict] = dict(size=1024, overlap=200)) -> None:
+    def __init__(
+        self,
+        model,
+        method: str = 'largest',
+        chunk: int = 16,
+        description: str = '',
+        mask_selector: Optional[dict] = None,
+        patch: Optional[dict] = dict(size=1024, overlap=200),
+    ) -> None:
         if method not in RBOX_METHODS:
             raise ValueError(f'unknown mask -> rbox method {method!r}; choose from {RBOX_METHODS}')
         self.model = model.eval()
@@ -122,26 +140,29 @@ class Point2RBoxConverter:
                 self.selector = TASK_UTILS.build(copy.deepcopy(mask_selector))
             self.settings['mask_selector'] = mask_selector
         self.class_names: Optional[list] = None  # set by convert, for class-aware scorers
-        self.patch = None if patch is None else dict(size=int(patch['size']),
-                                                     overlap=int(patch['overlap']))
+        self.patch = (
+            None if patch is None else dict(size=int(patch['size']), overlap=int(patch['overlap']))
+        )
         self.settings['patch'] = self.patch
         # images with at least this many prompts get a bar over their prompts (convert)
         self.prompt_bar_min = 256
         self.show_prompt_bar = False
 
     @classmethod
-    def from_config(cls,
-                    config: Union[str, Config],
-                    checkpoint: Optional[str] = None,
-                    sam_checkpoint: Optional[str] = None,
-                    npc_iou_thr: Optional[float] = 0.1,
-                    method: str = 'largest',
-                    device: str = 'cpu',
-                    seed: int = 0,
-                    npc_max_negatives: Optional[int] = 8,
-                    mask_selector: Optional[dict] = None,
-                    patch: Optional[dict] = dict(size=1024, overlap=200),
-                    cfg_options: Optional[dict] = None) -> 'Point2RBoxConverter':
+    def from_config(
+        cls,
+        config: Union[str, Config],
+        checkpoint: Optional[str] = None,
+        sam_checkpoint: Optional[str] = None,
+        npc_iou_thr: Optional[float] = 0.1,
+        method: str = 'largest',
+        device: str = 'cpu',
+        seed: int = 0,
+        npc_max_negatives: Optional[int] = 8,
+        mask_selector: Optional[dict] = None,
+        patch: Optional[dict] = dict(size=1024, overlap=200),
+        cfg_options: Optional[dict] = None,
+    ) -> 'Point2RBoxConverter':
         """Build the model of an mmpointsam config and load its weights.
 
         Args:
@@ -166,8 +187,11 @@ class Point2RBoxConverter:
         if npc_iou_thr is None:
             cfg.model.test_cfg.pop('npc', None)
         else:
-            cfg.model.test_cfg.npc = dict(type='NegativePromptCalibration', iou_thr=npc_iou_thr,
-                                          max_negatives=npc_max_negatives)
+            cfg.model.test_cfg.npc = dict(
+                type='NegativePromptCalibration',
+                iou_thr=npc_iou_thr,
+                max_negatives=npc_max_negatives,
+            )
         torch.manual_seed(seed)
         with DefaultScope.overwrite_default_scope('mmpointsam'):
             model = MODELS.build(cfg.model)
@@ -185,12 +209,23 @@ class Point2RBoxConverter:
         description = f'{weights}; NPC iou_thr={npc_iou_thr}'
         if npc_iou_thr is not None:
             description += f' max_negatives={npc_max_negatives}'
-        converter = cls(model.to(device), method=method, description=description,
-                        mask_selector=mask_selector, patch=patch)
+        converter = cls(
+            model.to(device),
+            method=method,
+            description=description,
+            mask_selector=mask_selector,
+            patch=patch,
+        )
         converter.settings.update(
             config=cfg.filename if isinstance(cfg.filename, str) else None,
-            checkpoint=checkpoint, sam_checkpoint=sam_checkpoint, npc_iou_thr=npc_iou_thr,
-            npc_max_negatives=npc_max_negatives, seed=seed, arch=cfg.model.sam.arch, img_size=cfg.model.sam.img_size)
+            checkpoint=checkpoint,
+            sam_checkpoint=sam_checkpoint,
+            npc_iou_thr=npc_iou_thr,
+            npc_max_negatives=npc_max_negatives,
+            seed=seed,
+            arch=cfg.model.sam.arch,
+            img_size=cfg.model.sam.img_size,
+        )
         return converter
 
     @staticmethod
@@ -212,15 +247,19 @@ class Point2RBoxConverter:
         """
         model = self.model
         data = model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False)
+            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False
+        )
         samples = data['data_samples']
         prompts = model.collect_prompts(samples)
         start = time.perf_counter()
         embeddings = model.sam.encode(data['inputs'])
         encoder_time = time.perf_counter() - start
         start = time.perf_counter()
-        bar = _PromptBar() if (self.show_prompt_bar and
-                               prompts.batch_idx.numel() >= self.prompt_bar_min) else None
+        bar = (
+            _PromptBar()
+            if (self.show_prompt_bar and prompts.batch_idx.numel() >= self.prompt_bar_min)
+            else None
+        )
         try:
             logits, scores, calibrated = model.decode_prompts(embeddings, prompts, progress=bar)
         finally:
@@ -228,17 +267,21 @@ class Point2RBoxConverter:
                 bar.close()
         sample = samples[0]
         if self.selector is not None:
-            return self._predict_selected(embeddings, prompts, logits, sample, encoder_time,
-                                          start)
+            return self._predict_selected(embeddings, prompts, logits, sample, encoder_time, start)
         num_calibrated = int(calibrated.sum())
         decoder_time = time.perf_counter() - start
         rboxes, valid = [], []
         for start_idx in range(0, len(logits), self.chunk):
-            masks = low_res_to_original(logits[start_idx:start_idx + self.chunk],
-                                        sample.img_shape, sample.ori_shape, model.sam.img_size,
-                                        pad_offset_of(sample))
-            boxes, ok = masks_to_rboxes((masks > model.sam.mask_threshold).cpu().numpy(),
-                                        self.method)
+            masks = low_res_to_original(
+                logits[start_idx : start_idx + self.chunk],
+                sample.img_shape,
+                sample.ori_shape,
+                model.sam.img_size,
+                pad_offset_of(sample),
+            )
+            boxes, ok = masks_to_rboxes(
+                (masks > model.sam.mask_threshold).cpu().numpy(), self.method
+            )
             rboxes.append(boxes)
             valid.append(ok)
         return dict(
@@ -248,10 +291,12 @@ class Point2RBoxConverter:
             labels=sample.gt_instances.labels.cpu().numpy(),
             num_calibrated=num_calibrated,
             encoder_time=encoder_time,
-            decoder_time=decoder_time)
+            decoder_time=decoder_time,
+        )
 
-    def _predict_selected(self, embeddings, prompts, logits, sample, encoder_time: float,
-                          start: float) -> dict:
+    def _predict_selected(
+        self, embeddings, prompts, logits, sample, encoder_time: float, start: float
+    ) -> dict:
         """:meth:`predict` with SAM's three masks per click and the selector's pick.
 
         NPC (when on) decides each click's prompts from the single-mask ``logits``; the final
@@ -263,7 +308,8 @@ class Point2RBoxConverter:
         groups = [(torch.arange(len(points), device=points.device), points, labels)]
         if model.test_npc is not None and len(points):
             rows, new_points, new_labels = model.test_npc.prompts_from_masks(
-                logits > sam.mask_threshold, batch_idx, points, labels)
+                logits > sam.mask_threshold, batch_idx, points, labels
+            )
             if rows.numel():
                 plain = torch.ones(len(points), dtype=torch.bool, device=points.device)
                 plain[rows] = False
@@ -274,8 +320,9 @@ class Point2RBoxConverter:
         multi_iou = logits.new_zeros((len(points), 3))
         for idx, pts, lbs in groups:
             if idx.numel():
-                out_logits, out_iou = decode_in_chunks(sam, embeddings, batch_idx[idx], pts, lbs,
-                                                       multimask_output=True, all_masks=True)
+                out_logits, out_iou = decode_in_chunks(
+                    sam, embeddings, batch_idx[idx], pts, lbs, multimask_output=True, all_masks=True
+                )
                 multi[idx], multi_iou[idx] = out_logits, out_iou
         num_calibrated = len(points) - len(groups[0][0])
         decoder_time = time.perf_counter() - start
@@ -283,37 +330,57 @@ class Point2RBoxConverter:
         gt = sample.gt_instances
         label_arr = gt.labels.cpu().numpy()
         gt_points = gt.points.cpu().numpy().reshape(len(label_arr), -1, 2)
-        gt_plabels = (gt.point_labels.cpu().numpy().reshape(len(label_arr), -1)
-                      if 'point_labels' in gt else np.ones(gt_points.shape[:2], int))
+        gt_plabels = (
+            gt.point_labels.cpu().numpy().reshape(len(label_arr), -1)
+            if 'point_labels' in gt
+            else np.ones(gt_points.shape[:2], int)
+        )
         num = len(points)
         rboxes, valid = np.zeros((num, 5)), np.zeros(num, dtype=bool)
         index, flagged, sel_scores = np.zeros(num, int), np.zeros(num, bool), np.zeros(num)
         chunk = max(1, self.chunk // 3)
         for s0 in range(0, num, chunk):
-            part = multi[s0:s0 + chunk]
-            masks = low_res_to_original(part.flatten(0, 1), sample.img_shape, sample.ori_shape,
-                                        sam.img_size, pad_offset_of(sample))
-            masks = (masks > sam.mask_threshold).cpu().numpy().reshape(len(part), 3,
-                                                                      *masks.shape[-2:])
+            part = multi[s0 : s0 + chunk]
+            masks = low_res_to_original(
+                part.flatten(0, 1),
+                sample.img_shape,
+                sample.ori_shape,
+                sam.img_size,
+                pad_offset_of(sample),
+            )
+            masks = (
+                (masks > sam.mask_threshold).cpu().numpy().reshape(len(part), 3, *masks.shape[-2:])
+            )
             for j, cand_masks in enumerate(masks):
                 i = s0 + j
-                click = gt_points[i][gt_plabels[i] == 1][0] if (gt_plabels[i] == 1).any() \
+                click = (
+                    gt_points[i][gt_plabels[i] == 1][0]
+                    if (gt_plabels[i] == 1).any()
                     else gt_points[i][0]
-                name = (self.class_names[label_arr[i]] if self.class_names is not None
-                        else str(label_arr[i]))
-                cand = MaskCandidates(cand_masks, multi_iou[i].float().cpu().numpy(), click,
-                                      name)
+                )
+                name = (
+                    self.class_names[label_arr[i]]
+                    if self.class_names is not None
+                    else str(label_arr[i])
+                )
+                cand = MaskCandidates(cand_masks, multi_iou[i].float().cpu().numpy(), click, name)
                 best, score, flag = self.selector(cand)
                 index[i], sel_scores[i], flagged[i] = best, score, flag
                 rbox = mask_to_rbox(cand_masks[best], self.method)
                 if rbox is not None and not (flag and self.selector.low_score == 'skip'):
                     rboxes[i], valid[i] = rbox, True
         return dict(
-            rboxes=rboxes, valid=valid,
+            rboxes=rboxes,
+            valid=valid,
             scores=multi_iou[torch.arange(num), torch.as_tensor(index)].float().cpu().numpy(),
-            labels=label_arr, num_calibrated=num_calibrated, encoder_time=encoder_time,
-            decoder_time=decoder_time, mask_index=index, flagged=flagged,
-            selection_scores=sel_scores)
+            labels=label_arr,
+            num_calibrated=num_calibrated,
+            encoder_time=encoder_time,
+            decoder_time=decoder_time,
+            mask_index=index,
+            flagged=flagged,
+            selection_scores=sel_scores,
+        )
 
     def predict_scene(self, dataset, info: dict, img: dict, point_json: str):
         """:meth:`predict` of a large image in patches (see ``patch``); boxes in the scene frame.
@@ -326,8 +393,10 @@ class Point2RBoxConverter:
             raise FileNotFoundError(f'cannot read image {info["img_path"]}')
         height, width = image.shape[:2]
         if (height, width) != (img['height'], img['width']):
-            raise ValueError(f'{point_json}: image {img["file_name"]} is {width}x{height} '
-                             f'(w x h) but the json declares {img["width"]}x{img["height"]}')
+            raise ValueError(
+                f'{point_json}: image {img["file_name"]} is {width}x{height} '
+                f'(w x h) but the json declares {img["width"]}x{img["height"]}'
+            )
         windows = scene_windows(width, height, self.patch['size'], self.patch['overlap'])
         instances = info['instances']
         clicks = []
@@ -344,20 +413,29 @@ class Point2RBoxConverter:
             results = copy.deepcopy({key: v for key, v in info.items() if key != 'instances'})
             results.pop('background_points', None)  # scene-frame clicks on no object
             results.update(
-                img=np.ascontiguousarray(image[y0:y1, x0:x1]), img_shape=(y1 - y0, x1 - x0),
-                ori_shape=(y1 - y0, x1 - x0), height=y1 - y0, width=x1 - x0,
-                instances=shift_instances([instances[i] for i in np.flatnonzero(where == k)],
-                                          -x0, -y0))
+                img=np.ascontiguousarray(image[y0:y1, x0:x1]),
+                img_shape=(y1 - y0, x1 - x0),
+                ori_shape=(y1 - y0, x1 - x0),
+                height=y1 - y0,
+                width=x1 - x0,
+                instances=shift_instances(
+                    [instances[i] for i in np.flatnonzero(where == k)], -x0, -y0
+                ),
+            )
             data = pipeline(results)
             pred = self.predict(data)
             pred['rboxes'] = np.asarray(pred['rboxes'], dtype=np.float64).copy()
             pred['rboxes'][pred['valid'], :2] += (x0, y0)
             preds.append(pred)
             ids.append(np.asarray(data['data_samples'].metainfo['instance_ids']))
-        merged = {key: (sum(p[key] for p in preds) if key in ('encoder_time', 'decoder_time',
-                                                              'num_calibrated')
-                        else np.concatenate([p[key] for p in preds]))
-                  for key in preds[0]}
+        merged = {
+            key: (
+                sum(p[key] for p in preds)
+                if key in ('encoder_time', 'decoder_time', 'num_calibrated')
+                else np.concatenate([p[key] for p in preds])
+            )
+            for key in preds[0]
+        }
         merged['num_patches'] = len(preds)
         return merged, np.concatenate(ids)
 
@@ -365,13 +443,25 @@ class Point2RBoxConverter:
     def build_dataset(self, point_json: str, img_dir: str):
         with DefaultScope.overwrite_default_scope('mmpointsam'):
             return DATASETS.build(
-                dict(type='PointLabelDataset', ann_file=osp.abspath(point_json),
-                     data_prefix=dict(img=img_dir), pipeline=point_label_pipeline(),
-                     test_mode=True))
+                dict(
+                    type='PointLabelDataset',
+                    ann_file=osp.abspath(point_json),
+                    data_prefix=dict(img=img_dir),
+                    pipeline=point_label_pipeline(),
+                    test_mode=True,
+                )
+            )
 
-    def convert(self, point_json: str, img_dir: str, out_dir: str, resume: bool = True,
-                progress: bool = True, img_ids: Optional[Sequence[int]] = None,
-                max_images: Optional[int] = None) -> dict:
+    def convert(
+        self,
+        point_json: str,
+        img_dir: str,
+        out_dir: str,
+        resume: bool = True,
+        progress: bool = True,
+        img_ids: Optional[Sequence[int]] = None,
+        max_images: Optional[int] = None,
+    ) -> dict:
         """Convert every image of a point-label json; write the labels to ``out_dir``.
 
         Outputs (see :class:`RBoxLabelWriter`): ``labels.json`` (COCO, 4-corner polygons) once
@@ -386,30 +476,46 @@ class Point2RBoxConverter:
         categories = dataset.metainfo['categories']
         infos = [dataset.get_data_info(i) for i in range(len(dataset))]
         if img_ids is not None or max_images is not None:
-            keep = {img['id'] for img in select_images(
-                [dict(id=d['img_id']) for d in infos], img_ids, max_images, point_json)}
+            keep = {
+                img['id']
+                for img in select_images(
+                    [dict(id=d['img_id']) for d in infos], img_ids, max_images, point_json
+                )
+            }
             infos = [d for d in infos if d['img_id'] in keep]
-        images = [dict(id=d['img_id'], file_name=d['file_name'], width=d['width'],
-                       height=d['height']) for d in infos]
-        settings = dict(self.settings, point_json=osp.abspath(point_json),
-                        point_json_sha1=_sha1(point_json))
+        images = [
+            dict(id=d['img_id'], file_name=d['file_name'], width=d['width'], height=d['height'])
+            for d in infos
+        ]
+        settings = dict(
+            self.settings, point_json=osp.abspath(point_json), point_json_sha1=_sha1(point_json)
+        )
         if img_ids is not None or max_images is not None:
-            settings.update(img_ids=None if img_ids is None else sorted(img_ids),
-                            max_images=max_images)
+            settings.update(
+                img_ids=None if img_ids is None else sorted(img_ids), max_images=max_images
+            )
         writer = RBoxLabelWriter(out_dir, images, categories, settings, resume=resume)
         pending = {img['id'] for img in writer.pending()}
         skipped = len(images) - len(pending)
         if skipped:
-            print_log(f'point2rbox: resuming in {out_dir}: {skipped} of {len(images)} images are '
-                      'done already and skipped', logger='current')
+            print_log(
+                f'point2rbox: resuming in {out_dir}: {skipped} of {len(images)} images are '
+                'done already and skipped',
+                logger='current',
+            )
         self.show_prompt_bar = progress
         self.class_names = [c['name'] for c in categories]
         totals = Counter()
         empty_per_class = Counter()
         # mask selection: per class, how often each of SAM's 3 masks won, and flagged clicks
         mask_wins, flagged_per_class = {}, Counter()
-        bar = tqdm(total=len(pending), unit='img', desc='point2rbox', disable=not progress,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=len(pending),
+            unit='img',
+            desc='point2rbox',
+            disable=not progress,
+            dynamic_ncols=True,
+        )
         index = {dataset.get_data_info(i)['img_id']: i for i in range(len(dataset))}
         for img, info in zip(images, infos):
             if img['id'] not in pending:
@@ -417,61 +523,82 @@ class Point2RBoxConverter:
             start = time.perf_counter()
             anns, empty = [], []
             if info['instances']:
-                if self.patch is not None and max(img['width'], img['height']) > \
-                        self.patch['size']:
+                if self.patch is not None and max(img['width'], img['height']) > self.patch['size']:
                     pred, ids = self.predict_scene(dataset, info, img, point_json)
                 else:
                     data = dataset[index[img['id']]]
                     self._check_size(data['data_samples'], img, point_json)
                     pred = self.predict(data)
                     ids = data['data_samples'].metainfo['instance_ids']
-                anns, empty = predictions_to_coco_anns(img['id'], pred['rboxes'], pred['valid'],
-                                                       pred['labels'], pred['scores'], ids,
-                                                       categories)
+                anns, empty = predictions_to_coco_anns(
+                    img['id'],
+                    pred['rboxes'],
+                    pred['valid'],
+                    pred['labels'],
+                    pred['scores'],
+                    ids,
+                    categories,
+                )
                 totals['encoder_time'] += pred['encoder_time']
                 totals['decoder_time'] += pred['decoder_time']
                 totals['calibrated'] += pred['num_calibrated']
                 totals['encoded'] += 1
                 totals['patches'] += pred.get('num_patches', 1)
                 if 'mask_index' in pred:
-                    self._count_selection(pred, ids, anns, categories, mask_wins,
-                                          flagged_per_class)
+                    self._count_selection(pred, ids, anns, categories, mask_wins, flagged_per_class)
             writer.write_image(img, anns, empty)
             totals['time'] += time.perf_counter() - start
             totals['boxes'] += len(anns)
             totals['empty'] += len(empty)
-            empty_per_class.update(c['name'] for e in empty for c in categories
-                                   if c['id'] == e['category_id'])
+            empty_per_class.update(
+                c['name'] for e in empty for c in categories if c['id'] == e['category_id']
+            )
             bar.update(1)
             bar.set_postfix(boxes=totals['boxes'], empty=totals['empty'], refresh=False)
         bar.close()
-        result = writer.finalize(info=dict(
-            description='rotated-box pseudo labels from point labels (mmpointsam point2rbox)'))
+        result = writer.finalize(
+            info=dict(
+                description='rotated-box pseudo labels from point labels (mmpointsam point2rbox)'
+            )
+        )
         done = len(pending)
         summary = dict(
-            images=len(images), converted=done, skipped=skipped, encoded=totals['encoded'],
-            boxes_now=totals['boxes'], empty_now=totals['empty'],
-            empty_per_class=dict(empty_per_class), calibrated=totals['calibrated'],
-            boxes_total=result['num_boxes'], empty_total=result['num_empty'],
-            encoder_s=totals['encoder_time'], decoder_s=totals['decoder_time'],
+            images=len(images),
+            converted=done,
+            skipped=skipped,
+            encoded=totals['encoded'],
+            boxes_now=totals['boxes'],
+            empty_now=totals['empty'],
+            empty_per_class=dict(empty_per_class),
+            calibrated=totals['calibrated'],
+            boxes_total=result['num_boxes'],
+            empty_total=result['num_empty'],
+            encoder_s=totals['encoder_time'],
+            decoder_s=totals['decoder_time'],
             total_s=totals['time'],
             images_per_s=done / totals['time'] if totals['time'] else float('nan'),
-            json=result['json'], dota_dir=result['dota_dir'], weights=self.description,
-            patches=totals['patches'])
+            json=result['json'],
+            dota_dir=result['dota_dir'],
+            weights=self.description,
+            patches=totals['patches'],
+        )
         if self.selector is not None:
-            summary.update(mask_wins=mask_wins, flagged_per_class=dict(flagged_per_class),
-                           flagged=sum(flagged_per_class.values()),
-                           low_score=self.selector.low_score)
+            summary.update(
+                mask_wins=mask_wins,
+                flagged_per_class=dict(flagged_per_class),
+                flagged=sum(flagged_per_class.values()),
+                low_score=self.selector.low_score,
+            )
         print_log(format_summary(summary), logger='current')
         return summary
 
     @staticmethod
-    def _count_selection(pred: dict, ids, anns: list, categories: list, mask_wins: dict,
-                         flagged_per_class: Counter) -> None:
+    def _count_selection(
+        pred: dict, ids, anns: list, categories: list, mask_wins: dict, flagged_per_class: Counter
+    ) -> None:
         """Tally the selector's picks per class; mark flagged boxes (``"flagged": true``)."""
         flagged_ids = set()
-        for label, k, flag, ann_id in zip(pred['labels'], pred['mask_index'], pred['flagged'],
-                                          ids):
+        for label, k, flag, ann_id in zip(pred['labels'], pred['mask_index'], pred['flagged'], ids):
             name = categories[int(label)]['name']
             mask_wins.setdefault(name, [0, 0, 0])[int(k)] += 1
             if flag:
@@ -485,8 +612,10 @@ class Point2RBoxConverter:
     def _check_size(sample, img: dict, point_json: str) -> None:
         actual = tuple(sample.ori_shape[:2])
         if actual != (img['height'], img['width']):
-            raise ValueError(f'{point_json}: image {img["file_name"]} is {actual[1]}x{actual[0]} '
-                             f'(w x h) but the json declares {img["width"]}x{img["height"]}')
+            raise ValueError(
+                f'{point_json}: image {img["file_name"]} is {actual[1]}x{actual[0]} '
+                f'(w x h) but the json declares {img["width"]}x{img["height"]}'
+            )
 
 
 def format_summary(s: dict) -> str:
@@ -505,33 +634,51 @@ def format_summary(s: dict) -> str:
     ]
     if 'mask_wins' in s:
         wins = ', '.join(f'{name} {w}' for name, w in sorted(s['mask_wins'].items()))
-        lines.append(f'  mask selection (this run): wins of SAM masks [0, 1, 2] by class: {wins}; '
-                     f'flagged ({s["low_score"]}): {s["flagged"]}'
-                     + (f' {s["flagged_per_class"]}' if s['flagged_per_class'] else ''))
+        lines.append(
+            f'  mask selection (this run): wins of SAM masks [0, 1, 2] by class: {wins}; '
+            f'flagged ({s["low_score"]}): {s["flagged"]}'
+            + (f' {s["flagged_per_class"]}' if s['flagged_per_class'] else '')
+        )
     return '\n'.join(lines)
 
 
-def point2rbox(config: Union[str, Config],
-               point_json: str,
-               img_dir: str,
-               out_dir: str,
-               checkpoint: Optional[str] = None,
-               sam_checkpoint: Optional[str] = None,
-               method: str = 'largest',
-               npc_iou_thr: Optional[float] = 0.1,
-               device: str = 'cpu',
-               resume: bool = True,
-               seed: int = 0,
-               progress: bool = True,
-               cfg_options: Optional[dict] = None,
-               npc_max_negatives: Optional[int] = 8,
-               img_ids: Optional[Sequence[int]] = None,
-               max_images: Optional[int] = None) -> dict:
+def point2rbox(
+    config: Union[str, Config],
+    point_json: str,
+    img_dir: str,
+    out_dir: str,
+    checkpoint: Optional[str] = None,
+    sam_checkpoint: Optional[str] = None,
+    method: str = 'largest',
+    npc_iou_thr: Optional[float] = 0.1,
+    device: str = 'cpu',
+    resume: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+    cfg_options: Optional[dict] = None,
+    npc_max_negatives: Optional[int] = 8,
+    img_ids: Optional[Sequence[int]] = None,
+    max_images: Optional[int] = None,
+) -> dict:
     """Convert point labels to rotated-box labels in one call (see
     :meth:`Point2RBoxConverter.from_config` and :meth:`Point2RBoxConverter.convert`)."""
     converter = Point2RBoxConverter.from_config(
-        config, checkpoint=checkpoint, sam_checkpoint=sam_checkpoint, npc_iou_thr=npc_iou_thr,
-        method=method, device=device, seed=seed, cfg_options=cfg_options,
-        npc_max_negatives=npc_max_negatives)
-    return converter.convert(point_json, img_dir, out_dir, resume=resume, progress=progress,
-                             img_ids=img_ids, max_images=max_images)
+        config,
+        checkpoint=checkpoint,
+        sam_checkpoint=sam_checkpoint,
+        npc_iou_thr=npc_iou_thr,
+        method=method,
+        device=device,
+        seed=seed,
+        cfg_options=cfg_options,
+        npc_max_negatives=npc_max_negatives,
+    )
+    return converter.convert(
+        point_json,
+        img_dir,
+        out_dir,
+        resume=resume,
+        progress=progress,
+        img_ids=img_ids,
+        max_images=max_images,
+    )

@@ -6,6 +6,7 @@ converted scene line up with a detector's split patches. Each click is decoded i
 the one where it lies farthest from the patch border (an object up to ~``overlap`` px around its
 click is then whole in that patch), so no box is produced twice and nothing needs merging.
 """
+
 import math
 from typing import List, Sequence
 
@@ -25,13 +26,14 @@ def window_starts(length: int, size: int, overlap: int) -> List[int]:
     return starts
 
 
-def scene_windows(width: int, height: int, size: int = 1024,
-                  overlap: int = 200) -> np.ndarray:
+def scene_windows(width: int, height: int, size: int = 1024, overlap: int = 200) -> np.ndarray:
     """Windows (K, 4) ``x0, y0, x1, y1`` (pixel-corner, exclusive end) covering the scene, row by
     row; a side shorter than ``size`` gives a window of that side's length."""
     xs, ys = window_starts(width, size, overlap), window_starts(height, size, overlap)
-    return np.array([[x, y, min(x + size, width), min(y + size, height)] for y in ys for x in xs],
-                    dtype=np.int64)
+    return np.array(
+        [[x, y, min(x + size, width), min(y + size, height)] for y in ys for x in xs],
+        dtype=np.int64,
+    )
 
 
 def assign_clicks(clicks: Sequence[Sequence[float]], windows: np.ndarray) -> np.ndarray:
@@ -41,8 +43,14 @@ def assign_clicks(clicks: Sequence[Sequence[float]], windows: np.ndarray) -> np.
     if len(clicks) == 0:
         return np.zeros(0, dtype=np.int64)
     x, y = clicks[:, 0:1], clicks[:, 1:2]
-    margin = np.minimum.reduce([x - windows[None, :, 0], windows[None, :, 2] - x,
-                                y - windows[None, :, 1], windows[None, :, 3] - y])
+    margin = np.minimum.reduce(
+        [
+            x - windows[None, :, 0],
+            windows[None, :, 2] - x,
+            y - windows[None, :, 1],
+            windows[None, :, 3] - y,
+        ]
+    )
     return np.argmax(margin, axis=1)
 
 
@@ -51,8 +59,8 @@ def shift_instances(instances: List[dict], dx: float, dy: float) -> List[dict]:
     out = []
     for inst in instances:
         inst = dict(inst)
-        inst['points'] = (np.asarray(inst['points'], dtype=np.float64).reshape(-1, 2) +
-                          (dx, dy)).tolist()
+        inst['points'] = (
+            np.asarray(inst['points'], dtype=np.float64).reshape(-1, 2) + (dx, dy)
+        ).tolist()
         out.append(inst)
     return out
-

@@ -5,6 +5,7 @@ Point-label rows train on ``PointLabelDataset`` (with ``forbidden_keys=('segment
 own (:mod:`mmpointsam.datasets`), re-exported here. ``RandomNumPointPrompts`` samples 1..3 point
 prompts per image from masks (stage 1 learns to answer both 1- and 3-point prompts).
 """
+
 from typing import Sequence
 
 import numpy as np

@@ -7,6 +7,7 @@
 - COCO keypoints json: every annotation's labelled keypoints (visibility > 0) become its clicks,
   or only the keypoint named by ``keypoint``; masks, boxes and areas are dropped.
 """
+
 import csv
 import json
 import os.path as osp
@@ -20,6 +21,7 @@ BACKGROUND = 'background'
 
 def _image_size(path: str, where: str):
     from PIL import Image
+
     if not osp.isfile(path):
         raise FileNotFoundError(f'{where}: image {path} not found')
     with Image.open(path) as img:
@@ -31,8 +33,9 @@ def _check_inside(x: float, y: float, width: int, height: int, where: str) -> No
         raise ValueError(f'{where}: click ({x}, {y}) is outside the {width}x{height} image')
 
 
-def csv_to_point_labels(csv_path: str, img_dir: str, out_json: str,
-                        classes: Optional[Sequence[str]] = None) -> dict:
+def csv_to_point_labels(
+    csv_path: str, img_dir: str, out_json: str, classes: Optional[Sequence[str]] = None
+) -> dict:
     """Convert a click CSV; image sizes are read from ``img_dir``. Category ids follow
     ``classes`` (default: the CSV's classes in order of first appearance), from 1."""
     if not osp.isfile(csv_path):
@@ -42,11 +45,16 @@ def csv_to_point_labels(csv_path: str, img_dir: str, out_json: str,
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in ('image', 'x', 'y', 'class') if c not in header]
         if missing:
-            raise ValueError(f'{csv_path}: header must have image,x,y,class (and optionally '
-                             f'object); missing {missing}, got {header}')
+            raise ValueError(
+                f'{csv_path}: header must have image,x,y,class (and optionally '
+                f'object); missing {missing}, got {header}'
+            )
         rows = [{k.strip(): (v or '').strip() for k, v in row.items() if k} for row in reader]
-    names = list(classes) if classes else list(OrderedDict.fromkeys(
-        r['class'] for r in rows if r['class'] != BACKGROUND))
+    names = (
+        list(classes)
+        if classes
+        else list(OrderedDict.fromkeys(r['class'] for r in rows if r['class'] != BACKGROUND))
+    )
     cat_ids = {name: i + 1 for i, name in enumerate(names)}
     images, objects, background = OrderedDict(), OrderedDict(), {}
     for line, row in enumerate(rows, start=2):
@@ -71,25 +79,44 @@ def csv_to_point_labels(csv_path: str, img_dir: str, out_json: str,
         key = (name, row.get('object') or f'line{line}')
         obj = objects.setdefault(key, dict(image=name, category=row['class'], points=[]))
         if obj['category'] != row['class']:
-            raise ValueError(f'{where}: object {key[1]!r} of {name} has classes '
-                             f'{obj["category"]!r} and {row["class"]!r}')
+            raise ValueError(
+                f'{where}: object {key[1]!r} of {name} has classes '
+                f'{obj["category"]!r} and {row["class"]!r}'
+            )
         obj['points'].append([x, y])
     for name, points in background.items():
         images[name]['background_points'] = points
-    anns = [dict(id=i + 1, image_id=images[o['image']]['id'], category_id=cat_ids[o['category']],
-                 points=o['points'], point_labels=[1] * len(o['points']))
-            for i, o in enumerate(objects.values())]
-    out = dict(info=dict(description=f'clicks from {osp.basename(csv_path)}',
-                         point_convention='pixel index [column, row]; SAM adds the half pixel'),
-               images=list(images.values()),
-               categories=[dict(id=i, name=n) for n, i in cat_ids.items()], annotations=anns)
+    anns = [
+        dict(
+            id=i + 1,
+            image_id=images[o['image']]['id'],
+            category_id=cat_ids[o['category']],
+            points=o['points'],
+            point_labels=[1] * len(o['points']),
+        )
+        for i, o in enumerate(objects.values())
+    ]
+    out = dict(
+        info=dict(
+            description=f'clicks from {osp.basename(csv_path)}',
+            point_convention='pixel index [column, row]; SAM adds the half pixel',
+        ),
+        images=list(images.values()),
+        categories=[dict(id=i, name=n) for n, i in cat_ids.items()],
+        annotations=anns,
+    )
     atomic_dump_json(out, out_json)
-    return dict(num_images=len(images), num_instances=len(anns),
-                num_background_points=sum(map(len, background.values())), out=out_json)
+    return dict(
+        num_images=len(images),
+        num_instances=len(anns),
+        num_background_points=sum(map(len, background.values())),
+        out=out_json,
+    )
 
 
-def coco_keypoints_to_point_labels(coco_json: str, out_json: str,
-                                   keypoint: Optional[str] = None) -> dict:
+def coco_keypoints_to_point_labels(
+    coco_json: str, out_json: str, keypoint: Optional[str] = None
+) -> dict:
     """Convert a COCO keypoints json: one instance per annotation with labelled keypoints."""
     if not osp.isfile(coco_json):
         raise FileNotFoundError(f'COCO keypoints json not found: {coco_json}')
@@ -110,12 +137,13 @@ def coco_keypoints_to_point_labels(coco_json: str, out_json: str,
             raise ValueError(f'{where}: image id {ann.get("image_id")} is not in "images"')
         if ann.get('category_id') not in cats:
             raise ValueError(f'{where}: category id {ann.get("category_id")} is unknown')
-        triples = [kps[i:i + 3] for i in range(0, len(kps), 3)]
+        triples = [kps[i : i + 3] for i in range(0, len(kps), 3)]
         if keypoint is not None:
             names = cats[ann['category_id']].get('keypoints') or []
             if keypoint not in names:
-                raise ValueError(f'{where}: keypoint {keypoint!r} is not among its category\'s '
-                                 f'keypoints {names}')
+                raise ValueError(
+                    f"{where}: keypoint {keypoint!r} is not among its category's keypoints {names}"
+                )
             triples = [triples[names.index(keypoint)]]
         points = [[float(x), float(y)] for x, y, v in triples if v > 0]
         if not points:
@@ -124,13 +152,25 @@ def coco_keypoints_to_point_labels(coco_json: str, out_json: str,
         img = images[ann['image_id']]
         for x, y in points:
             _check_inside(x, y, img['width'], img['height'], where)
-        anns.append(dict(id=ann['id'], image_id=ann['image_id'], category_id=ann['category_id'],
-                         points=points, point_labels=[1] * len(points)))
-    out = dict(info=dict(description=f'clicks from the keypoints of {osp.basename(coco_json)}',
-                         point_convention='pixel index [column, row]; SAM adds the half pixel'),
-               images=coco['images'],
-               categories=[dict(id=c['id'], name=c['name']) for c in coco['categories']],
-               annotations=anns)
+        anns.append(
+            dict(
+                id=ann['id'],
+                image_id=ann['image_id'],
+                category_id=ann['category_id'],
+                points=points,
+                point_labels=[1] * len(points),
+            )
+        )
+    out = dict(
+        info=dict(
+            description=f'clicks from the keypoints of {osp.basename(coco_json)}',
+            point_convention='pixel index [column, row]; SAM adds the half pixel',
+        ),
+        images=coco['images'],
+        categories=[dict(id=c['id'], name=c['name']) for c in coco['categories']],
+        annotations=anns,
+    )
     atomic_dump_json(out, out_json)
-    return dict(num_images=len(images), num_instances=len(anns), skipped_unlabelled=skipped,
-                out=out_json)
+    return dict(
+        num_images=len(images), num_instances=len(anns), skipped_unlabelled=skipped, out=out_json
+    )

@@ -1,5 +1,6 @@
 """COCO-format instance datasets that fail loudly on broken annotations instead of dropping them:
 point prompts are sampled from masks, so bad data must stop the run and say where it is."""
+
 import logging
 import math
 import numbers
@@ -32,6 +33,7 @@ def _polygon_area(xs: Sequence[float], ys: Sequence[float]) -> float:
 def _simple_polygon(poly: Sequence[float]) -> bool:
     """Whether a polygon ``[x0, y0, x1, y1, ...]`` does not cross itself (shapely)."""
     from shapely.geometry import Polygon
+
     return Polygon(list(zip(poly[0::2], poly[1::2]))).is_valid
 
 
@@ -65,8 +67,10 @@ class CocoInstanceDataset(CocoDataset):
 
     def __init__(self, *args, invalid_polygon: str = 'warn', **kwargs) -> None:
         if invalid_polygon not in self.INVALID_POLYGON_MODES:
-            raise ValueError(f'invalid_polygon must be one of {self.INVALID_POLYGON_MODES}, '
-                             f'got {invalid_polygon!r}')
+            raise ValueError(
+                f'invalid_polygon must be one of {self.INVALID_POLYGON_MODES}, '
+                f'got {invalid_polygon!r}'
+            )
         self.invalid_polygon = invalid_polygon
         self.num_invalid_polygons = 0
         super().__init__(*args, **kwargs)
@@ -99,22 +103,33 @@ class CocoInstanceDataset(CocoDataset):
             print_log(
                 f'{type(self).__name__}: skipped {num_empty} of {len(self.data_list)} images '
                 f'with no instances in {self.ann_file}',
-                logger='current')
+                logger='current',
+            )
         if max_gt is not None:
             print_log(
                 f'{type(self).__name__}: dropped {num_crowded} of {len(self.data_list)} images '
                 f'with more than filter_cfg.max_gt_instances={max_gt} instances in '
                 f'{self.ann_file}',
-                logger='current')
+                logger='current',
+            )
         if self.data_list and not kept:
             raise InvalidAnnotationError(
                 f'{self.ann_file}: no image left to use: {num_empty} of {len(self.data_list)} '
                 f'images have zero instances (all skipped)'
-                + (f', the other {len(self.data_list) - num_empty} are smaller than '
-                   f'filter_cfg.min_size={min_size}' if num_empty < len(self.data_list) else '')
-                + (f' or hold more than filter_cfg.max_gt_instances={max_gt} instances '
-                   f'({num_crowded})' if max_gt is not None else '')
-                + '. Check that the annotations belong to these images (image_id) and classes.')
+                + (
+                    f', the other {len(self.data_list) - num_empty} are smaller than '
+                    f'filter_cfg.min_size={min_size}'
+                    if num_empty < len(self.data_list)
+                    else ''
+                )
+                + (
+                    f' or hold more than filter_cfg.max_gt_instances={max_gt} instances '
+                    f'({num_crowded})'
+                    if max_gt is not None
+                    else ''
+                )
+                + '. Check that the annotations belong to these images (image_id) and classes.'
+            )
         if not self.data_list:
             raise InvalidAnnotationError(f'{self.ann_file}: the annotation file lists no images')
         return kept
@@ -145,9 +160,11 @@ class CocoInstanceDataset(CocoDataset):
     def _check_annotation(self, img_info: dict, ann: dict) -> None:
         if ann.get('category_id') not in self.cat2label:
             raise self._error(
-                img_info, f'category_id {ann.get("category_id")!r} is not one of the dataset\'s '
+                img_info,
+                f"category_id {ann.get('category_id')!r} is not one of the dataset's "
                 f'classes {self.metainfo["classes"]} (category ids {sorted(self.cat2label)})',
-                ann)
+                ann,
+            )
         self._check_bbox(img_info, ann)
         seg = ann.get('segmentation')
         if isinstance(seg, dict):  # RLE: accepted as is
@@ -156,7 +173,8 @@ class CocoInstanceDataset(CocoDataset):
             raise self._error(img_info, 'empty segmentation', ann)
         if not isinstance(seg, (list, tuple)):
             raise self._error(
-                img_info, f'broken polygon: segmentation of type {type(seg).__name__}', ann)
+                img_info, f'broken polygon: segmentation of type {type(seg).__name__}', ann
+            )
         for poly in seg:
             fault = self._polygon_fault(poly, img_info['width'], img_info['height'])
             if fault is not None:
@@ -165,28 +183,39 @@ class CocoInstanceDataset(CocoDataset):
                 self.num_invalid_polygons += 1
                 fault = 'self-intersecting polygon (shapely Polygon.is_valid is False)'
                 if self.invalid_polygon == 'error':
-                    raise self._error(img_info, f'{fault}; fix it, or set the dataset\'s '
-                                      'invalid_polygon=\'warn\' to keep it', ann)
-                print_log(f'{self._error(img_info, fault, ann)}; kept (invalid_polygon=\'warn\')',
-                          logger='current', level=logging.WARNING)
+                    raise self._error(
+                        img_info,
+                        f"{fault}; fix it, or set the dataset's invalid_polygon='warn' to keep it",
+                        ann,
+                    )
+                print_log(
+                    f"{self._error(img_info, fault, ann)}; kept (invalid_polygon='warn')",
+                    logger='current',
+                    level=logging.WARNING,
+                )
 
     def _check_bbox(self, img_info: dict, ann: dict) -> None:
         bbox = ann.get('bbox')
-        if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
-                or not all(_is_number(v) and math.isfinite(v) for v in bbox)):
+        if (
+            not isinstance(bbox, (list, tuple))
+            or len(bbox) != 4
+            or not all(_is_number(v) and math.isfinite(v) for v in bbox)
+        ):
             raise self._error(img_info, f'broken bbox {bbox!r}', ann)
         x, y, w, h = bbox
         if w < 0 or h < 0:
             raise self._error(img_info, f'broken bbox {bbox!r}: negative width or height', ann)
         if self._outside(x, y, img_info) or self._outside(x + w, y + h, img_info):
             raise self._error(
-                img_info, f'bbox {bbox!r} (x, y, w, h) is outside the image '
-                f'({img_info["width"]}x{img_info["height"]})', ann)
+                img_info,
+                f'bbox {bbox!r} (x, y, w, h) is outside the image '
+                f'({img_info["width"]}x{img_info["height"]})',
+                ann,
+            )
 
     def _outside(self, x: float, y: float, img_info: dict) -> bool:
         tol = self.COORD_TOLERANCE
-        return (x < -tol or y < -tol or x > img_info['width'] + tol
-                or y > img_info['height'] + tol)
+        return x < -tol or y < -tol or x > img_info['width'] + tol or y > img_info['height'] + tol
 
     def _polygon_fault(self, poly, width: float, height: float) -> Optional[str]:
         """Describe what is wrong with one polygon ``[x0, y0, x1, y1, ...]``, or None."""
@@ -204,8 +233,9 @@ class CocoInstanceDataset(CocoDataset):
         if _polygon_area(xs, ys) < self.MIN_POLYGON_AREA:
             return 'degenerate polygon: zero area'
         tol = self.COORD_TOLERANCE
-        if (min(xs) < -tol or min(ys) < -tol or max(xs) > width + tol
-                or max(ys) > height + tol):
-            return (f'polygon outside the image ({width}x{height}): x in '
-                    f'[{min(xs)}, {max(xs)}], y in [{min(ys)}, {max(ys)}]')
+        if min(xs) < -tol or min(ys) < -tol or max(xs) > width + tol or max(ys) > height + tol:
+            return (
+                f'polygon outside the image ({width}x{height}): x in '
+                f'[{min(xs)}, {max(xs)}], y in [{min(ys)}, {max(ys)}]'
+            )
         return None

@@ -5,6 +5,7 @@ the detectors trained on its boxes can be compared with published point-supervis
 click is a pixel (column, row) whose centre lies inside the object's polygon, drawn uniformly;
 an object too thin to hold a pixel centre is clicked at the pixel under its centroid.
 """
+
 import glob
 import os.path as osp
 from typing import List, Optional, Sequence
@@ -21,6 +22,7 @@ IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 def dota_v1_classes() -> tuple:
     """DOTA-v1.0's 15 classes in MMRotate's ``DOTADataset`` order (its label indices)."""
     from mmrotate.datasets import DOTADataset
+
     return tuple(DOTADataset.METAINFO['classes'])
 
 
@@ -35,21 +37,32 @@ def read_dota_txt(path: str) -> List[dict]:
             if not items or line.startswith(('imagesource', 'gsd')):
                 continue
             if len(items) < 9:
-                raise ValueError(f'{path}:{num}: expected "x1 y1 ... x4 y4 class [difficult]", '
-                                 f'got {line.strip()!r}')
-            objects.append(dict(polygon=np.array(items[:8], dtype=np.float64).reshape(4, 2),
-                                name=items[8],
-                                difficult=int(items[9]) if len(items) > 9 else 0))
+                raise ValueError(
+                    f'{path}:{num}: expected "x1 y1 ... x4 y4 class [difficult]", '
+                    f'got {line.strip()!r}'
+                )
+            objects.append(
+                dict(
+                    polygon=np.array(items[:8], dtype=np.float64).reshape(4, 2),
+                    name=items[8],
+                    difficult=int(items[9]) if len(items) > 9 else 0,
+                )
+            )
     return objects
 
 
-def clicks_in_polygon(polygon: np.ndarray, num: int, rng: np.random.Generator,
-                      width: int, height: int) -> np.ndarray:
+def clicks_in_polygon(
+    polygon: np.ndarray, num: int, rng: np.random.Generator, width: int, height: int
+) -> np.ndarray:
     """``num`` distinct pixels (x, y) whose centres lie in ``polygon`` (fewer if it holds
     fewer), drawn uniformly; the pixel under the centroid when it holds none."""
     poly = shapely.Polygon(polygon)
-    x0, y0, x1, y1 = polygon[:, 0].min(), polygon[:, 1].min(), polygon[:, 0].max(), \
-        polygon[:, 1].max()
+    x0, y0, x1, y1 = (
+        polygon[:, 0].min(),
+        polygon[:, 1].min(),
+        polygon[:, 0].max(),
+        polygon[:, 1].max(),
+    )
     xs = np.arange(max(0, int(np.floor(x0))), min(width, int(np.ceil(x1)) + 1))
     ys = np.arange(max(0, int(np.floor(y0))), min(height, int(np.ceil(y1)) + 1))
     if len(xs) and len(ys) and poly.is_valid and poly.area > 0:
@@ -60,17 +73,20 @@ def clicks_in_polygon(polygon: np.ndarray, num: int, rng: np.random.Generator,
             pick = rng.choice(len(cand), size=min(num, len(cand)), replace=False)
             return cand[np.sort(pick)].astype(np.float64)
     cx, cy = polygon.mean(axis=0)
-    return np.array([[min(max(int(cx), 0), width - 1), min(max(int(cy), 0), height - 1)]],
-                    dtype=np.float64)
+    return np.array(
+        [[min(max(int(cx), 0), width - 1), min(max(int(cy), 0), height - 1)]], dtype=np.float64
+    )
 
 
-def dota_to_point_labels(label_dir: str,
-                         img_dir: str,
-                         out_json: str,
-                         num_points: int = 1,
-                         seed: int = 0,
-                         classes: Optional[Sequence[str]] = None,
-                         skip_difficult: bool = False) -> dict:
+def dota_to_point_labels(
+    label_dir: str,
+    img_dir: str,
+    out_json: str,
+    num_points: int = 1,
+    seed: int = 0,
+    classes: Optional[Sequence[str]] = None,
+    skip_difficult: bool = False,
+) -> dict:
     """Write a point-label json (``PointLabelDataset``'s format) from DOTA ``labelTxt`` files.
 
     Args:
@@ -106,13 +122,24 @@ def dota_to_point_labels(label_dir: str,
             if skip_difficult and obj['difficult']:
                 continue
             pts = clicks_in_polygon(obj['polygon'], num_points, rng, width, height)
-            annotations.append(dict(id=len(annotations) + 1, image_id=img_id,
-                                    category_id=cat_ids[obj['name']], points=pts.tolist(),
-                                    point_labels=[1] * len(pts),
-                                    difficult=obj['difficult']))
-    data = dict(images=images, annotations=annotations,
-                categories=[dict(id=i, name=n) for n, i in cat_ids.items()],
-                info=dict(description=f'seeded clicks (seed {seed}, {num_points} per object) '
-                          f'inside the DOTA polygons of {osp.abspath(label_dir)}'))
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=img_id,
+                    category_id=cat_ids[obj['name']],
+                    points=pts.tolist(),
+                    point_labels=[1] * len(pts),
+                    difficult=obj['difficult'],
+                )
+            )
+    data = dict(
+        images=images,
+        annotations=annotations,
+        categories=[dict(id=i, name=n) for n, i in cat_ids.items()],
+        info=dict(
+            description=f'seeded clicks (seed {seed}, {num_points} per object) '
+            f'inside the DOTA polygons of {osp.abspath(label_dir)}'
+        ),
+    )
     atomic_dump_json(data, out_json)
     return dict(images=len(images), annotations=len(annotations), json=out_json)

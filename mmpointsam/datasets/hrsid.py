@@ -1,9 +1,11 @@
 """HRSID: single-class SAR ship instance segmentation (COCO json)."""
+
 from typing import List, Sequence, Union
 
 from mmengine.logging import print_log
 
 from mmpointsam.registry import DATASETS
+
 from .coco_instance import CocoInstanceDataset
 
 
@@ -19,7 +21,7 @@ class HRSIDDataset(CocoInstanceDataset):
             ``configs/paper/_base_/protocol_hrsid.py`` does the same.
     """
 
-    METAINFO = {'classes': ('ship', ), 'palette': [(0, 0, 230)]}
+    METAINFO = {'classes': ('ship',), 'palette': [(0, 0, 230)]}
 
     def __init__(self, *args, exclude_img_ids: Sequence[int] = (), **kwargs) -> None:
         self.exclude_img_ids = frozenset(int(i) for i in exclude_img_ids)
@@ -36,7 +38,9 @@ class HRSIDDataset(CocoInstanceDataset):
     def filter_data(self) -> List[dict]:
         if self.exclude_img_ids:
             self.data_list = [d for d in self.data_list if not d.get('excluded')]
-            print_log(f'{type(self).__name__}: left out {self.num_excluded} images of '
-                      f'{self.ann_file} (exclude_img_ids={sorted(self.exclude_img_ids)})',
-                      logger='current')
+            print_log(
+                f'{type(self).__name__}: left out {self.num_excluded} images of '
+                f'{self.ann_file} (exclude_img_ids={sorted(self.exclude_img_ids)})',
+                logger='current',
+            )
         return super().filter_data()

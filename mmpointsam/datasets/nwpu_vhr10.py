@@ -1,5 +1,7 @@
 """NWPU VHR-10: 10-class optical remote sensing instance segmentation (COCO json, polygons)."""
+
 from mmpointsam.registry import DATASETS
+
 from .coco_instance import CocoInstanceDataset
 
 
@@ -8,8 +10,28 @@ class NWPUVHR10Dataset(CocoInstanceDataset):
     """NWPU VHR-10 instance masks in COCO format (category ids 1..10 in the order below)."""
 
     METAINFO = {
-        'classes': ('airplane', 'ship', 'storage_tank', 'baseball_diamond', 'tennis_court',
-                    'basketball_court', 'ground_track_field', 'harbor', 'bridge', 'vehicle'),
-        'palette': [(220, 20, 60), (0, 0, 230), (255, 179, 240), (0, 125, 92), (250, 170, 30),
-                    (119, 11, 32), (0, 226, 252), (106, 0, 228), (165, 42, 42), (0, 182, 199)],
+        'classes': (
+            'airplane',
+            'ship',
+            'storage_tank',
+            'baseball_diamond',
+            'tennis_court',
+            'basketball_court',
+            'ground_track_field',
+            'harbor',
+            'bridge',
+            'vehicle',
+        ),
+        'palette': [
+            (220, 20, 60),
+            (0, 0, 230),
+            (255, 179, 240),
+            (0, 125, 92),
+            (250, 170, 30),
+            (119, 11, 32),
+            (0, 226, 252),
+            (106, 0, 228),
+            (165, 42, 42),
+            (0, 182, 199),
+        ],
     }

@@ -1,15 +1,16 @@
 """Images with point labels (no masks): the input of point -> rotated-box conversion, of
 ``tools/test.py`` runs that prompt SAM with annotated points, and of training from clicks alone
 (``configs/clicks/``). Masks are never read, whatever else the file holds."""
+
 import os.path as osp
 from typing import List, Sequence
 
 import numpy as np
-
 from mmengine.dataset import BaseDataset
 from mmengine.fileio import get_local_path
 
 from mmpointsam.registry import DATASETS
+
 from .point_labels import load_point_labels
 
 
@@ -35,8 +36,14 @@ class PointLabelDataset(BaseDataset):
 
     METAINFO = dict(classes=None)
 
-    def __init__(self, *args, data_prefix: dict = dict(img=''), filter_empty: bool = False,
-                 forbidden_keys: Sequence[str] = (), **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        data_prefix: dict = dict(img=''),
+        filter_empty: bool = False,
+        forbidden_keys: Sequence[str] = (),
+        **kwargs,
+    ) -> None:
         self.filter_empty = filter_empty
         self.forbidden_keys = tuple(forbidden_keys)
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
@@ -44,14 +51,20 @@ class PointLabelDataset(BaseDataset):
     def _check_inside(self, points, img: dict, what: str) -> None:
         """Background clicks inside their image (annotations' points: ``load_point_labels``)."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        if len(pts) and not ((pts >= 0).all() and (pts[:, 0] < img['width']).all()
-                             and (pts[:, 1] < img['height']).all()):
-            raise ValueError(f'{self.ann_file}: {what} of image {img["file_name"]!r} has points '
-                             f'outside the {img["width"]}x{img["height"]} image: {pts.tolist()}')
+        if len(pts) and not (
+            (pts >= 0).all()
+            and (pts[:, 0] < img['width']).all()
+            and (pts[:, 1] < img['height']).all()
+        ):
+            raise ValueError(
+                f'{self.ann_file}: {what} of image {img["file_name"]!r} has points '
+                f'outside the {img["width"]}x{img["height"]} image: {pts.tolist()}'
+            )
 
     def load_data_list(self) -> List[dict]:
-        with get_local_path(self.ann_file, backend_args=getattr(self, 'backend_args', None)) \
-                as local:
+        with get_local_path(
+            self.ann_file, backend_args=getattr(self, 'backend_args', None)
+        ) as local:
             data = load_point_labels(local, where=self.ann_file)
         by_name = {c['name']: c for c in data['categories']}
         classes = self._metainfo.get('classes')
@@ -60,8 +73,10 @@ class PointLabelDataset(BaseDataset):
             self._metainfo['classes'] = classes
         missing = [c for c in classes if c not in by_name]
         if missing:
-            raise ValueError(f'{self.ann_file}: classes {missing} are not among the json\'s '
-                             f'categories {sorted(by_name)}')
+            raise ValueError(
+                f"{self.ann_file}: classes {missing} are not among the json's "
+                f'categories {sorted(by_name)}'
+            )
         categories = [dict(id=by_name[c]['id'], name=c) for c in classes]
         self._metainfo['categories'] = categories
         cat2label = {c['id']: i for i, c in enumerate(categories)}
@@ -70,32 +85,49 @@ class PointLabelDataset(BaseDataset):
         for ann in data['annotations']:
             for key in self.forbidden_keys:
                 if key in ann:
-                    raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} has '
-                                     f'"{key}", which this point-label dataset forbids '
-                                     f'(forbidden_keys={self.forbidden_keys})')
+                    raise ValueError(
+                        f'{self.ann_file}: annotation id {ann.get("id")} has '
+                        f'"{key}", which this point-label dataset forbids '
+                        f'(forbidden_keys={self.forbidden_keys})'
+                    )
             if ann['image_id'] not in per_image:
-                raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} refers to image '
-                                 f'id {ann["image_id"]}, which is not in "images"')
+                raise ValueError(
+                    f'{self.ann_file}: annotation id {ann.get("id")} refers to image '
+                    f'id {ann["image_id"]}, which is not in "images"'
+                )
             if ann['category_id'] not in cat2label:
-                raise ValueError(f'{self.ann_file}: annotation id {ann.get("id")} has category_id '
-                                 f'{ann["category_id"]}, not one of the classes {classes}')
+                raise ValueError(
+                    f'{self.ann_file}: annotation id {ann.get("id")} has category_id '
+                    f'{ann["category_id"]}, not one of the classes {classes}'
+                )
             per_image[ann['image_id']].append(
-                dict(points=ann['points'],
-                     point_labels=ann.get('point_labels', [1] * len(ann['points'])),
-                     bbox_label=cat2label[ann['category_id']],
-                     ann_id=ann['id']))
+                dict(
+                    points=ann['points'],
+                    point_labels=ann.get('point_labels', [1] * len(ann['points'])),
+                    bbox_label=cat2label[ann['category_id']],
+                    ann_id=ann['id'],
+                )
+            )
         prefix = self.data_prefix.get('img', '')
         infos = []
         for img in data['images']:
-            info = dict(img_path=osp.join(prefix, img['file_name']), img_id=img['id'],
-                        file_name=img['file_name'], width=img['width'], height=img['height'],
-                        instances=per_image[img['id']])
+            info = dict(
+                img_path=osp.join(prefix, img['file_name']),
+                img_id=img['id'],
+                file_name=img['file_name'],
+                width=img['width'],
+                height=img['height'],
+                instances=per_image[img['id']],
+            )
             if 'background_points' in img:
                 bg = img['background_points']
                 if not isinstance(bg, list) or not all(
-                        isinstance(p, (list, tuple)) and len(p) == 2 for p in bg):
-                    raise ValueError(f'{self.ann_file}: image {img["file_name"]!r}: '
-                                     f'"background_points" must be [[x, y], ...], got {bg!r}')
+                    isinstance(p, (list, tuple)) and len(p) == 2 for p in bg
+                ):
+                    raise ValueError(
+                        f'{self.ann_file}: image {img["file_name"]!r}: '
+                        f'"background_points" must be [[x, y], ...], got {bg!r}'
+                    )
                 self._check_inside(bg, img, 'background_points')
                 info['background_points'] = np.asarray(bg, np.float32).reshape(-1, 2)
             infos.append(info)

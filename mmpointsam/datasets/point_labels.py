@@ -6,6 +6,7 @@ Format: a COCO json (``images``, ``categories``) whose annotations carry, instea
 them; SAM's prompt encoder adds the half pixel. Annotation ids are kept from the ground truth, so
 pseudo labels made from the points can be paired with the instances they came from.
 """
+
 import json
 import os.path as osp
 from collections import defaultdict
@@ -16,6 +17,7 @@ import pycocotools.mask as mask_utils
 from mmengine.logging import print_log
 
 from mmpointsam.fileio import atomic_dump_json
+
 from .transforms import SamplePointPrompts
 
 
@@ -31,10 +33,12 @@ def coco_ann_to_mask(ann: dict, height: int, width: int) -> np.ndarray:
     return mask_utils.decode(rle).astype(bool)
 
 
-def select_images(images: List[dict],
-                  img_ids: Optional[Sequence[int]] = None,
-                  max_images: Optional[int] = None,
-                  where: str = '') -> List[dict]:
+def select_images(
+    images: List[dict],
+    img_ids: Optional[Sequence[int]] = None,
+    max_images: Optional[int] = None,
+    where: str = '',
+) -> List[dict]:
     """The images (COCO dicts) whose id is in ``img_ids`` (in the file's order), then the first
     ``max_images`` of them: a subset for a quick run. An id not in the file is an error."""
     if img_ids is not None:
@@ -50,13 +54,15 @@ def select_images(images: List[dict],
     return list(images)
 
 
-def sample_point_labels(gt_json: str,
-                        out_json: str,
-                        num_points: int = 1,
-                        num_neg_points: int = 0,
-                        seed: int = 0,
-                        img_ids: Optional[Sequence[int]] = None,
-                        max_images: Optional[int] = None) -> dict:
+def sample_point_labels(
+    gt_json: str,
+    out_json: str,
+    num_points: int = 1,
+    num_neg_points: int = 0,
+    seed: int = 0,
+    img_ids: Optional[Sequence[int]] = None,
+    max_images: Optional[int] = None,
+) -> dict:
     """Write a point-label json with points sampled inside (and outside) each ground-truth mask.
 
     Sampling is ``SamplePointPrompts``' with its ``seed``: the points of an image depend only on
@@ -85,11 +91,16 @@ def sample_point_labels(gt_json: str,
                 skipped['crowd'] += 1
                 continue
             if not ann.get('segmentation'):
-                raise ValueError(f'{gt_json}: annotation {ann.get("id")} of {img["file_name"]} has '
-                                 'no segmentation to sample points from')
+                raise ValueError(
+                    f'{gt_json}: annotation {ann.get("id")} of {img["file_name"]} has '
+                    'no segmentation to sample points from'
+                )
             anns.append(ann)
-        masks = np.stack([coco_ann_to_mask(a, img['height'], img['width']) for a in anns]) \
-            if anns else np.zeros((0, img['height'], img['width']), dtype=bool)
+        masks = (
+            np.stack([coco_ann_to_mask(a, img['height'], img['width']) for a in anns])
+            if anns
+            else np.zeros((0, img['height'], img['width']), dtype=bool)
+        )
         nonempty = masks.reshape(len(masks), -1).any(axis=1)
         skipped['empty mask'] += int((~nonempty).sum())
         anns, masks = [a for a, k in zip(anns, nonempty) if k], masks[nonempty]
@@ -97,19 +108,39 @@ def sample_point_labels(gt_json: str,
             continue
         results = sampler.transform(dict(gt_masks=masks, img_path=img['file_name']))
         for ann, pts, lbs in zip(anns, results['gt_points'], results['gt_point_labels']):
-            out_anns.append(dict(id=ann['id'], image_id=img['id'], category_id=ann['category_id'],
-                                 points=pts.tolist(), point_labels=lbs.tolist()))
-    info = dict(description=f'point labels sampled from {osp.basename(gt_json)}',
-                source=osp.abspath(gt_json), seed=seed, num_points=num_points,
-                num_neg_points=num_neg_points,
-                point_convention='pixel index [column, row]; SAM adds the half pixel')
-    atomic_dump_json(dict(info=info, images=gt['images'], categories=gt['categories'],
-                          annotations=out_anns), out_json)
+            out_anns.append(
+                dict(
+                    id=ann['id'],
+                    image_id=img['id'],
+                    category_id=ann['category_id'],
+                    points=pts.tolist(),
+                    point_labels=lbs.tolist(),
+                )
+            )
+    info = dict(
+        description=f'point labels sampled from {osp.basename(gt_json)}',
+        source=osp.abspath(gt_json),
+        seed=seed,
+        num_points=num_points,
+        num_neg_points=num_neg_points,
+        point_convention='pixel index [column, row]; SAM adds the half pixel',
+    )
+    atomic_dump_json(
+        dict(info=info, images=gt['images'], categories=gt['categories'], annotations=out_anns),
+        out_json,
+    )
     if skipped:
-        print_log(f'sample_point_labels: skipped {dict(skipped)} annotations of {gt_json}',
-                  logger='current', level=30)
-    return dict(num_images=len(gt['images']), num_instances=len(out_anns),
-                skipped=dict(skipped), out=out_json)
+        print_log(
+            f'sample_point_labels: skipped {dict(skipped)} annotations of {gt_json}',
+            logger='current',
+            level=30,
+        )
+    return dict(
+        num_images=len(gt['images']),
+        num_instances=len(out_anns),
+        skipped=dict(skipped),
+        out=out_json,
+    )
 
 
 def load_point_labels(path: str, where: Optional[str] = None) -> dict:
@@ -141,15 +172,17 @@ def check_points_inside(ann: dict, img: dict, where: str) -> None:
     """
     width, height = img.get('width'), img.get('height')
     if not all(isinstance(v, (int, float)) and v > 0 for v in (width, height)):
-        raise ValueError(f'{where}: image {img.get("file_name")!r} (id {img.get("id")}) has no '
-                         f'valid width/height ({width!r} x {height!r})')
-    outside = [[x, y] for x, y in ann['points']
-               if not (0 <= x < width and 0 <= y < height)]
+        raise ValueError(
+            f'{where}: image {img.get("file_name")!r} (id {img.get("id")}) has no '
+            f'valid width/height ({width!r} x {height!r})'
+        )
+    outside = [[x, y] for x, y in ann['points'] if not (0 <= x < width and 0 <= y < height)]
     if outside:
         raise ValueError(
             f'{where}: annotation id {ann.get("id")} (image {img.get("file_name")!r}, id '
             f'{img.get("id")}): points {outside} lie outside the {width}x{height} image '
-            f'(pixel indices need 0 <= x < {width}, 0 <= y < {height})')
+            f'(pixel indices need 0 <= x < {width}, 0 <= y < {height})'
+        )
 
 
 def check_point_ann(ann: dict, where: str) -> None:
@@ -158,16 +191,24 @@ def check_point_ann(ann: dict, where: str) -> None:
     points = ann.get('points')
     if not isinstance(points, list) or not points:
         fault = 'no "points" [[x, y], ...]'
-    elif not all(isinstance(p, (list, tuple)) and len(p) == 2 and all(
-            isinstance(v, (int, float)) and np.isfinite(v) for v in p) for p in points):
+    elif not all(
+        isinstance(p, (list, tuple))
+        and len(p) == 2
+        and all(isinstance(v, (int, float)) and np.isfinite(v) for v in p)
+        for p in points
+    ):
         fault = f'"points" must be [[x, y], ...] of finite numbers, got {points!r}'
     else:
         labels = ann.get('point_labels', [1] * len(points))
-        if not isinstance(labels, list) or len(labels) != len(points) or any(
-                lb not in (0, 1) for lb in labels):
+        if (
+            not isinstance(labels, list)
+            or len(labels) != len(points)
+            or any(lb not in (0, 1) for lb in labels)
+        ):
             fault = f'"point_labels" must be one 1/0 per point, got {labels!r}'
         elif 1 not in labels:
             fault = 'no positive point (label 1)'
     if fault:
-        raise ValueError(f'{where}: annotation id {ann.get("id")} (image id '
-                         f'{ann.get("image_id")}): {fault}')
+        raise ValueError(
+            f'{where}: annotation id {ann.get("id")} (image id {ann.get("image_id")}): {fault}'
+        )

@@ -1,5 +1,7 @@
 """WHU building: single-class aerial building instance segmentation (COCO json)."""
+
 from mmpointsam.registry import DATASETS
+
 from .coco_instance import CocoInstanceDataset
 
 
@@ -7,4 +9,4 @@ from .coco_instance import CocoInstanceDataset
 class WHUBuildingDataset(CocoInstanceDataset):
     """WHU aerial building instances in COCO format; one class, ``building``."""
 
-    METAINFO = {'classes': ('building', ), 'palette': [(220, 20, 60)]}
+    METAINFO = {'classes': ('building',), 'palette': [(220, 20, 60)]}

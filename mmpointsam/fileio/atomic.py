@@ -1,4 +1,5 @@
 """Atomic file writes: a reader sees either the old file or the complete new one, never a part."""
+
 import contextlib
 import json
 import os

@@ -1,4 +1,5 @@
 """A COCO json restricted to some of its images (for quick runs on a few images)."""
+
 import json
 from typing import Optional
 
@@ -22,7 +23,8 @@ def subset_coco_json(src: str, dst: str, num_images: int, seed: Optional[int] = 
     else:
         images = images[:num_images]
     ids = {img['id'] for img in images}
-    data = dict(data, images=images,
-                annotations=[a for a in data['annotations'] if a['image_id'] in ids])
+    data = dict(
+        data, images=images, annotations=[a for a in data['annotations'] if a['image_id'] in ids]
+    )
     atomic_dump_json(data, dst)
     return data

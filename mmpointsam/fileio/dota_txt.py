@@ -3,6 +3,7 @@
 No header lines; an image without objects gets an empty file. MMRotate's ``DOTADataset`` reads
 them (rc1 looks for ``<stem>.png`` images next to the txt stems).
 """
+
 import os.path as osp
 from typing import List, Sequence, Tuple
 
@@ -20,8 +21,9 @@ def check_class_name(name: str) -> str:
     return name
 
 
-def dota_lines(corners: np.ndarray, class_names: Sequence[str],
-               difficulties: Sequence[int] = None) -> List[str]:
+def dota_lines(
+    corners: np.ndarray, class_names: Sequence[str], difficulties: Sequence[int] = None
+) -> List[str]:
     """Text lines (with newlines) for corners (K, 4, 2) and their class names."""
     corners = np.asarray(corners, dtype=np.float64).reshape(-1, 8)
     if len(class_names) != len(corners):
@@ -36,8 +38,9 @@ def dota_lines(corners: np.ndarray, class_names: Sequence[str],
     ]
 
 
-def dump_dota_txt(path: str, corners: np.ndarray, class_names: Sequence[str],
-                  difficulties: Sequence[int] = None) -> None:
+def dump_dota_txt(
+    path: str, corners: np.ndarray, class_names: Sequence[str], difficulties: Sequence[int] = None
+) -> None:
     """Write one image's DOTA txt atomically (an empty file for no boxes)."""
     lines = dota_lines(corners, class_names, difficulties)
     with atomic_open(path, 'w') as f:
@@ -53,10 +56,15 @@ def load_dota_txt(path: str) -> Tuple[np.ndarray, List[str], np.ndarray]:
             if not parts:
                 continue
             if len(parts) < 9:
-                raise ValueError(f'{osp.abspath(path)}:{lineno}: expected "x1 y1 ... x4 y4 class '
-                                 f'[difficulty]", got {line.strip()!r}')
+                raise ValueError(
+                    f'{osp.abspath(path)}:{lineno}: expected "x1 y1 ... x4 y4 class '
+                    f'[difficulty]", got {line.strip()!r}'
+                )
             corners.append([float(v) for v in parts[:8]])
             names.append(parts[8])
             diffs.append(int(parts[9]) if len(parts) > 9 else 0)
-    return (np.array(corners, dtype=np.float64).reshape(-1, 4, 2), names,
-            np.array(diffs, dtype=np.int64))
+    return (
+        np.array(corners, dtype=np.float64).reshape(-1, 4, 2),
+        names,
+        np.array(diffs, dtype=np.int64),
+    )

@@ -4,6 +4,7 @@
 ``ConvertMask2BoxType(box_type='rbox')`` read such files as rotated boxes; ``bbox`` is the
 axis-aligned box of the corners (xywh), ``area`` the rotated box's area, ``score`` its confidence.
 """
+
 import json
 import os.path as osp
 from collections import defaultdict
@@ -21,8 +22,14 @@ def _rounded(values: np.ndarray) -> List[float]:
     return [float(v) for v in np.round(values, DECIMALS) + 0.0]
 
 
-def rbox_to_coco_ann(rbox: np.ndarray, ann_id: int, image_id: int, category_id: int,
-                     score: Optional[float] = None, **extra) -> dict:
+def rbox_to_coco_ann(
+    rbox: np.ndarray,
+    ann_id: int,
+    image_id: int,
+    category_id: int,
+    score: Optional[float] = None,
+    **extra,
+) -> dict:
     """A COCO annotation for one rbox (5,); ``extra`` keys are copied into it."""
     rbox = np.asarray(rbox, dtype=np.float64)
     corners = rbox_to_corners(rbox).reshape(-1)
@@ -33,7 +40,8 @@ def rbox_to_coco_ann(rbox: np.ndarray, ann_id: int, image_id: int, category_id: 
         segmentation=[_rounded(corners)],
         bbox=_rounded(rbox_to_hbox(rbox)),
         area=round(float(rbox[2] * rbox[3]), DECIMALS),
-        iscrowd=0)
+        iscrowd=0,
+    )
     if score is not None:
         ann['score'] = round(float(score), 5)
     ann.update(extra)
@@ -44,9 +52,11 @@ def coco_ann_to_rbox(ann: dict, where: str = '') -> np.ndarray:
     """le90 rbox (5,) of an annotation written by :func:`rbox_to_coco_ann`."""
     seg = ann.get('segmentation')
     if not (isinstance(seg, list) and len(seg) == 1 and len(seg[0]) == 8):
-        raise ValueError(f'{where}annotation id {ann.get("id")}: segmentation is not one 4-corner '
-                         'polygon [[x1, y1, ..., x4, y4]]; for ground-truth masks write rotated '
-                         'boxes first (tools/dataset_converters/gt_rboxes.py)')
+        raise ValueError(
+            f'{where}annotation id {ann.get("id")}: segmentation is not one 4-corner '
+            'polygon [[x1, y1, ..., x4, y4]]; for ground-truth masks write rotated '
+            'boxes first (tools/dataset_converters/gt_rboxes.py)'
+        )
     return corners_to_rbox(np.asarray(seg[0], dtype=np.float64).reshape(4, 2))
 
 
@@ -72,18 +82,27 @@ def load_rbox_coco(path: str) -> dict:
     for img in data['images']:
         anns = per_image.get(img['id'], [])
         boxes[img['id']] = dict(
-            rboxes=np.array([coco_ann_to_rbox(a, f'{path}: ') for a in anns],
-                            dtype=np.float64).reshape(-1, 5),
+            rboxes=np.array(
+                [coco_ann_to_rbox(a, f'{path}: ') for a in anns], dtype=np.float64
+            ).reshape(-1, 5),
             category_ids=np.array([a['category_id'] for a in anns], dtype=np.int64),
             scores=np.array([a.get('score', 1.0) for a in anns], dtype=np.float64),
-            ids=np.array([a['id'] for a in anns], dtype=np.int64))
-    return dict(images=data['images'], categories=data['categories'], info=data.get('info', {}),
-                boxes=boxes)
+            ids=np.array([a['id'] for a in anns], dtype=np.int64),
+        )
+    return dict(
+        images=data['images'], categories=data['categories'], info=data.get('info', {}), boxes=boxes
+    )
 
 
-def predictions_to_coco_anns(image_id: int, rboxes: np.ndarray, valid: np.ndarray,
-                             labels: np.ndarray, scores: np.ndarray, ann_ids: np.ndarray,
-                             categories: List[dict]):
+def predictions_to_coco_anns(
+    image_id: int,
+    rboxes: np.ndarray,
+    valid: np.ndarray,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    ann_ids: np.ndarray,
+    categories: List[dict],
+):
     """COCO rbox annotations of one image's per-instance predictions, and the instances without a
     box (empty masks) as ``dict(id, category_id, score)``.
 

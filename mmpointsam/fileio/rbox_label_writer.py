@@ -1,4 +1,5 @@
 """Resumable, atomic writer of rotated-box labels: DOTA txt per image plus one COCO json."""
+
 import json
 import os
 import os.path as osp
@@ -34,13 +35,15 @@ class RBoxLabelWriter:
         json_name: file name of the COCO json.
     """
 
-    def __init__(self,
-                 out_dir: str,
-                 images: Sequence[dict],
-                 categories: Sequence[dict],
-                 settings: dict,
-                 resume: bool = True,
-                 json_name: str = 'labels.json') -> None:
+    def __init__(
+        self,
+        out_dir: str,
+        images: Sequence[dict],
+        categories: Sequence[dict],
+        settings: dict,
+        resume: bool = True,
+        json_name: str = 'labels.json',
+    ) -> None:
         self.out_dir = out_dir
         self.images = list(images)
         self.categories = list(categories)
@@ -62,8 +65,10 @@ class RBoxLabelWriter:
         for img in images:
             stem = osp.splitext(osp.basename(img['file_name']))[0]
             if stem in seen:
-                raise ValueError(f'images {seen[stem]!r} and {img["file_name"]!r} share the name '
-                                 f'"{stem}": their DOTA txt files would collide')
+                raise ValueError(
+                    f'images {seen[stem]!r} and {img["file_name"]!r} share the name '
+                    f'"{stem}": their DOTA txt files would collide'
+                )
             seen[stem] = img['file_name']
             stems[img['id']] = stem
         return stems
@@ -81,11 +86,13 @@ class RBoxLabelWriter:
             with open(path) as f:
                 old = json.load(f)
             if old != self.settings:
-                diff = sorted(k for k in set(old) | set(self.settings)
-                              if old.get(k) != self.settings.get(k))
+                diff = sorted(
+                    k for k in set(old) | set(self.settings) if old.get(k) != self.settings.get(k)
+                )
                 raise ValueError(
                     f'{self.out_dir} holds a run with other settings (differing: {diff}; see '
-                    f'{path}): use another output folder, or start afresh (--no-resume)')
+                    f'{path}): use another output folder, or start afresh (--no-resume)'
+                )
         else:
             atomic_dump_json(self.settings, path, indent=1)
 
@@ -102,8 +109,9 @@ class RBoxLabelWriter:
         """Images still to do, in the given order."""
         return [img for img in self.images if not self.is_done(img['id'])]
 
-    def write_image(self, image: dict, annotations: Sequence[dict],
-                    empty: Sequence[dict] = ()) -> None:
+    def write_image(
+        self, image: dict, annotations: Sequence[dict], empty: Sequence[dict] = ()
+    ) -> None:
         """Record one finished image.
 
         Args:
@@ -113,16 +121,20 @@ class RBoxLabelWriter:
         """
         if image['id'] not in self._stems:
             raise KeyError(f'image id {image["id"]} is not one of the images of this writer')
-        corners = np.array([a['segmentation'][0] for a in annotations],
-                           dtype=np.float64).reshape(-1, 4, 2)
+        corners = np.array([a['segmentation'][0] for a in annotations], dtype=np.float64).reshape(
+            -1, 4, 2
+        )
         try:
             names = [self.cat_names[a['category_id']] for a in annotations]
         except KeyError as e:
-            raise KeyError(f'category_id {e.args[0]} of image {image["file_name"]} is not one of '
-                           f'the categories {sorted(self.cat_names)}') from None
+            raise KeyError(
+                f'category_id {e.args[0]} of image {image["file_name"]} is not one of '
+                f'the categories {sorted(self.cat_names)}'
+            ) from None
         dump_dota_txt(self.txt_path(image['id']), corners, names)
-        atomic_dump_json(dict(annotations=list(annotations), empty=list(empty)),
-                         self._record_path(image['id']))
+        atomic_dump_json(
+            dict(annotations=list(annotations), empty=list(empty)), self._record_path(image['id'])
+        )
 
     def finalize(self, info: Optional[dict] = None) -> dict:
         """Write the COCO json from the records of all images; returns a summary.
@@ -132,8 +144,10 @@ class RBoxLabelWriter:
         """
         pending = self.pending()
         if pending:
-            raise RuntimeError(f'{len(pending)} of {len(self.images)} images of {self.out_dir} '
-                               f'are not done (first: {pending[0]["file_name"]}): no json written')
+            raise RuntimeError(
+                f'{len(pending)} of {len(self.images)} images of {self.out_dir} '
+                f'are not done (first: {pending[0]["file_name"]}): no json written'
+            )
         annotations, empty = [], []
         for img in self.images:
             with open(self._record_path(img['id'])) as f:
@@ -143,10 +157,14 @@ class RBoxLabelWriter:
         ids = [a['id'] for a in annotations]
         if len(set(ids)) != len(ids):
             raise ValueError(f'{self.out_dir}: annotation ids are not unique')
-        summary = dict(num_images=len(self.images), num_boxes=len(annotations),
-                       num_empty=len(empty))
+        summary = dict(
+            num_images=len(self.images), num_boxes=len(annotations), num_empty=len(empty)
+        )
         info = dict(info or {}, settings=self.settings, empty_instances=empty, **summary)
         atomic_dump_json(
-            dict(info=info, images=self.images, categories=self.categories,
-                 annotations=annotations), self.json_path)
+            dict(
+                info=info, images=self.images, categories=self.categories, annotations=annotations
+            ),
+            self.json_path,
+        )
         return dict(summary, json=self.json_path, dota_dir=self.dota_dir, empty=empty)

@@ -6,6 +6,7 @@ and of mmdet/MMRotate boxes. An rbox is (cx, cy, w, h, angle) with the angle in 
 x axis to the w side (y pointing down, as in MMRotate); le90 means w >= h and angle in
 [-pi/2, pi/2).
 """
+
 from typing import Optional, Tuple
 
 import cv2
@@ -43,8 +44,9 @@ def rbox_to_corners(rboxes: np.ndarray) -> np.ndarray:
     cos, sin = np.cos(t), np.sin(t)
     vec1 = np.concatenate([w / 2 * cos, w / 2 * sin], axis=-1)
     vec2 = np.concatenate([-h / 2 * sin, h / 2 * cos], axis=-1)
-    return np.stack([ctr + vec1 + vec2, ctr + vec1 - vec2, ctr - vec1 - vec2, ctr - vec1 + vec2],
-                    axis=-2)
+    return np.stack(
+        [ctr + vec1 + vec2, ctr + vec1 - vec2, ctr - vec1 - vec2, ctr - vec1 + vec2], axis=-2
+    )
 
 
 def corners_to_rbox(corners: np.ndarray) -> np.ndarray:
@@ -52,8 +54,12 @@ def corners_to_rbox(corners: np.ndarray) -> np.ndarray:
     corners = np.asarray(corners, dtype=np.float64).reshape(4, 2)
     edge_w = corners[1] - corners[0]
     edge_h = corners[2] - corners[1]
-    rbox = [*corners.mean(axis=0), np.hypot(*edge_w), np.hypot(*edge_h),
-            np.arctan2(edge_w[1], edge_w[0])]
+    rbox = [
+        *corners.mean(axis=0),
+        np.hypot(*edge_w),
+        np.hypot(*edge_h),
+        np.arctan2(edge_w[1], edge_w[0]),
+    ]
     return norm_le90(np.array(rbox))
 
 
@@ -131,16 +137,20 @@ def _fit_pixel_rect(crop: np.ndarray) -> np.ndarray:
         iu, iv = _projections(inside, angles)
         ou, ov = _projections(outside, angles)
         eps = 1e-6
-        takes_in = ((ou > iu.min(1, keepdims=True) + eps) &
-                    (ou < iu.max(1, keepdims=True) - eps) &
-                    (ov > iv.min(1, keepdims=True) + eps) & (ov < iv.max(1, keepdims=True) - eps))
+        takes_in = (
+            (ou > iu.min(1, keepdims=True) + eps)
+            & (ou < iu.max(1, keepdims=True) - eps)
+            & (ov > iv.min(1, keepdims=True) + eps)
+            & (ov < iv.max(1, keepdims=True) - eps)
+        )
         return ~takes_in.any(axis=1)
 
     t = t0
     # only a shape clean at the min-area angle has a range to centre (most SAM masks are not)
     if clean(np.array([t0]))[0]:
-        angles = t0 + np.radians(np.arange(-_ANGLE_SPAN_DEG, _ANGLE_SPAN_DEG + 1e-9,
-                                           _ANGLE_STEP_DEG))
+        angles = t0 + np.radians(
+            np.arange(-_ANGLE_SPAN_DEG, _ANGLE_SPAN_DEG + 1e-9, _ANGLE_STEP_DEG)
+        )
         ok = clean(angles)
         lo = hi = len(angles) // 2
         while lo > 0 and ok[lo - 1]:
@@ -183,7 +193,7 @@ def mask_to_rbox(mask: np.ndarray, method: str = 'largest') -> Optional[np.ndarr
     cols = np.flatnonzero(mask.any(axis=0))
     # work on the mask's bounding crop: connected components and contours cost O(crop)
     y0, x0 = rows[0], cols[0]
-    crop = (mask[y0:rows[-1] + 1, x0:cols[-1] + 1] != 0).astype(np.uint8)
+    crop = (mask[y0 : rows[-1] + 1, x0 : cols[-1] + 1] != 0).astype(np.uint8)
     if method == 'largest':
         num, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
         if num > 2:
@@ -210,7 +220,7 @@ def rbox_to_mask(rbox: np.ndarray, shape: Tuple[int, int]) -> np.ndarray:
     """Rasterise one rbox (5,) to a bool mask of ``shape`` (H, W): the pixels whose centre lies in
     the box (closed)."""
     cx, cy, w, h, t = (float(v) for v in rbox)
-    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
     dx, dy = xs + 0.5 - cx, ys + 0.5 - cy
     # coordinates of the pixel centres along the box's w and h sides
     u = dx * np.cos(t) + dy * np.sin(t)

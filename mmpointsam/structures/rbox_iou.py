@@ -6,6 +6,7 @@ in two parametrisations (w/h swapped with angle + pi/2, or angle + pi), and both
 and width, heights differing by a pixel: 0.33 for a true 0.99), which boxes from pixel masks
 often have. Label-quality numbers are computed here instead.
 """
+
 import numpy as np
 import shapely
 
@@ -25,8 +26,9 @@ def rbox_iou(rboxes1: np.ndarray, rboxes2: np.ndarray, aligned: bool = False) ->
     rboxes1 = np.asarray(rboxes1, dtype=np.float64).reshape(-1, 5)
     rboxes2 = np.asarray(rboxes2, dtype=np.float64).reshape(-1, 5)
     if aligned and len(rboxes1) != len(rboxes2):
-        raise ValueError(f'aligned IoU needs as many boxes on both sides, got {len(rboxes1)} '
-                         f'and {len(rboxes2)}')
+        raise ValueError(
+            f'aligned IoU needs as many boxes on both sides, got {len(rboxes1)} and {len(rboxes2)}'
+        )
     area1 = np.abs(rboxes1[:, 2] * rboxes1[:, 3])
     area2 = np.abs(rboxes2[:, 2] * rboxes2[:, 3])
     if aligned:
@@ -36,6 +38,7 @@ def rbox_iou(rboxes1: np.ndarray, rboxes2: np.ndarray, aligned: bool = False) ->
         if len(rboxes1) == 0 or len(rboxes2) == 0:
             return np.zeros((len(rboxes1), len(rboxes2)), dtype=np.float64)
         inter = shapely.area(
-            shapely.intersection(_polygons(rboxes1)[:, None], _polygons(rboxes2)[None, :]))
+            shapely.intersection(_polygons(rboxes1)[:, None], _polygons(rboxes2)[None, :])
+        )
         union = area1[:, None] + area2[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)

@@ -5,6 +5,7 @@ conversion must handle; a mosaic of native-resolution NWPU VHR-10 tiles is such 
 ground truth is known exactly. Tiles are placed row by row (shelf packing) at native
 resolution, never resized, so every polygon and box moves by a pure translation.
 """
+
 import json
 import os
 import os.path as osp
@@ -18,8 +19,10 @@ from mmpointsam.fileio import atomic_dump_json
 
 def _shift_segmentation(seg, dx: float, dy: float, where: str):
     if not isinstance(seg, list):
-        raise ValueError(f'{where}: only polygon segmentations can be moved into a mosaic, '
-                         f'got {type(seg).__name__} (RLE)')
+        raise ValueError(
+            f'{where}: only polygon segmentations can be moved into a mosaic, '
+            f'got {type(seg).__name__} (RLE)'
+        )
     out = []
     for poly in seg:
         arr = np.asarray(poly, dtype=np.float64).reshape(-1, 2) + (dx, dy)
@@ -27,14 +30,16 @@ def _shift_segmentation(seg, dx: float, dy: float, where: str):
     return out
 
 
-def build_mosaic(coco_json: str,
-                 img_dir: str,
-                 size: Tuple[int, int] = (4000, 4000),
-                 file_names: Optional[Sequence[str]] = None,
-                 gap: int = 16,
-                 fill: int = 0,
-                 out_dir: Optional[str] = None,
-                 name: str = 'mosaic') -> dict:
+def build_mosaic(
+    coco_json: str,
+    img_dir: str,
+    size: Tuple[int, int] = (4000, 4000),
+    file_names: Optional[Sequence[str]] = None,
+    gap: int = 16,
+    fill: int = 0,
+    out_dir: Optional[str] = None,
+    name: str = 'mosaic',
+) -> dict:
     """Stitch images of a COCO json into one ``size`` = (width, height) scene.
 
     Tiles are taken in ``file_names`` order (default: the json's image order) and packed in
@@ -80,11 +85,14 @@ def build_mosaic(coco_json: str,
         if tile is None:
             raise FileNotFoundError(f'{coco_json}: image {path} is missing or unreadable')
         if tile.shape[:2] != (h, w):
-            raise ValueError(f'{coco_json}: {path} is {tile.shape[1]}x{tile.shape[0]}, its '
-                             f'annotation says {w}x{h}')
-        scene[y:y + h, x:x + w] = tile
-        placements.append(dict(file_name=img['file_name'], image_id=img['id'], x=x, y=y,
-                               width=w, height=h))
+            raise ValueError(
+                f'{coco_json}: {path} is {tile.shape[1]}x{tile.shape[0]}, its '
+                f'annotation says {w}x{h}'
+            )
+        scene[y : y + h, x : x + w] = tile
+        placements.append(
+            dict(file_name=img['file_name'], image_id=img['id'], x=x, y=y, width=w, height=h)
+        )
         x, row_h = x + w + gap, max(row_h, h)
     if not placements:
         raise ValueError(f'{coco_json}: no image fits a {width}x{height} mosaic')
@@ -106,10 +114,15 @@ def build_mosaic(coco_json: str,
             moved['points'] = [[px + dx, py + dy] for px, py in ann['points']]
         anns.append(moved)
     file_name = f'{name}.png'
-    out = dict(info=dict(description=f'mosaic of {len(placements)} images of '
-                                     f'{osp.basename(coco_json)}', placements=placements),
-               images=[dict(id=0, file_name=file_name, width=width, height=height)],
-               categories=coco['categories'], annotations=anns)
+    out = dict(
+        info=dict(
+            description=f'mosaic of {len(placements)} images of {osp.basename(coco_json)}',
+            placements=placements,
+        ),
+        images=[dict(id=0, file_name=file_name, width=width, height=height)],
+        categories=coco['categories'],
+        annotations=anns,
+    )
     result = dict(img=scene, coco=out, placements=placements)
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)

@@ -6,6 +6,7 @@ mmcv's ops have CUDA kernels that run here, which stock MMRotate detectors need 
 (``nms_rotated``, ``box_iou_rotated``). ``--check`` exits 1 when something listed under
 "problems" stands in the way.
 """
+
 import argparse
 import os
 import platform
@@ -23,8 +24,9 @@ MIN_DRIVER = {12: 525, 13: 580}
 
 def _run(cmd: List[str]) -> str:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=30,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            cmd, capture_output=True, text=True, timeout=30, check=True
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ''
 
@@ -33,10 +35,14 @@ def _nvidia_smi() -> List[Tuple[str, str, str]]:
     """(name, compute capability, driver) of each GPU nvidia-smi lists; [] without one."""
     if shutil.which('nvidia-smi') is None:
         return []
-    out = _run(['nvidia-smi', '--query-gpu=name,compute_cap,driver_version',
-                '--format=csv,noheader'])
-    return [tuple(part.strip() for part in line.split(',')) for line in out.splitlines()
-            if line.count(',') == 2]
+    out = _run(
+        ['nvidia-smi', '--query-gpu=name,compute_cap,driver_version', '--format=csv,noheader']
+    )
+    return [
+        tuple(part.strip() for part in line.split(','))
+        for line in out.splitlines()
+        if line.count(',') == 2
+    ]
 
 
 def mmcv_ops_status() -> Tuple[str, str]:
@@ -44,8 +50,10 @@ def mmcv_ops_status() -> Tuple[str, str]:
     try:
         from mmcv.ops import get_compiler_version, get_compiling_cuda_version
     except Exception as exc:  # ImportError, undefined symbols of a mismatched build
-        return 'not loadable', (f'mmcv.ops does not load ({type(exc).__name__}: {exc}); mmcv '
-                                'was built for another torch or without ops: run `make install`')
+        return 'not loadable', (
+            f'mmcv.ops does not load ({type(exc).__name__}: {exc}); mmcv '
+            'was built for another torch or without ops: run `make install`'
+        )
     cuda = get_compiling_cuda_version()
     built = f'{get_compiler_version()}, CUDA {cuda}'
     return built, ''
@@ -55,8 +63,11 @@ def mmcv_cuda_op_check() -> str:
     """Run ``nms_rotated`` on the GPU; '' when it works, else the error."""
     import torch
     from mmcv.ops import nms_rotated
-    boxes = torch.tensor([[10., 10., 8., 4., 0.3], [10.5, 10., 8., 4., 0.3],
-                          [40., 40., 6., 6., 0.]], device='cuda')
+
+    boxes = torch.tensor(
+        [[10.0, 10.0, 8.0, 4.0, 0.3], [10.5, 10.0, 8.0, 4.0, 0.3], [40.0, 40.0, 6.0, 6.0, 0.0]],
+        device='cuda',
+    )
     scores = torch.tensor([0.9, 0.8, 0.7], device='cuda')
     try:
         _, keep = nms_rotated(boxes, scores, 0.5)
@@ -76,45 +87,60 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
     info['Python'] = sys.version.replace('\n', ' ')
     lo, hi = SUPPORTED_PYTHON
     if not lo <= sys.version_info[:2] <= hi:
-        problems.append(f'Python {platform.python_version()} is outside the supported '
-                        f'{lo[0]}.{lo[1]}-{hi[0]}.{hi[1]}.')
+        problems.append(
+            f'Python {platform.python_version()} is outside the supported '
+            f'{lo[0]}.{lo[1]}-{hi[0]}.{hi[1]}.'
+        )
     info['machine'] = f'{platform.machine()}, {os.cpu_count()} CPUs'
 
     import torch
+
     info['PyTorch'] = torch.__version__
     info['PyTorch CUDA build'] = torch.version.cuda or 'none (CPU-only torch)'
     gpus = _nvidia_smi()
-    info['GPUs (nvidia-smi)'] = '; '.join(f'{n} (sm_{c.replace(".", "")}, driver {d})'
-                                          for n, c, d in gpus) or 'none'
+    info['GPUs (nvidia-smi)'] = (
+        '; '.join(f'{n} (sm_{c.replace(".", "")}, driver {d})' for n, c, d in gpus) or 'none'
+    )
     cuda_ok = torch.cuda.is_available()
     info['torch.cuda.is_available'] = str(cuda_ok)
     if cuda_ok:
         info['cuDNN'] = str(torch.backends.cudnn.version())
     home = os.environ.get('CUDA_HOME')
     nvcc = os.path.join(home, 'bin', 'nvcc') if home else shutil.which('nvcc')
-    release = [line for line in (_run([nvcc, '--version']) if nvcc else '').splitlines()
-               if 'release' in line]
-    info['nvcc'] = (f'{nvcc}: {release[0]}' if release else
-                    'none (only needed to build mmcv with CUDA ops)')
+    release = [
+        line
+        for line in (_run([nvcc, '--version']) if nvcc else '').splitlines()
+        if 'release' in line
+    ]
+    info['nvcc'] = (
+        f'{nvcc}: {release[0]}' if release else 'none (only needed to build mmcv with CUDA ops)'
+    )
     if gpus and not cuda_ok:
         driver = gpus[0][2]
         need = MIN_DRIVER.get(int((torch.version.cuda or '0').split('.')[0]))
         if torch.version.cuda is None:
-            problems.append('A GPU is present but torch is a CPU-only build: install the '
-                            'pinned torch (`make install`).')
+            problems.append(
+                'A GPU is present but torch is a CPU-only build: install the '
+                'pinned torch (`make install`).'
+            )
         elif need and int(driver.split('.')[0]) < need:
-            problems.append(f'A GPU is present but torch (CUDA {torch.version.cuda}) needs an '
-                            f'NVIDIA driver >= {need}; this one is {driver}. Update the driver.')
+            problems.append(
+                f'A GPU is present but torch (CUDA {torch.version.cuda}) needs an '
+                f'NVIDIA driver >= {need}; this one is {driver}. Update the driver.'
+            )
         else:
-            problems.append('A GPU is present but torch.cuda.is_available() is False '
-                            '(CUDA_VISIBLE_DEVICES? container without GPU access?).')
+            problems.append(
+                'A GPU is present but torch.cuda.is_available() is False '
+                '(CUDA_VISIBLE_DEVICES? container without GPU access?).'
+            )
 
     for dist in TESTED_STACK:
         if dist == 'torch':
             continue
         have = installed_version(dist)
-        info[dist] = have + ('' if have == TESTED_STACK[dist] else
-                             f'  <-- tested: {TESTED_STACK[dist]}')
+        info[dist] = have + (
+            '' if have == TESTED_STACK[dist] else f'  <-- tested: {TESTED_STACK[dist]}'
+        )
     for line in stack_mismatches():
         problems.append(f'Untested version: {line}. `make install` installs the tested stack.')
 
@@ -127,23 +153,35 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
             cap = '.'.join(str(v) for v in torch.cuda.get_device_capability())
             problems.append(
                 'Rotated detectors will not run on GPU: mmcv was built without CUDA ops. '
-                f'Rebuild with `MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.')
+                f'Rebuild with `MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.'
+            )
             info['mmcv CUDA ops'] = 'none'
         else:
             error = mmcv_cuda_op_check()
-            info['mmcv CUDA ops'] = 'nms_rotated runs on ' + torch.cuda.get_device_name() \
-                if not error else f'FAIL: {error}'
+            info['mmcv CUDA ops'] = (
+                'nms_rotated runs on ' + torch.cuda.get_device_name()
+                if not error
+                else f'FAIL: {error}'
+            )
             if error:
                 cap = '.'.join(str(v) for v in torch.cuda.get_device_capability())
-                problems.append(f'mmcv CUDA ops fail on this GPU ({error}); rebuild for it with '
-                                f'`MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.')
+                problems.append(
+                    f'mmcv CUDA ops fail on this GPU ({error}); rebuild for it with '
+                    f'`MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.'
+                )
     else:
-        info['mmcv CUDA ops'] = ('built, no GPU to run them' if not built.endswith(
-            'not available') else 'none (CPU machine: everything runs on CPU)')
+        info['mmcv CUDA ops'] = (
+            'built, no GPU to run them'
+            if not built.endswith('not available')
+            else 'none (CPU machine: everything runs on CPU)'
+        )
 
     try:
         import mmpointsam
-        info['mmpointsam'] = f'{mmpointsam.__version__} ({os.path.dirname(os.path.abspath(mmpointsam.__file__))})'
+
+        info['mmpointsam'] = (
+            f'{mmpointsam.__version__} ({os.path.dirname(os.path.abspath(mmpointsam.__file__))})'
+        )
     except Exception as exc:  # pragma: no cover - reported, not raised
         problems.append(f'mmpointsam does not import: {exc}')
     return info, problems
@@ -151,8 +189,9 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--check', action='store_true',
-                        help='exit 1 when the report lists problems')
+    parser.add_argument(
+        '--check', action='store_true', help='exit 1 when the report lists problems'
+    )
     args = parser.parse_args(argv)
     info, problems = collect_env()
     width = max(len(k) for k in info)
@@ -165,9 +204,14 @@ def main(argv=None) -> int:
             print(f'  - {p}')
     else:
         gpu = info.get('mmcv CUDA ops', '')
-        print('OK: the tested stack is installed; ' +
-              ('stock MMRotate detectors run on this GPU.' if gpu.startswith('nms_rotated runs')
-               else 'everything runs on CPU here.'))
+        print(
+            'OK: the tested stack is installed; '
+            + (
+                'stock MMRotate detectors run on this GPU.'
+                if gpu.startswith('nms_rotated runs')
+                else 'everything runs on CPU here.'
+            )
+        )
     return 1 if (problems and args.check) else 0
 
 

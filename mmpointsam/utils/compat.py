@@ -5,6 +5,7 @@ mmrotate 1.0.0rc1 does ``from collections import Sequence``; the ABC aliases wer
 aliases before mmrotate is imported. It only adds names that are missing, so it is a no-op on
 older Pythons.
 """
+
 import collections
 import collections.abc
 

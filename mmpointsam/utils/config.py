@@ -1,4 +1,5 @@
 """Config edits shared by the command-line tools."""
+
 import os.path as osp
 from typing import Any, Optional
 
@@ -38,7 +39,7 @@ def set_num_points(cfg: Config, num_points: int, num_neg_points: Optional[int] =
 
 
 def set_sam_checkpoint(cfg: Config, checkpoint: Optional[str]) -> None:
-    """Point ``model.sam.init_cfg`` at a SAM checkpoint, or ``None``/``'none'`` for random weights."""
+    """Point ``model.sam.init_cfg`` at a SAM checkpoint (``None``/``'none'``: random weights)."""
     if checkpoint is None or str(checkpoint).lower() == 'none':
         cfg.model.sam.init_cfg = None
     else:
@@ -69,10 +70,13 @@ def set_mixed_precision(cfg: Config, precision: Optional[str], cuda: Optional[bo
     elif precision == 'fp16':
         if cuda is None:
             import torch
+
             cuda = torch.cuda.is_available()
         if not cuda:
-            raise RuntimeError('--amp is fp16 autocast with a loss scaler (MMEngine\'s '
-                               'AmpOptimWrapper), which needs a GPU; on a CPU use --bf16')
+            raise RuntimeError(
+                "--amp is fp16 autocast with a loss scaler (MMEngine's "
+                'AmpOptimWrapper), which needs a GPU; on a CPU use --bf16'
+            )
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     else:
@@ -82,16 +86,29 @@ def set_mixed_precision(cfg: Config, precision: Optional[str], cuda: Optional[bo
 def add_common_arguments(parser) -> None:
     """Arguments that tools/train.py, tools/test.py and friends share."""
     from mmengine.config import DictAction
+
     parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
-    parser.add_argument('--num-points', type=int, choices=(1, 2, 3),
-                        help='positive (and negative) point prompts per instance')
-    parser.add_argument('--sam-checkpoint',
-                        help='SAM/MobileSAM checkpoint for model.sam ("none": random weights)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings of the config, key=value (e.g. train_cfg.max_epochs=1)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+        '--num-points',
+        type=int,
+        choices=(1, 2, 3),
+        help='positive (and negative) point prompts per instance',
+    )
+    parser.add_argument(
+        '--sam-checkpoint', help='SAM/MobileSAM checkpoint for model.sam ("none": random weights)'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value (e.g. train_cfg.max_epochs=1)',
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 

@@ -5,6 +5,7 @@ configs ask for NCCL, so a CPU launch stops before training. Without CUDA this m
 gloo process group itself (MMEngine then finds it initialised and skips ``init_dist``) and wraps
 the model in DDP without device ids. With CUDA nothing changes.
 """
+
 import atexit
 
 import torch
@@ -18,13 +19,14 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return False
     if cfg.launcher != 'pytorch':
-        raise RuntimeError(f'--launcher {cfg.launcher} needs CUDA on this machine; without CUDA '
-                           'launch with torchrun (--launcher pytorch, tools/dist_train.sh)')
+        raise RuntimeError(
+            f'--launcher {cfg.launcher} needs CUDA on this machine; without CUDA '
+            'launch with torchrun (--launcher pytorch, tools/dist_train.sh)'
+        )
     env_cfg = cfg.setdefault('env_cfg', {})
     dist_cfg = env_cfg.setdefault('dist_cfg', {})
     if dist_cfg.get('backend', 'gloo') != 'gloo':
-        print_log(f'no CUDA: distributed backend {dist_cfg["backend"]!r} -> gloo',
-                  logger='current')
+        print_log(f'no CUDA: distributed backend {dist_cfg["backend"]!r} -> gloo', logger='current')
     dist_cfg['backend'] = 'gloo'
     if not torch_dist.is_initialized():
         kwargs = {k: v for k, v in dist_cfg.items() if k not in ('backend', 'init_backend')}
@@ -34,8 +36,10 @@ def setup_cpu_distributed(cfg: Config) -> bool:
         # ("terminate called without an active exception")
         atexit.register(_destroy_process_group)
     wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='MMDistributedDataParallel', broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False))
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False),
+    )
     wrapper['device_ids'] = None  # a CPU module: DDP takes no device ids
     cfg.model_wrapper_cfg = wrapper
     return True

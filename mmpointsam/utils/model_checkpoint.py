@@ -5,6 +5,7 @@ another layout would leave a randomly initialised model to be evaluated with exi
 training checkpoint holds the full ``state_dict`` (frozen SAM weights, LoRA, buffers such as the
 PBR prototypes), so every key must match.
 """
+
 from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import _load_checkpoint
@@ -51,10 +52,13 @@ def load_model_checkpoint(model, filename: str, map_location: str = 'cpu') -> di
     if missing or unexpected:
         hint = ''
         if any(k.startswith('image_encoder.') for k in unexpected):
-            hint = (' It looks like an official SAM/MobileSAM file: give it with '
-                    '--sam-checkpoint (model.sam.init_cfg) instead.')
+            hint = (
+                ' It looks like an official SAM/MobileSAM file: give it with '
+                '--sam-checkpoint (model.sam.init_cfg) instead.'
+            )
         raise RuntimeError(
-            f'{filename} is not a checkpoint of this config\'s model ({type(model).__name__}): '
+            f"{filename} is not a checkpoint of this config's model ({type(model).__name__}): "
             f'{len(missing)} missing keys {missing[:5]}, {len(unexpected)} unexpected keys '
-            f'{unexpected[:5]}.{hint}')
+            f'{unexpected[:5]}.{hint}'
+        )
     return ckpt

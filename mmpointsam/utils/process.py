@@ -5,6 +5,7 @@ chance to be stopped; persistent workers then linger as orphans holding memory. 
 multiprocessing child started after :func:`die_with_parent` asks the kernel
 (``prctl(PR_SET_PDEATHSIG)``) for SIGKILL when its parent exits.
 """
+
 import ctypes
 import os
 import signal

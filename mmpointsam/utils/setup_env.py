@@ -1,4 +1,5 @@
 """Registration helpers in the OpenMMLab style."""
+
 import datetime
 import warnings
 
@@ -24,7 +25,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     elif current.scope_name != 'mmpointsam':
         # another package's scope is current (e.g. an MMRotate runner ran before): make ours
         # current again, or mmpointsam's modules would be looked up in that package's registries
-        warnings.warn(f'The current default scope "{current.scope_name}" is not '
-                      '"mmpointsam"; a new default scope "mmpointsam" is created.')
-        DefaultScope.get_instance(
-            f'mmpointsam-{datetime.datetime.now()}', scope_name='mmpointsam')
+        warnings.warn(
+            f'The current default scope "{current.scope_name}" is not '
+            '"mmpointsam"; a new default scope "mmpointsam" is created.'
+        )
+        DefaultScope.get_instance(f'mmpointsam-{datetime.datetime.now()}', scope_name='mmpointsam')

@@ -6,6 +6,7 @@ environment tends to run and give different numbers rather than fail. The tools 
 on a mismatch unless the user opts out with ``MMPOINTSAM_ALLOW_UNTESTED_STACK=1``.
 ``requirements/runtime.txt`` pins the same versions (tests/test_stack.py keeps them equal).
 """
+
 import os
 from importlib import metadata
 from typing import Dict, List
@@ -50,16 +51,19 @@ def check_stack() -> None:
         RuntimeError: listing every mismatched package and how to fix or override it.
     """
     import sys
+
     lo, hi = SUPPORTED_PYTHON
     problems = stack_mismatches()
     if not lo <= sys.version_info[:2] <= hi:
-        problems.insert(0, f'Python {sys.version.split()[0]} (supported: '
-                        f'{lo[0]}.{lo[1]} to {hi[0]}.{hi[1]})')
+        problems.insert(
+            0, f'Python {sys.version.split()[0]} (supported: {lo[0]}.{lo[1]} to {hi[0]}.{hi[1]})'
+        )
     if not problems or os.environ.get(OPT_OUT) == '1':
         return
     raise RuntimeError(
-        'mmpointsam is tested on another software stack than the one installed:\n  ' +
-        '\n  '.join(problems) +
-        '\nInstall the tested stack with `make install` (tools/install.sh), see '
+        'mmpointsam is tested on another software stack than the one installed:\n  '
+        + '\n  '.join(problems)
+        + '\nInstall the tested stack with `make install` (tools/install.sh), see '
         '`python tools/collect_env.py`, or set '
-        f'{OPT_OUT}=1 to run anyway (results may differ from the tested stack).')
+        f'{OPT_OUT}=1 to run anyway (results may differ from the tested stack).'
+    )

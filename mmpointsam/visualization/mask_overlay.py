@@ -4,6 +4,7 @@ MMEngine's ``draw_binary_masks`` makes several full-image copies per mask; with 
 instances on a large image that dominates drawing time. Here every mask writes its index into one
 label map (touching only its bounding box), then the whole image is blended once.
 """
+
 from typing import Tuple
 
 import cv2
@@ -61,19 +62,23 @@ def outline_pixels(label: np.ndarray, width: int = 1) -> np.ndarray:
     return edge
 
 
-def overlay_instance_masks(image: np.ndarray,
-                           masks: np.ndarray,
-                           colors: np.ndarray,
-                           alpha: float = 0.5,
-                           outline_width: int = 1) -> np.ndarray:
+def overlay_instance_masks(
+    image: np.ndarray,
+    masks: np.ndarray,
+    colors: np.ndarray,
+    alpha: float = 0.5,
+    outline_width: int = 1,
+) -> np.ndarray:
     """Blend ``masks`` (N, H, W) bool onto ``image`` (H, W, 3) uint8 with ``colors`` (N, 3).
 
     Inside mask ``i`` a pixel becomes ``(1 - alpha) * image + alpha * colors[i]``; its border
     (``outline_width`` pixels, 0 for none) takes ``colors[i]`` opaquely. Returns a new image.
     """
     if masks.shape[1:] != image.shape[:2]:
-        raise ValueError(f'masks are {masks.shape[1]}x{masks.shape[2]} (h x w) but the image is '
-                         f'{image.shape[0]}x{image.shape[1]}')
+        raise ValueError(
+            f'masks are {masks.shape[1]}x{masks.shape[2]} (h x w) but the image is '
+            f'{image.shape[0]}x{image.shape[1]}'
+        )
     out = image.copy()
     if masks.shape[0] == 0:
         return out

@@ -1,4 +1,5 @@
 """Distinct, deterministic colours: one per instance (or per class), stable across panels."""
+
 import colorsys
 
 import numpy as np

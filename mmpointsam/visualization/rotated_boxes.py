@@ -1,4 +1,5 @@
 """Corners of rotated boxes: le90 (cx, cy, w, h, angle in radians) or 8-value quadrilaterals."""
+
 import numpy as np
 import torch
 
@@ -18,8 +19,10 @@ def rbox_to_corners(boxes) -> np.ndarray:
     if boxes.ndim == 1 and boxes.size in (0, 5, 8):
         boxes = boxes.reshape(-1, boxes.size or 5)
     if boxes.ndim != 2 or boxes.shape[1] not in (5, 8):
-        raise ValueError('rotated boxes must be (N, 5) cx, cy, w, h, angle or (N, 8) corners, '
-                         f'got shape {tuple(boxes.shape)}')
+        raise ValueError(
+            'rotated boxes must be (N, 5) cx, cy, w, h, angle or (N, 8) corners, '
+            f'got shape {tuple(boxes.shape)}'
+        )
     if boxes.shape[1] == 8:
         return boxes.reshape(-1, 4, 2)
     ctr, w, h, theta = boxes[:, :2], boxes[:, 2:3], boxes[:, 3:4], boxes[:, 4:5]

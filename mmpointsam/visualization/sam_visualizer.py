@@ -3,6 +3,7 @@
 Pixel work (mask fill and outline) is done in NumPy in one pass; the vector layers (rotated boxes,
 prompt markers, texts) go through MMEngine's matplotlib canvas like every OpenMMLab visualizer.
 """
+
 from typing import Dict, List, Optional, Sequence
 
 import mmcv
@@ -15,6 +16,7 @@ from mmengine.dist import master_only
 from mmengine.structures import InstanceData
 
 from mmpointsam.registry import VISUALIZERS
+
 from .mask_overlay import mask_bboxes, overlay_instance_masks
 from .palette import instance_colors
 from .rotated_boxes import rbox_to_corners
@@ -40,9 +42,11 @@ def to_bool_masks(masks, shape, where: str = 'instances') -> np.ndarray:
     if masks.ndim == 2:
         masks = masks[None]
     if masks.shape[1:] != tuple(shape[:2]):
-        raise ValueError(f'{where}: masks are {masks.shape[1]}x{masks.shape[2]} (h x w) but the '
-                         f'image is {shape[0]}x{shape[1]}; masks must be at the size of the image '
-                         'they are drawn on (the original image for predictions)')
+        raise ValueError(
+            f'{where}: masks are {masks.shape[1]}x{masks.shape[2]} (h x w) but the '
+            f'image is {shape[0]}x{shape[1]}; masks must be at the size of the image '
+            'they are drawn on (the original image for predictions)'
+        )
     return masks
 
 
@@ -72,23 +76,32 @@ class SAMVisualizer(DetLocalVisualizer):
         pos_color, neg_color: marker colours of positive and negative prompts.
     """
 
-    def __init__(self,
-                 name: str = 'visualizer',
-                 image: Optional[np.ndarray] = None,
-                 vis_backends: Optional[List[dict]] = None,
-                 save_dir: Optional[str] = None,
-                 alpha: float = 0.5,
-                 outline_width: Optional[int] = None,
-                 line_width: Optional[float] = None,
-                 point_size: Optional[float] = None,
-                 text_color=(255, 255, 255),
-                 draw_hbboxes: bool = False,
-                 draw_labels: bool = True,
-                 panel_gap: int = 6,
-                 pos_color: str = 'lime',
-                 neg_color: str = 'red') -> None:
-        super().__init__(name=name, image=image, vis_backends=vis_backends, save_dir=save_dir,
-                         text_color=text_color, line_width=line_width or 2, alpha=alpha)
+    def __init__(
+        self,
+        name: str = 'visualizer',
+        image: Optional[np.ndarray] = None,
+        vis_backends: Optional[List[dict]] = None,
+        save_dir: Optional[str] = None,
+        alpha: float = 0.5,
+        outline_width: Optional[int] = None,
+        line_width: Optional[float] = None,
+        point_size: Optional[float] = None,
+        text_color=(255, 255, 255),
+        draw_hbboxes: bool = False,
+        draw_labels: bool = True,
+        panel_gap: int = 6,
+        pos_color: str = 'lime',
+        neg_color: str = 'red',
+    ) -> None:
+        super().__init__(
+            name=name,
+            image=image,
+            vis_backends=vis_backends,
+            save_dir=save_dir,
+            text_color=text_color,
+            line_width=line_width or 2,
+            alpha=alpha,
+        )
         self.outline_width = outline_width
         self.box_line_width = line_width
         self.point_size = point_size
@@ -126,33 +139,52 @@ class SAMVisualizer(DetLocalVisualizer):
         corners = rbox_to_corners(rboxes)
         if len(corners) == 0:
             return self
-        width = line_width or self.box_line_width or max(2.0, 2.0 * self._scale(
-            (self.height, self.width)))
+        width = (
+            line_width
+            or self.box_line_width
+            or max(2.0, 2.0 * self._scale((self.height, self.width)))
+        )
         colors = np.asarray(colors, dtype=np.float64).reshape(-1, 3) / 255.0
         # a PolyCollection, not draw_polygons: boxes may leave the image and that warns per call
         self.ax_save.add_collection(
-            PolyCollection(list(corners), closed=True, facecolors='none', edgecolors=colors,
-                           linewidths=self._px_to_pt(width), joinstyle='miter'))
+            PolyCollection(
+                list(corners),
+                closed=True,
+                facecolors='none',
+                edgecolors=colors,
+                linewidths=self._px_to_pt(width),
+                joinstyle='miter',
+            )
+        )
         return self
 
     @master_only
-    def draw_prompt_points(self, points, point_labels,
-                           size: Optional[float] = None) -> 'SAMVisualizer':
+    def draw_prompt_points(
+        self, points, point_labels, size: Optional[float] = None
+    ) -> 'SAMVisualizer':
         """Draw prompt points (N, P, 2) xy: label 1 a star, 0 a cross, -1 (padding) nothing."""
         points = _numpy(points).reshape(-1, 2).astype(np.float64)
         labels = _numpy(point_labels).reshape(-1)
         if len(points) != len(labels):
             raise ValueError(f'{len(points)} prompt points but {len(labels)} point labels')
-        diameter = size or self.point_size or max(8.0, 9.0 * self._scale(
-            (self.height, self.width)))
+        diameter = size or self.point_size or max(8.0, 9.0 * self._scale((self.height, self.width)))
         edge = self._px_to_pt(max(1.0, diameter / 10))
-        for value, marker, color, scale in ((1, '*', self.pos_color, 1.3),
-                                            (0, 'X', self.neg_color, 1.0)):
+        for value, marker, color, scale in (
+            (1, '*', self.pos_color, 1.3),
+            (0, 'X', self.neg_color, 1.0),
+        ):
             sel = points[labels == value]
             if len(sel):
-                self.ax_save.scatter(sel[:, 0], sel[:, 1], marker=marker, c=color,
-                                     s=self._px_to_pt(diameter * scale)**2,
-                                     edgecolors='white', linewidths=edge, zorder=3)
+                self.ax_save.scatter(
+                    sel[:, 0],
+                    sel[:, 1],
+                    marker=marker,
+                    c=color,
+                    s=self._px_to_pt(diameter * scale) ** 2,
+                    edgecolors='white',
+                    linewidths=edge,
+                    zorder=3,
+                )
         return self
 
     def _text_positions(self, instances: InstanceData, num: int, boxes, nonempty, corners):
@@ -183,35 +215,49 @@ class SAMVisualizer(DetLocalVisualizer):
         shape = (self.height, self.width)
         font = self._font_size(shape)
         scales = _get_adaptive_scales(np.asarray([areas[i] for i in keep], dtype=np.float64))
-        xy = np.clip(np.asarray([positions[i] for i in keep], dtype=np.float64), 0,
-                     [self.width - 1, self.height - 1])
+        xy = np.clip(
+            np.asarray([positions[i] for i in keep], dtype=np.float64),
+            0,
+            [self.width - 1, self.height - 1],
+        )
         # near the top edge the text goes below the anchor instead of above it
         font_px = font * self.dpi / 72.0
         valign = ['top' if y < 1.5 * font_px else 'bottom' for y in xy[:, 1]]
-        self.draw_texts([texts[i] for i in keep], xy, font_sizes=[font * s for s in scales],
-                        colors=tuple(int(c) for c in self.text_color),
-                        vertical_alignments=valign, bboxes=_TEXT_BOX)
+        self.draw_texts(
+            [texts[i] for i in keep],
+            xy,
+            font_sizes=[font * s for s in scales],
+            colors=tuple(int(c) for c in self.text_color),
+            vertical_alignments=valign,
+            bboxes=_TEXT_BOX,
+        )
         return self
 
     @master_only
     def draw_title(self, title: str) -> 'SAMVisualizer':
         """Write a panel title in the top-left corner."""
         pad = max(3.0, 4.0 * self._scale((self.height, self.width)))
-        self.draw_texts(title, np.array([pad, pad]),
-                        font_sizes=self._font_size((self.height, self.width)) * 1.1,
-                        colors='white', vertical_alignments='top',
-                        bboxes=dict(facecolor='black', alpha=0.75, pad=0.6, edgecolor='none'))
+        self.draw_texts(
+            title,
+            np.array([pad, pad]),
+            font_sizes=self._font_size((self.height, self.width)) * 1.1,
+            colors='white',
+            vertical_alignments='top',
+            bboxes=dict(facecolor='black', alpha=0.75, pad=0.6, edgecolor='none'),
+        )
         return self
 
     # ------------------------------------------------------------------ panels
     @master_only
-    def draw_instances(self,
-                       image: np.ndarray,
-                       instances: InstanceData,
-                       classes: Optional[Sequence[str]] = None,
-                       title: Optional[str] = None,
-                       colors: Optional[np.ndarray] = None,
-                       where: str = 'instances') -> np.ndarray:
+    def draw_instances(
+        self,
+        image: np.ndarray,
+        instances: InstanceData,
+        classes: Optional[Sequence[str]] = None,
+        title: Optional[str] = None,
+        colors: Optional[np.ndarray] = None,
+        where: str = 'instances',
+    ) -> np.ndarray:
         """One panel: ``image`` (H, W, 3) RGB with ``instances``' masks, rotated boxes, prompts,
         class names and scores drawn on it; returns an RGB image of the same size.
 
@@ -219,8 +265,9 @@ class SAMVisualizer(DetLocalVisualizer):
             colors: (N, 3) RGB per instance; default one distinct colour per instance.
             where: names the instances in error messages (e.g. the image path).
         """
-        image = np.ascontiguousarray(image[..., :3] if image.ndim == 3 else
-                                     np.repeat(image[..., None], 3, axis=2)).astype(np.uint8)
+        image = np.ascontiguousarray(
+            image[..., :3] if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+        ).astype(np.uint8)
         shape = image.shape[:2]
         num = len(instances)
         if colors is None:
@@ -250,8 +297,9 @@ class SAMVisualizer(DetLocalVisualizer):
                 rboxes = bboxes
             elif width == 4 and self.draw_hbboxes:
                 b = _numpy(bboxes).astype(np.float64)
-                rboxes = np.stack([b[:, 0], b[:, 1], b[:, 2], b[:, 1], b[:, 2], b[:, 3], b[:, 0],
-                                   b[:, 3]], axis=1)
+                rboxes = np.stack(
+                    [b[:, 0], b[:, 1], b[:, 2], b[:, 1], b[:, 2], b[:, 3], b[:, 0], b[:, 3]], axis=1
+                )
         if rboxes is not None and num:
             corners = rbox_to_corners(rboxes)
             self.draw_rboxes(corners.reshape(-1, 8), colors)
@@ -271,8 +319,11 @@ class SAMVisualizer(DetLocalVisualizer):
                 text = ''
                 if labels is not None:
                     label = int(labels[i])
-                    text = classes[label] if classes is not None and 0 <= label < len(classes) \
+                    text = (
+                        classes[label]
+                        if classes is not None and 0 <= label < len(classes)
                         else f'class {label}'
+                    )
                 if scores is not None:
                     text = f'{text} {float(scores[i]):.2f}'.strip()
                 texts.append(text)
@@ -289,7 +340,7 @@ class SAMVisualizer(DetLocalVisualizer):
         out = []
         for i, panel in enumerate(panels):
             if panel.shape[0] < height:
-                pad = np.full((height - panel.shape[0], ) + panel.shape[1:], 255, np.uint8)
+                pad = np.full((height - panel.shape[0],) + panel.shape[1:], 255, np.uint8)
                 panel = np.concatenate([panel, pad], axis=0)
             if i and self.panel_gap:
                 out.append(np.full((height, self.panel_gap, 3), 255, np.uint8))
@@ -301,12 +352,14 @@ class SAMVisualizer(DetLocalVisualizer):
         return meta.get('classes')
 
     @master_only
-    def draw_datasample(self,
-                        image: np.ndarray,
-                        data_sample,
-                        draw_gt: bool = True,
-                        draw_pred: bool = True,
-                        pred_score_thr: Optional[float] = None) -> np.ndarray:
+    def draw_datasample(
+        self,
+        image: np.ndarray,
+        data_sample,
+        draw_gt: bool = True,
+        draw_pred: bool = True,
+        pred_score_thr: Optional[float] = None,
+    ) -> np.ndarray:
         """Ground truth (left) beside prediction (right) of a ``DetDataSample`` on ``image``.
 
         The prediction title carries the mean IoU of each prediction with its own ground-truth
@@ -319,15 +372,22 @@ class SAMVisualizer(DetLocalVisualizer):
         pred = data_sample.get('pred_instances') if draw_pred else None
         if gt is not None:
             panels.append(
-                self.draw_instances(image, gt, classes, f'ground truth ({len(gt)})', where=where))
+                self.draw_instances(image, gt, classes, f'ground truth ({len(gt)})', where=where)
+            )
         if pred is not None:
             title = f'prediction ({len(pred)})'
             gt_all = data_sample.get('gt_instances')
-            if gt_all is not None and 'masks' in gt_all and 'masks' in pred \
-                    and len(gt_all) == len(pred) and len(pred):
+            if (
+                gt_all is not None
+                and 'masks' in gt_all
+                and 'masks' in pred
+                and len(gt_all) == len(pred)
+                and len(pred)
+            ):
                 iou = paired_iou(
                     to_bool_masks(pred.masks, image.shape, where),
-                    to_bool_masks(gt_all.masks, image.shape, where))
+                    to_bool_masks(gt_all.masks, image.shape, where),
+                )
                 title += f', mean IoU {iou.mean():.3f}'
             colors = instance_colors(len(pred))
             if pred_score_thr is not None and 'scores' in pred:
@@ -339,21 +399,26 @@ class SAMVisualizer(DetLocalVisualizer):
         return self.concat_panels(panels)
 
     @master_only
-    def add_datasample(self,
-                       name: str,
-                       image: np.ndarray,
-                       data_sample=None,
-                       draw_gt: bool = True,
-                       draw_pred: bool = True,
-                       show: bool = False,
-                       wait_time: float = 0,
-                       out_file: Optional[str] = None,
-                       pred_score_thr: Optional[float] = None,
-                       step: int = 0) -> None:
+    def add_datasample(
+        self,
+        name: str,
+        image: np.ndarray,
+        data_sample=None,
+        draw_gt: bool = True,
+        draw_pred: bool = True,
+        show: bool = False,
+        wait_time: float = 0,
+        out_file: Optional[str] = None,
+        pred_score_thr: Optional[float] = None,
+        step: int = 0,
+    ) -> None:
         """DetLocalVisualizer's entry point: draw, then show, save to ``out_file`` or send to
         the backends."""
-        drawn = image if data_sample is None else self.draw_datasample(
-            image, data_sample.cpu(), draw_gt, draw_pred, pred_score_thr)
+        drawn = (
+            image
+            if data_sample is None
+            else self.draw_datasample(image, data_sample.cpu(), draw_gt, draw_pred, pred_score_thr)
+        )
         self.set_image(drawn)
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)
@@ -368,8 +433,11 @@ class SAMVisualizer(DetLocalVisualizer):
         point prompts, from a self-training strategy's ``last_visualization`` record; with its
         ``gt_masks`` (where training reads masks) the ground truth comes first."""
         where = record.get('img_path', 'self-training record')
-        missing = [k for k in ('points', 'point_labels', 'pseudo_masks', 'student_masks')
-                   if k not in record]
+        missing = [
+            k
+            for k in ('points', 'point_labels', 'pseudo_masks', 'student_masks')
+            if k not in record
+        ]
         if missing:
             raise KeyError(f'{where}: the self-training visualization record lacks {missing}')
         classes = self._classes()
@@ -384,14 +452,17 @@ class SAMVisualizer(DetLocalVisualizer):
             named.insert(0, ('ground truth', truth))
         for title, masks in named:
             inst = InstanceData(
-                masks=masks, points=_numpy(record['points']),
-                point_labels=_numpy(record['point_labels']))
+                masks=masks,
+                points=_numpy(record['points']),
+                point_labels=_numpy(record['point_labels']),
+            )
             if record.get('labels') is not None:
                 inst.labels = _numpy(record['labels']).reshape(-1)
             if masks is student and len(student) == len(pseudo) and len(student):
                 title += f', IoU with pseudo {paired_iou(student, pseudo).mean():.3f}'
             if masks is pseudo and truth is not None and len(truth) == len(pseudo) and len(pseudo):
                 title += f', IoU with truth {paired_iou(pseudo, truth).mean():.3f}'
-            panels.append(self.draw_instances(image, inst, classes, f'{title} ({len(masks)})',
-                                              where=where))
+            panels.append(
+                self.draw_instances(image, inst, classes, f'{title} ({len(masks)})', where=where)
+            )
         return self.concat_panels(panels)

@@ -1,5 +1,6 @@
 """PointSAMInferencer: clicks -> masks, scores, le90 rboxes; native-resolution windows on large
 scenes (tiny SAM; geometry checked with a decoder that paints a disc at each prompt)."""
+
 import json
 import os.path as osp
 
@@ -8,8 +9,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 import torch
-
 from conftest import NWPU, REPO
+
 from mmpointsam.apis import PointSAMInferencer
 from mmpointsam.apis.inferencer import group_prompts, plan_windows
 from mmpointsam.testing import build_mosaic
@@ -21,8 +22,9 @@ NWPU_ALL = osp.join(SHARED_NWPU, 'annotations', 'NWPU_instances_train.json')
 def test_plan_windows_puts_each_click_deepest_inside_one_window():
     anchors = np.array([[10, 10], [500, 500], [990, 20], [650, 310]], np.float32)
     windows, index = plan_windows(1000, 1000, anchors, size=400, overlap=100)
-    assert (windows[:, 2] - windows[:, 0] <= 400).all() and (windows[:, 3] - windows[:, 1]
-                                                               <= 400).all()
+    assert (windows[:, 2] - windows[:, 0] <= 400).all() and (
+        windows[:, 3] - windows[:, 1] <= 400
+    ).all()
     for (x, y), k in zip(anchors, index):
         x0, y0, x1, y1 = windows[k]
         assert x0 <= x < x1 and y0 <= y < y1
@@ -44,6 +46,7 @@ def test_group_prompts_clicks_and_background():
 
 def test_click_negatives_are_the_nearest_other_clicks():
     from mmpointsam.apis.inferencer import add_click_negatives
+
     prompts, labels = group_prompts([[0, 0], [10, 0], [100, 0], [50, 50]], [1, 1, 1, 0])
     anchors = prompts[:, 0]
     out, out_labels = add_click_negatives(prompts, labels, anchors, k=1)
@@ -54,8 +57,9 @@ def test_click_negatives_are_the_nearest_other_clicks():
 @pytest.fixture(scope='module')
 def tiny():
     torch.manual_seed(0)
-    return PointSAMInferencer(arch='tiny', img_size=256, device='cpu', window_size=1024,
-                              window_overlap=256)
+    return PointSAMInferencer(
+        arch='tiny', img_size=256, device='cpu', window_size=1024, window_overlap=256
+    )
 
 
 def test_small_image_random_tiny_model(tiny):
@@ -63,7 +67,7 @@ def test_small_image_random_tiny_model(tiny):
     clicks = [[100, 200], [300, 50], [600, 500]]
     result = tiny(path, clicks)
     assert len(result) == 3 and result.windows.tolist() == [[0, 0, 618, 529]]
-    assert result.image_shape == (529, 618) and result.scores.shape == (3, )
+    assert result.image_shape == (529, 618) and result.scores.shape == (3,)
     full = result.full_masks()
     assert full.shape == (3, 529, 618)
     for i, rle in enumerate(result.rles()):
@@ -76,8 +80,11 @@ def test_small_image_random_tiny_model(tiny):
     np.testing.assert_array_equal(again.full_masks(), full)
     empty = tiny(path, [[5, 5]], labels=[0])  # background clicks only: nothing to segment
     assert len(empty) == 0 and empty.label_map().max() == 0 and empty.rles() == []
-    with pytest.raises(ValueError, match=r'414\.jpg: click \[700\.0, 10\.0\] of prompt 0 is '
-                       'outside the 618x529 image'):
+    with pytest.raises(
+        ValueError,
+        match=r'414\.jpg: click \[700\.0, 10\.0\] of prompt 0 is '
+        'outside the 618x529 image',
+    ):
         tiny(path, [[700, 10]])
     with pytest.raises(ValueError, match=r'click \[nan, 10\.0\] of prompt 0 is outside'):
         tiny(path, [[float('nan'), 10]])
@@ -89,11 +96,15 @@ def test_plain_sam_file_builds_without_a_config(tiny, tmp_path):
     plain = PointSAMInferencer(checkpoint=path, img_size=256, device='cpu')  # arch read: tiny
     assert plain.model.sam.arch_name == 'tiny'
     img = osp.join(NWPU, 'images', '140.jpg')
-    np.testing.assert_array_equal(plain(img, [[50, 60]]).full_masks(),
-                                  tiny(img, [[50, 60]]).full_masks())
+    np.testing.assert_array_equal(
+        plain(img, [[50, 60]]).full_masks(), tiny(img, [[50, 60]]).full_masks()
+    )
     torch.save(dict(state_dict={'sam.x': torch.zeros(1)}), str(tmp_path / 'bare.pth'))
-    with pytest.raises(ValueError, match=r'bare\.pth is a trained PointSAM checkpoint without '
-                       'its config'):
+    with pytest.raises(
+        ValueError,
+        match=r'bare\.pth is a trained PointSAM checkpoint without '
+        'its config',
+    ):
         PointSAMInferencer(checkpoint=str(tmp_path / 'bare.pth'))
 
 
@@ -101,7 +112,7 @@ def _disc_decoder(sam, radius):
     """A mask decoder that answers every prompt with a disc of ``radius`` low-res pixels at its
     first point (input frame): the masks must come back around the clicks in the scene."""
     size = sam.low_res_size
-    grid = (torch.arange(size, dtype=torch.float32) + 0.5)
+    grid = torch.arange(size, dtype=torch.float32) + 0.5
 
     def decode(embeddings, batch_idx, points, labels, multimask_output=False):
         centre = (points[:, 0] + 0.5) * size / sam.img_size  # (N, 2) low-res xy
@@ -109,18 +120,21 @@ def _disc_decoder(sam, radius):
         dy = grid[None, :, None] - centre[:, 1, None, None]
         logits = torch.where(dx**2 + dy**2 <= radius**2, 10.0, -10.0)
         return logits, torch.ones(len(points))
+
     return decode
 
 
 @pytest.mark.skipif(not osp.isfile(NWPU_ALL), reason='real NWPU at ../shared/data/nwpu_vhr10')
 def test_window_path_on_a_4000px_mosaic(tiny, tmp_path, monkeypatch):
-    mosaic = build_mosaic(NWPU_ALL, osp.join(SHARED_NWPU, 'images'), size=(4000, 4000),
-                          out_dir=str(tmp_path))
+    mosaic = build_mosaic(
+        NWPU_ALL, osp.join(SHARED_NWPU, 'images'), size=(4000, 4000), out_dir=str(tmp_path)
+    )
     anns = mosaic['coco']['annotations']
     rng = np.random.default_rng(0)
     picked = [anns[i] for i in rng.choice(len(anns), 12, replace=False)]
-    clicks = np.array([[a['bbox'][0] + a['bbox'][2] / 2, a['bbox'][1] + a['bbox'][3] / 2]
-                       for a in picked])
+    clicks = np.array(
+        [[a['bbox'][0] + a['bbox'][2] / 2, a['bbox'][1] + a['bbox'][3] / 2] for a in picked]
+    )
     clicks = np.concatenate([clicks, [[1000, 1000], [3999, 3999], [0, 3990]]])  # edges, corner
     clicks = np.floor(clicks)
     seen = []

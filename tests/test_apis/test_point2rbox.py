@@ -1,4 +1,5 @@
 """Point labels -> rotated boxes: converter outputs, resume, interruption, tools/test.py path."""
+
 import json
 import os
 import os.path as osp
@@ -63,8 +64,12 @@ def test_sampled_points_are_seeded_inside_their_masks_and_keep_ids(points, tmp_p
 
 def test_point_label_dataset_reads_classes_and_prompts(points):
     with DefaultScope.overwrite_default_scope('mmpointsam'):
-        dataset = PointLabelDataset(ann_file=points, data_prefix=dict(img=IMAGES + '/'),
-                                    pipeline=[dict(type='LoadPointLabels')], test_mode=True)
+        dataset = PointLabelDataset(
+            ann_file=points,
+            data_prefix=dict(img=IMAGES + '/'),
+            pipeline=[dict(type='LoadPointLabels')],
+            test_mode=True,
+        )
     assert dataset.metainfo['classes'][0] == 'airplane'
     assert dataset.metainfo['categories'][9] == dict(id=10, name='vehicle')
     sample = dataset[0]
@@ -123,8 +128,9 @@ def test_empty_masks_are_counted_not_dropped_silently(converter, points, tmp_pat
     assert sum(summary['empty_per_class'].values()) == summary['empty_total']
 
 
-def test_resume_skips_done_images_and_interruption_leaves_no_json(converter, points, tmp_path,
-                                                                  monkeypatch):
+def test_resume_skips_done_images_and_interruption_leaves_no_json(
+    converter, points, tmp_path, monkeypatch
+):
     reference = converter.convert(points, IMAGES, str(tmp_path / 'ref'), progress=False)
     out = str(tmp_path / 'run')
     predict = Point2RBoxConverter.predict
@@ -150,8 +156,9 @@ def test_resume_skips_done_images_and_interruption_leaves_no_json(converter, poi
     for img_id, box in ref['boxes'].items():
         assert got['boxes'][img_id]['ids'].tolist() == box['ids'].tolist()
         if len(box['rboxes']):
-            assert np.all(rbox_iou(got['boxes'][img_id]['rboxes'], box['rboxes'],
-                                   aligned=True) > 0.999)
+            assert np.all(
+                rbox_iou(got['boxes'][img_id]['rboxes'], box['rboxes'], aligned=True) > 0.999
+            )
     again = converter.convert(points, IMAGES, out, progress=False)
     assert (again['converted'], again['skipped']) == (0, 4)
 
@@ -183,10 +190,15 @@ def test_test_loop_dumps_rotated_boxes(points, tmp_path):
 
 @pytest.mark.parametrize('low_score', ['flag', 'skip'])
 def test_mask_selection_counts_wins_per_class_and_flags(points, tmp_path, low_score):
-    selector = dict(type='MaskSelector', min_score=2.0, low_score=low_score,  # flags every click
-                    scorers=[dict(type='PredictedIoUScorer'), dict(type='RectangularityScorer')])
-    conv = Point2RBoxConverter.from_config(tiny_cfg(), sam_checkpoint='none',
-                                           mask_selector=selector)
+    selector = dict(
+        type='MaskSelector',
+        min_score=2.0,
+        low_score=low_score,  # flags every click
+        scorers=[dict(type='PredictedIoUScorer'), dict(type='RectangularityScorer')],
+    )
+    conv = Point2RBoxConverter.from_config(
+        tiny_cfg(), sam_checkpoint='none', mask_selector=selector
+    )
     summary = conv.convert(points, IMAGES, str(tmp_path), progress=False)
     with open(points) as f:
         per_class = {}

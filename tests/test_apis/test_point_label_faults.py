@@ -1,4 +1,5 @@
 """Point labels: points outside their image are rejected on every path; subsets (#13)."""
+
 import json
 import os.path as osp
 import subprocess
@@ -44,8 +45,7 @@ def _with_point(points, tmp_path, xy):
 
 
 @pytest.mark.parametrize('xy', [[5000, 5000], [-1, 3], [3, -0.5]])
-def test_point_outside_the_image_is_rejected_naming_file_annotation_and_point(points, tmp_path,
-                                                                              xy):
+def test_point_outside_the_image_is_rejected_naming_file_annotation_and_point(points, tmp_path, xy):
     bad, ann_id, img = _with_point(points, tmp_path, xy)
     with pytest.raises(ValueError) as excinfo:
         load_point_labels(bad)
@@ -73,12 +73,23 @@ def test_converter_writes_no_box_for_a_point_outside(points, tmp_path):
 
 # ---------------------------------------------------------------- subsets
 
+
 def test_sample_point_labels_tool_subset(tmp_path):
     with open(GT_JSON) as f:
         ids = [img['id'] for img in json.load(f)['images']]
     out = tmp_path / 'subset.json'
-    cmd = [sys.executable, 'tools/dataset_converters/sample_point_labels.py', GT_JSON, str(out),
-           '--img-ids', str(ids[2]), str(ids[0]), str(ids[3]), '--max-images', '2']
+    cmd = [
+        sys.executable,
+        'tools/dataset_converters/sample_point_labels.py',
+        GT_JSON,
+        str(out),
+        '--img-ids',
+        str(ids[2]),
+        str(ids[0]),
+        str(ids[3]),
+        '--max-images',
+        '2',
+    ]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True)
     data = json.load(open(out))
     assert [img['id'] for img in data['images']] == [ids[0], ids[2]]  # file order, first two
@@ -92,10 +103,25 @@ def test_point2rbox_tool_subset(points, tmp_path):
         data = json.load(f)
     ids = [img['id'] for img in data['images']]
     out = tmp_path / 'out'
-    cmd = [sys.executable, 'tools/point2rbox.py', 'configs/sam_direct_nwpu.py', points, IMAGES,
-           str(out), '--sam-checkpoint', 'none', '--img-ids', str(ids[1]), str(ids[3]),
-           '--max-images', '1', '--cfg-options', 'model.sam.arch=tiny', 'model.sam.img_size=256',
-           'model.data_preprocessor.img_size=256']
+    cmd = [
+        sys.executable,
+        'tools/point2rbox.py',
+        'configs/sam_direct_nwpu.py',
+        points,
+        IMAGES,
+        str(out),
+        '--sam-checkpoint',
+        'none',
+        '--img-ids',
+        str(ids[1]),
+        str(ids[3]),
+        '--max-images',
+        '1',
+        '--cfg-options',
+        'model.sam.arch=tiny',
+        'model.sam.img_size=256',
+        'model.data_preprocessor.img_size=256',
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     labels = json.load(open(out / 'labels.json'))

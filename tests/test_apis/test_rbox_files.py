@@ -1,4 +1,5 @@
 """Rotated boxes through both label formats, read back by MMRotate's own dataset classes."""
+
 import json
 import math
 import os
@@ -9,35 +10,48 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 
-from mmpointsam.fileio import (RBoxLabelWriter, atomic_open, load_dota_txt, load_rbox_coco,
-                               rbox_to_coco_ann)
+from mmpointsam.fileio import (
+    RBoxLabelWriter,
+    atomic_open,
+    load_dota_txt,
+    load_rbox_coco,
+    rbox_to_coco_ann,
+)
 from mmpointsam.structures import norm_le90, rbox_iou
 
 DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'nwpu_vhr10')
-CATEGORIES = [dict(id=1, name='airplane'), dict(id=2, name='ship'),
-              dict(id=5, name='tennis_court')]
+CATEGORIES = [dict(id=1, name='airplane'), dict(id=2, name='ship'), dict(id=5, name='tennis_court')]
 CLASSES = tuple(c['name'] for c in CATEGORIES)
 # one image with boxes at assorted angles (le90) and one without objects
-BOXES = norm_le90(np.array([[120.5, 80.25, 60, 20, 0.0], [300, 200, 80, 30, 0.5],
-                            [400, 300, 50, 10, -1.2], [200, 350, 40, 39, math.pi / 4],
-                            [600, 100, 70, 25, -math.pi / 2]]))
+BOXES = norm_le90(
+    np.array(
+        [
+            [120.5, 80.25, 60, 20, 0.0],
+            [300, 200, 80, 30, 0.5],
+            [400, 300, 50, 10, -1.2],
+            [200, 350, 40, 39, math.pi / 4],
+            [600, 100, 70, 25, -math.pi / 2],
+        ]
+    )
+)
 CAT_IDS = [1, 2, 5, 1, 2]
 
 
 @pytest.fixture(scope='module')
 def mmrotate_scope():
     from mmrotate.utils import register_all_modules
+
     register_all_modules(init_default_scope=False)
     with DefaultScope.overwrite_default_scope('mmrotate'):
         yield
 
 
 def write_labels(out_dir, file_names=('018.jpg', '036.jpg')):
-    images = [dict(id=i + 1, file_name=f, width=800, height=600)
-              for i, f in enumerate(file_names)]
+    images = [dict(id=i + 1, file_name=f, width=800, height=600) for i, f in enumerate(file_names)]
     writer = RBoxLabelWriter(out_dir, images, CATEGORIES, settings=dict(test=1))
-    anns = [rbox_to_coco_ann(b, 10 + k, 1, c, score=0.5) for k, (b, c) in
-            enumerate(zip(BOXES, CAT_IDS))]
+    anns = [
+        rbox_to_coco_ann(b, 10 + k, 1, c, score=0.5) for k, (b, c) in enumerate(zip(BOXES, CAT_IDS))
+    ]
     writer.write_image(images[0], anns)
     writer.write_image(images[1], [])
     return writer.finalize()
@@ -73,15 +87,22 @@ def test_our_readers_round_trip(tmp_path):
 
 def test_coco_json_read_by_mmdet_cocodataset_and_convertmask2boxtype(tmp_path, mmrotate_scope):
     from mmrotate.registry import DATASETS
+
     result = write_labels(str(tmp_path))
-    dataset = DATASETS.build(dict(
-        type='mmdet.CocoDataset', ann_file=result['json'], metainfo=dict(classes=CLASSES),
-        data_prefix=dict(img=DATA + '/images/'), test_mode=True,
-        pipeline=[
-            dict(type='mmdet.LoadImageFromFile'),
-            dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True, poly2mask=False),
-            dict(type='ConvertMask2BoxType', box_type='rbox'),
-        ]))
+    dataset = DATASETS.build(
+        dict(
+            type='mmdet.CocoDataset',
+            ann_file=result['json'],
+            metainfo=dict(classes=CLASSES),
+            data_prefix=dict(img=DATA + '/images/'),
+            test_mode=True,
+            pipeline=[
+                dict(type='mmdet.LoadImageFromFile'),
+                dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True, poly2mask=False),
+                dict(type='ConvertMask2BoxType', box_type='rbox'),
+            ],
+        )
+    )
     assert len(dataset) == 2
     first = dataset[0]
     assert first['gt_bboxes_labels'].tolist() == [0, 1, 2, 0, 1]
@@ -91,19 +112,26 @@ def test_coco_json_read_by_mmdet_cocodataset_and_convertmask2boxtype(tmp_path, m
 
 def test_dota_txt_read_by_mmrotate_dotadataset(tmp_path, mmrotate_scope):
     from mmrotate.registry import DATASETS
+
     result = write_labels(str(tmp_path / 'labels'))
     img_dir = tmp_path / 'png'  # rc1's DOTADataset looks for <stem>.png
     img_dir.mkdir()
     for name in ('018', '036'):
         cv2.imwrite(str(img_dir / f'{name}.png'), cv2.imread(f'{DATA}/images/{name}.jpg'))
-    dataset = DATASETS.build(dict(
-        type='DOTADataset', ann_file=result['dota_dir'] + '/', metainfo=dict(classes=CLASSES),
-        data_prefix=dict(img_path=str(img_dir) + '/'), test_mode=True,
-        pipeline=[
-            dict(type='mmdet.LoadImageFromFile'),
-            dict(type='mmdet.LoadAnnotations', with_bbox=True, box_type='qbox'),
-            dict(type='ConvertBoxType', box_type_mapping=dict(gt_bboxes='rbox')),
-        ]))
+    dataset = DATASETS.build(
+        dict(
+            type='DOTADataset',
+            ann_file=result['dota_dir'] + '/',
+            metainfo=dict(classes=CLASSES),
+            data_prefix=dict(img_path=str(img_dir) + '/'),
+            test_mode=True,
+            pipeline=[
+                dict(type='mmdet.LoadImageFromFile'),
+                dict(type='mmdet.LoadAnnotations', with_bbox=True, box_type='qbox'),
+                dict(type='ConvertBoxType', box_type_mapping=dict(gt_bboxes='rbox')),
+            ],
+        )
+    )
     samples = {osp.basename(dataset[i]['img_path']): dataset[i] for i in range(len(dataset))}
     assert set(samples) == {'018.png', '036.png'}
     assert samples['018.png']['gt_bboxes_labels'].tolist() == [0, 1, 2, 0, 1]
@@ -116,8 +144,12 @@ def test_writer_refuses_other_settings_and_colliding_names(tmp_path):
     with pytest.raises(ValueError, match='other settings'):
         RBoxLabelWriter(str(tmp_path), [], CATEGORIES, settings=dict(test=2))
     with pytest.raises(ValueError, match='collide'):
-        RBoxLabelWriter(str(tmp_path / 'b'), [dict(id=1, file_name='a/x.jpg'),
-                                              dict(id=2, file_name='b/x.png')], CATEGORIES, {})
+        RBoxLabelWriter(
+            str(tmp_path / 'b'),
+            [dict(id=1, file_name='a/x.jpg'), dict(id=2, file_name='b/x.png')],
+            CATEGORIES,
+            {},
+        )
     with pytest.raises(ValueError, match='whitespace'):
         RBoxLabelWriter(str(tmp_path / 'c'), [], [dict(id=1, name='small vehicle')], {})
 

@@ -1,23 +1,23 @@
 """Large scenes in DOTA-style patches: the grid, one patch per click, boxes in the scene frame."""
+
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
+from conftest import REPO
+from test_point2rbox import tiny_cfg
 
 from mmpointsam.apis import Point2RBoxConverter
 from mmpointsam.apis.scene_patches import assign_clicks, scene_windows, window_starts
 from mmpointsam.datasets import sample_point_labels
 from mmpointsam.testing import build_mosaic
 
-from test_point2rbox import tiny_cfg
-
-from conftest import REPO
-
 SHARED_NWPU = osp.join(osp.dirname(REPO), 'shared', 'data', 'nwpu_vhr10')
 NWPU_TRAIN = osp.join(SHARED_NWPU, 'annotations', 'NWPU_instances_train.json')
-needs_nwpu = pytest.mark.skipif(not osp.isfile(NWPU_TRAIN),
-                                reason='real NWPU VHR-10 not at ../shared/data/nwpu_vhr10')
+needs_nwpu = pytest.mark.skipif(
+    not osp.isfile(NWPU_TRAIN), reason='real NWPU VHR-10 not at ../shared/data/nwpu_vhr10'
+)
 
 
 def test_grid_is_mmrotates_dota_split():
@@ -36,23 +36,29 @@ def test_each_click_goes_where_it_is_farthest_from_a_border():
     windows = scene_windows(4000, 4000)
     # (900, 500): 123.5 px from window 0's right edge, 76.5 from window 1's left edge
     # (930, 500): 93.5 from window 0's right edge, 106.5 from window 1's left edge
-    assert assign_clicks([[900, 500], [930, 500], [3999, 3999], [0, 0]], windows).tolist() == \
-        [0, 1, 24, 0]
+    assert assign_clicks([[900, 500], [930, 500], [3999, 3999], [0, 0]], windows).tolist() == [
+        0,
+        1,
+        24,
+        0,
+    ]
 
 
 @pytest.fixture(scope='module')
 def mosaic(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('mosaic')
-    out = build_mosaic(NWPU_TRAIN, osp.join(SHARED_NWPU, 'images'), size=(4000, 4000),
-                       out_dir=str(tmp))
+    out = build_mosaic(
+        NWPU_TRAIN, osp.join(SHARED_NWPU, 'images'), size=(4000, 4000), out_dir=str(tmp)
+    )
     points = str(tmp / 'points.json')
     sample_point_labels(out['ann_file'], points, num_points=1, num_neg_points=0, seed=0)
     return out, points, str(tmp)
 
 
 @needs_nwpu
-def test_scene_clicks_decoded_once_in_bounded_patches_boxes_in_scene_frame(mosaic, tmp_path,
-                                                                           monkeypatch):
+def test_scene_clicks_decoded_once_in_bounded_patches_boxes_in_scene_frame(
+    mosaic, tmp_path, monkeypatch
+):
     """A stand-in for SAM answers each click with a 6 x 4 box at the click (patch frame): the
     written boxes must sit at the scene clicks, one per click, from patches of at most 1024 px."""
     out, points, img_dir = mosaic
@@ -65,9 +71,15 @@ def test_scene_clicks_decoded_once_in_bounded_patches_boxes_in_scene_frame(mosai
         clicks = sample.gt_instances.points.numpy()[:, 0]
         num = len(clicks)
         rboxes = np.concatenate([clicks + 0.5, np.tile([6.0, 4.0, 0.0], (num, 1))], axis=1)
-        return dict(rboxes=rboxes, valid=np.ones(num, bool), scores=np.ones(num),
-                    labels=sample.gt_instances.labels.numpy(), num_calibrated=0,
-                    encoder_time=0.0, decoder_time=0.0)
+        return dict(
+            rboxes=rboxes,
+            valid=np.ones(num, bool),
+            scores=np.ones(num),
+            labels=sample.gt_instances.labels.numpy(),
+            num_calibrated=0,
+            encoder_time=0.0,
+            decoder_time=0.0,
+        )
 
     monkeypatch.setattr(conv, 'predict', fake_predict)
     summary = conv.convert(points, img_dir, str(tmp_path), progress=False)

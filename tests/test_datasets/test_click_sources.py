@@ -1,14 +1,14 @@
 """Click sources (CSV, COCO keypoints) -> point-label json, read back by PointLabelDataset."""
+
 import importlib.util
 import json
 import os.path as osp
 
 import pytest
-
 from conftest import NWPU, REPO
+
 from mmpointsam.datasets import PointLabelDataset
-from mmpointsam.datasets.click_sources import (coco_keypoints_to_point_labels,
-                                               csv_to_point_labels)
+from mmpointsam.datasets.click_sources import coco_keypoints_to_point_labels, csv_to_point_labels
 
 IMAGES = osp.join(NWPU, 'images')
 
@@ -16,7 +16,8 @@ IMAGES = osp.join(NWPU, 'images')
 def _tool():
     spec = importlib.util.spec_from_file_location(
         'clicks_to_point_labels',
-        osp.join(REPO, 'tools', 'dataset_converters', 'clicks_to_point_labels.py'))
+        osp.join(REPO, 'tools', 'dataset_converters', 'clicks_to_point_labels.py'),
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -24,12 +25,14 @@ def _tool():
 
 def test_csv_clicks_become_point_labels(tmp_path):
     csv = tmp_path / 'clicks.csv'
-    csv.write_text('image,x,y,class,object\n'
-                   '414.jpg,100,200,ship,a\n'
-                   '414.jpg,104,203,ship,a\n'   # a second click on object a
-                   '414.jpg,300,50,vehicle,\n'
-                   '140.jpg,10.5,20,vehicle,\n'
-                   '140.jpg,5,5,background,\n')
+    csv.write_text(
+        'image,x,y,class,object\n'
+        '414.jpg,100,200,ship,a\n'
+        '414.jpg,104,203,ship,a\n'  # a second click on object a
+        '414.jpg,300,50,vehicle,\n'
+        '140.jpg,10.5,20,vehicle,\n'
+        '140.jpg,5,5,background,\n'
+    )
     out = tmp_path / 'points.json'
     summary = _tool().main([str(csv), str(out), '--img-dir', IMAGES])
     assert summary['num_images'] == 2 and summary['num_instances'] == 3
@@ -42,17 +45,23 @@ def test_csv_clicks_become_point_labels(tmp_path):
     ann_a = data['annotations'][0]
     assert ann_a['points'] == [[100.0, 200.0], [104.0, 203.0]] and ann_a['category_id'] == 1
     assert all('segmentation' not in a and 'bbox' not in a for a in data['annotations'])
-    ds = PointLabelDataset(ann_file=str(out), data_prefix=dict(img=IMAGES),
-                           forbidden_keys=('segmentation', 'bbox', 'area'))
+    ds = PointLabelDataset(
+        ann_file=str(out),
+        data_prefix=dict(img=IMAGES),
+        forbidden_keys=('segmentation', 'bbox', 'area'),
+    )
     assert len(ds) == 2 and ds.metainfo['classes'] == ('ship', 'vehicle')
 
 
-@pytest.mark.parametrize('rows,match', [
-    ('image,x,y\n414.jpg,1,2\n', r'header must have image,x,y,class.*missing \[\'class\'\]'),
-    ('image,x,y,class\n414.jpg,1000,2,ship\n', r'line 2: click \(1000.0, 2.0\) is outside'),
-    ('image,x,y,class\nnope.jpg,1,2,ship\n', r'line 2: image .*nope\.jpg not found'),
-    ('image,x,y,class\n414.jpg,a,2,ship\n', r'line 2: x, y must be numbers'),
-])
+@pytest.mark.parametrize(
+    'rows,match',
+    [
+        ('image,x,y\n414.jpg,1,2\n', r'header must have image,x,y,class.*missing \[\'class\'\]'),
+        ('image,x,y,class\n414.jpg,1000,2,ship\n', r'line 2: click \(1000.0, 2.0\) is outside'),
+        ('image,x,y,class\nnope.jpg,1,2,ship\n', r'line 2: image .*nope\.jpg not found'),
+        ('image,x,y,class\n414.jpg,a,2,ship\n', r'line 2: x, y must be numbers'),
+    ],
+)
 def test_csv_errors_name_the_line(tmp_path, rows, match):
     csv = tmp_path / 'bad.csv'
     csv.write_text(rows)
@@ -65,18 +74,27 @@ def test_coco_keypoints_become_point_labels(tmp_path):
         images=[dict(id=1, file_name='414.jpg', width=618, height=529)],
         categories=[dict(id=3, name='plane', keypoints=['nose', 'tail'])],
         annotations=[
-            dict(id=10, image_id=1, category_id=3, keypoints=[50, 60, 2, 70, 80, 1],
-                 bbox=[40, 50, 40, 40], area=1600, segmentation=[[40, 50, 80, 50, 80, 90]]),
+            dict(
+                id=10,
+                image_id=1,
+                category_id=3,
+                keypoints=[50, 60, 2, 70, 80, 1],
+                bbox=[40, 50, 40, 40],
+                area=1600,
+                segmentation=[[40, 50, 80, 50, 80, 90]],
+            ),
             dict(id=11, image_id=1, category_id=3, keypoints=[0, 0, 0, 0, 0, 0]),  # unlabelled
-        ])
+        ],
+    )
     src = tmp_path / 'kp.json'
     src.write_text(json.dumps(coco))
     out = tmp_path / 'points.json'
     summary = coco_keypoints_to_point_labels(str(src), str(out))
     assert summary['num_instances'] == 1 and summary['skipped_unlabelled'] == 1
     ann = json.loads(out.read_text())['annotations'][0]
-    assert ann == dict(id=10, image_id=1, category_id=3, points=[[50.0, 60.0], [70.0, 80.0]],
-                       point_labels=[1, 1])
+    assert ann == dict(
+        id=10, image_id=1, category_id=3, points=[[50.0, 60.0], [70.0, 80.0]], point_labels=[1, 1]
+    )
     coco_keypoints_to_point_labels(str(src), str(out), keypoint='tail')
     assert json.loads(out.read_text())['annotations'][0]['points'] == [[70.0, 80.0]]
     with pytest.raises(ValueError, match=r"kp\.json annotation 10: keypoint 'wing'"):

@@ -1,4 +1,5 @@
 """Tests of the validating COCO instance datasets (NWPU VHR-10 subset in tests/data, tiny fakes)."""
+
 import json
 import os.path as osp
 from collections import Counter
@@ -7,13 +8,28 @@ import cv2
 import numpy as np
 import pytest
 
-from mmpointsam.datasets import (CocoInstanceDataset, HRSIDDataset, InvalidAnnotationError,
-                                 NWPUVHR10Dataset, WHUBuildingDataset)
+from mmpointsam.datasets import (
+    CocoInstanceDataset,
+    HRSIDDataset,
+    InvalidAnnotationError,
+    NWPUVHR10Dataset,
+    WHUBuildingDataset,
+)
 from mmpointsam.registry import DATASETS
 
 NWPU_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'nwpu_vhr10')
-NWPU_CLASSES = ('airplane', 'ship', 'storage_tank', 'baseball_diamond', 'tennis_court',
-                'basketball_court', 'ground_track_field', 'harbor', 'bridge', 'vehicle')
+NWPU_CLASSES = (
+    'airplane',
+    'ship',
+    'storage_tank',
+    'baseball_diamond',
+    'tennis_court',
+    'basketball_court',
+    'ground_track_field',
+    'harbor',
+    'bridge',
+    'vehicle',
+)
 
 # ---------------------------------------------------------------- real NWPU VHR-10 subset
 
@@ -27,8 +43,10 @@ def test_nwpu_subset_loads(split, test_mode):
     expected = {}  # file_name -> Counter of class labels
     for img in coco['images']:
         expected[img['file_name']] = Counter(
-            NWPU_CLASSES.index(cat_names[a['category_id']]) for a in coco['annotations']
-            if a['image_id'] == img['id'])
+            NWPU_CLASSES.index(cat_names[a['category_id']])
+            for a in coco['annotations']
+            if a['image_id'] == img['id']
+        )
 
     ds = DATASETS.build(
         dict(
@@ -36,7 +54,9 @@ def test_nwpu_subset_loads(split, test_mode):
             data_root=NWPU_ROOT,
             ann_file=f'annotations/{split}.json',
             data_prefix=dict(img='images/'),
-            test_mode=test_mode))
+            test_mode=test_mode,
+        )
+    )
     assert isinstance(ds, NWPUVHR10Dataset)
     assert ds.metainfo['classes'] == NWPU_CLASSES
     assert len(ds.metainfo['palette']) == 10
@@ -63,8 +83,8 @@ def test_nwpu_subset_covers_several_classes():
 
 
 def test_single_class_datasets():
-    assert WHUBuildingDataset.METAINFO['classes'] == ('building', )
-    assert HRSIDDataset.METAINFO['classes'] == ('ship', )
+    assert WHUBuildingDataset.METAINFO['classes'] == ('building',)
+    assert HRSIDDataset.METAINFO['classes'] == ('ship',)
     for name in ('CocoInstanceDataset', 'NWPUVHR10Dataset', 'WHUBuildingDataset', 'HRSIDDataset'):
         assert DATASETS.get(name) is not None
 
@@ -86,15 +106,24 @@ def _ann(ann_id, image_id, segmentation=None, bbox=None, category_id=1, **kw):
         segmentation=[list(GOOD_POLY)] if segmentation is None else segmentation,
         bbox=list(GOOD_BBOX) if bbox is None else bbox,
         area=80.0,
-        iscrowd=0)
+        iscrowd=0,
+    )
     ann.update(kw)
     if segmentation == MISSING:
         del ann['segmentation']
     return ann
 
 
-def _build(tmp_path, anns, image_names=('a.jpg', ), write=None, sizes=None, cls=NWPUVHR10Dataset,
-           categories=None, **kwargs):
+def _build(
+    tmp_path,
+    anns,
+    image_names=('a.jpg',),
+    write=None,
+    sizes=None,
+    cls=NWPUVHR10Dataset,
+    categories=None,
+    **kwargs,
+):
     """Write images + json into tmp_path and build ``cls`` on them."""
     (tmp_path / 'imgs').mkdir(exist_ok=True)
     write = image_names if write is None else write
@@ -110,7 +139,8 @@ def _build(tmp_path, anns, image_names=('a.jpg', ), write=None, sizes=None, cls=
     with open(tmp_path / 'ann.json', 'w') as f:
         json.dump(dict(images=images, annotations=anns, categories=categories), f)
     return cls(
-        data_root=str(tmp_path), ann_file='ann.json', data_prefix=dict(img='imgs/'), **kwargs)
+        data_root=str(tmp_path), ann_file='ann.json', data_prefix=dict(img='imgs/'), **kwargs
+    )
 
 
 def test_tiny_valid_dataset(tmp_path):
@@ -142,7 +172,8 @@ def test_tiny_valid_dataset(tmp_path):
         (_ann(7, 1, bbox=[-2, 2, 5, 5]), 'outside the image'),
         (_ann(7, 1, bbox=[2, 2, 5]), 'broken bbox'),
     ],
-    ids=lambda v: v if isinstance(v, str) else '')
+    ids=lambda v: v if isinstance(v, str) else '',
+)
 def test_invalid_annotation_raises(tmp_path, ann, fault):
     anns = [_ann(1, 1), ann]
     with pytest.raises(InvalidAnnotationError) as excinfo:
@@ -157,8 +188,9 @@ def test_invalid_annotation_raises(tmp_path, ann, fault):
 
 def test_missing_image_raises(tmp_path):
     with pytest.raises(InvalidAnnotationError) as excinfo:
-        _build(tmp_path, [_ann(1, 1), _ann(2, 2)], image_names=('a.jpg', 'gone.jpg'),
-               write=('a.jpg', ))
+        _build(
+            tmp_path, [_ann(1, 1), _ann(2, 2)], image_names=('a.jpg', 'gone.jpg'), write=('a.jpg',)
+        )
     msg = str(excinfo.value)
     assert 'gone.jpg' in msg and 'image file not found' in msg and 'ann.json' in msg
 
@@ -197,8 +229,9 @@ def test_multi_polygon_accepted_and_each_part_checked(tmp_path):
 @pytest.mark.parametrize('test_mode', [False, True])
 def test_images_without_instances_skipped(tmp_path, monkeypatch, test_mode):
     logged = []
-    monkeypatch.setattr('mmpointsam.datasets.coco_instance.print_log',
-                        lambda msg, *a, **k: logged.append(msg))
+    monkeypatch.setattr(
+        'mmpointsam.datasets.coco_instance.print_log', lambda msg, *a, **k: logged.append(msg)
+    )
     names = ('a.jpg', 'empty.jpg', 'c.jpg', 'crowd_only.jpg')
     anns = [_ann(1, 1), _ann(2, 3), _ann(3, 3), _ann(4, 4, iscrowd=1)]
     ds = _build(tmp_path, anns, image_names=names, test_mode=test_mode)
@@ -212,8 +245,9 @@ def test_images_without_instances_skipped(tmp_path, monkeypatch, test_mode):
 
 def test_nothing_logged_when_nothing_skipped(tmp_path, monkeypatch):
     logged = []
-    monkeypatch.setattr('mmpointsam.datasets.coco_instance.print_log',
-                        lambda msg, *a, **k: logged.append(msg))
+    monkeypatch.setattr(
+        'mmpointsam.datasets.coco_instance.print_log', lambda msg, *a, **k: logged.append(msg)
+    )
     _build(tmp_path, [_ann(1, 1)])
     assert logged == []
 
@@ -226,23 +260,28 @@ def test_min_size_filter_kept_like_coco(tmp_path):
     assert [osp.basename(train.get_data_info(i)['img_path']) for i in range(len(train))] == [
         'big.jpg'
     ]
-    test = _build(tmp_path, anns, image_names=names, sizes=sizes, filter_cfg=dict(min_size=32),
-                  test_mode=True)
+    test = _build(
+        tmp_path, anns, image_names=names, sizes=sizes, filter_cfg=dict(min_size=32), test_mode=True
+    )
     assert len(test) == 2
 
 
 def test_single_class_dataset_on_its_own_json(tmp_path):
     ds = _build(tmp_path, [_ann(1, 1), _ann(2, 1)], cls=WHUBuildingDataset)
-    assert ds.metainfo['classes'] == ('building', )
+    assert ds.metainfo['classes'] == ('building',)
     assert [inst['bbox_label'] for inst in ds.get_data_info(0)['instances']] == [0, 0]
     with pytest.raises(InvalidAnnotationError, match='category_id 2'):
         _build(tmp_path, [_ann(1, 1, category_id=2)], cls=HRSIDDataset)
 
 
 def test_base_class_with_custom_classes(tmp_path):
-    ds = _build(tmp_path, [_ann(1, 1, category_id=2)], cls=CocoInstanceDataset,
-                categories=[dict(id=1, name='car'), dict(id=2, name='truck')],
-                metainfo=dict(classes=('car', 'truck')))
+    ds = _build(
+        tmp_path,
+        [_ann(1, 1, category_id=2)],
+        cls=CocoInstanceDataset,
+        categories=[dict(id=1, name='car'), dict(id=2, name='truck')],
+        metainfo=dict(classes=('car', 'truck')),
+    )
     assert ds.get_data_info(0)['instances'][0]['bbox_label'] == 1
 
 
@@ -262,18 +301,21 @@ def test_all_images_without_instances_is_an_error_naming_the_file(tmp_path):
 
 def test_self_intersecting_polygon_warns_by_default_and_errors_on_request(tmp_path, monkeypatch):
     logged = []
-    monkeypatch.setattr('mmpointsam.datasets.coco_instance.print_log',
-                        lambda msg, *a, **k: logged.append(msg))
+    monkeypatch.setattr(
+        'mmpointsam.datasets.coco_instance.print_log', lambda msg, *a, **k: logged.append(msg)
+    )
     ds = _build(tmp_path, [_ann(1, 1), _ann(7, 1, segmentation=[BOWTIE])])
     assert len(ds.get_data_info(0)['instances']) == 2 and ds.num_invalid_polygons == 1
     assert len(logged) == 1
-    assert all(s in logged[0] for s in ('ann.json', 'a.jpg', 'annotation id 7',
-                                        'self-intersecting polygon'))
+    assert all(
+        s in logged[0]
+        for s in ('ann.json', 'a.jpg', 'annotation id 7', 'self-intersecting polygon')
+    )
     with pytest.raises(InvalidAnnotationError) as excinfo:
-        _build(tmp_path, [_ann(1, 1), _ann(7, 1, segmentation=[BOWTIE])],
-               invalid_polygon='error')
+        _build(tmp_path, [_ann(1, 1), _ann(7, 1, segmentation=[BOWTIE])], invalid_polygon='error')
     msg = str(excinfo.value)
-    assert all(s in msg for s in ('ann.json', 'a.jpg', 'annotation id 7',
-                                  'self-intersecting polygon'))
+    assert all(
+        s in msg for s in ('ann.json', 'a.jpg', 'annotation id 7', 'self-intersecting polygon')
+    )
     with pytest.raises(ValueError, match='invalid_polygon'):
         _build(tmp_path, [_ann(1, 1)], invalid_polygon='ignore')

@@ -6,10 +6,21 @@ from mmpointsam.datasets.transforms import LoadSAMAnnotations
 
 def _results(height, width):
     return dict(
-        img_path='data/x/007.jpg', img=np.zeros((40, 60, 3), np.uint8), ori_shape=(40, 60),
-        img_shape=(40, 60), height=height, width=width,
-        instances=[dict(bbox=[10, 5, 30, 25], bbox_label=2, ignore_flag=0,
-                        mask=[[10, 5, 30, 5, 30, 25, 10, 25]])])
+        img_path='data/x/007.jpg',
+        img=np.zeros((40, 60, 3), np.uint8),
+        ori_shape=(40, 60),
+        img_shape=(40, 60),
+        height=height,
+        width=width,
+        instances=[
+            dict(
+                bbox=[10, 5, 30, 25],
+                bbox_label=2,
+                ignore_flag=0,
+                mask=[[10, 5, 30, 5, 30, 25, 10, 25]],
+            )
+        ],
+    )
 
 
 def test_loads_masks_at_image_size():

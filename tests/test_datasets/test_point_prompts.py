@@ -8,12 +8,13 @@ from mmpointsam.datasets.transforms import SamplePointPrompts
 def _results(num=3, h=60, w=70):
     masks = np.zeros((num, h, w), dtype=np.uint8)
     for i in range(num):
-        masks[i, 5 + 10 * i:12 + 10 * i, 5 + 12 * i:15 + 12 * i] = 1
+        masks[i, 5 + 10 * i : 12 + 10 * i, 5 + 12 * i : 15 + 12 * i] = 1
     return dict(
         img_path=f'img_{num}.jpg',
         gt_masks=BitmapMasks(masks, h, w),
         gt_bboxes_labels=np.arange(num),
-        gt_bboxes=np.zeros((num, 4), dtype=np.float32))
+        gt_bboxes=np.zeros((num, 4), dtype=np.float32),
+    )
 
 
 @pytest.mark.parametrize('num_points', [1, 2, 3])

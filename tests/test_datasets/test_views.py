@@ -20,6 +20,7 @@ def test_random_shadow_probability_zero_is_identity():
 
 def test_strong_view_rejects_geometric_transforms():
     import pytest
+
     img = np.zeros((16, 20, 3), dtype=np.uint8)
     view = StrongView(transforms=[dict(type='mmdet.Resize', scale=(10, 10), keep_ratio=False)])
     with pytest.raises(ValueError, match='photometric'):

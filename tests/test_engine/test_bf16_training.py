@@ -2,18 +2,19 @@
 iteration's LoRA gradients point where fp32's do; weights, gradients, optimizer state and losses
 stay fp32; the encoder and decoder passes of teacher and student really run in bf16. The
 iteration tests run on CPU, and on CUDA too where there is a GPU (not run here: no GPU)."""
+
 import copy
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import shrink_config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from conftest import shrink_config
 from mmpointsam.engine.optimizers import BF16OptimWrapper
 from mmpointsam.models.sam import prompt_batched_decoder
 from mmpointsam.models.self_training.npc import pairwise_mask_iou
@@ -44,10 +45,12 @@ def _one_iteration(cfg, batch, wrapper_type, monkeypatch, device):
     wrapper = wrapper_type(optimizer=torch.optim.Adam(params, lr=5e-4, weight_decay=1e-4))
     rec = dict(encoder=[], decoder=[])
     # a LoRA linear inside the encoder (its fp32 LayerNorm neck hides the dtype at the output)
-    lora_b = next(m for n, m in model.sam.image_encoder.named_modules()
-                  if n.endswith('lora_B.default'))
+    lora_b = next(
+        m for n, m in model.sam.image_encoder.named_modules() if n.endswith('lora_B.default')
+    )
     lora_b.register_forward_hook(
-        lambda m, i, out: rec['encoder'].append((torch.is_grad_enabled(), out.dtype)))
+        lambda m, i, out: rec['encoder'].append((torch.is_grad_enabled(), out.dtype))
+    )
     predict_masks = prompt_batched_decoder.predict_masks
 
     def recording_predict_masks(*args, **kwargs):
@@ -65,8 +68,9 @@ def _one_iteration(cfg, batch, wrapper_type, monkeypatch, device):
         return loss, log_vars
 
     def recording_step(**kwargs):
-        rec['grads'] = {n: p.grad.detach().clone() for n, p in model.named_parameters()
-                        if p.grad is not None}
+        rec['grads'] = {
+            n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None
+        }
         step(**kwargs)
 
     model.parse_losses, wrapper.step = recording_parse_losses, recording_step
@@ -75,10 +79,16 @@ def _one_iteration(cfg, batch, wrapper_type, monkeypatch, device):
     return model, wrapper, rec
 
 
-@pytest.fixture(scope='module', params=[
-    'cpu',
-    pytest.param('cuda', marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                  reason='needs a CUDA GPU'))])
+@pytest.fixture(
+    scope='module',
+    params=[
+        'cpu',
+        pytest.param(
+            'cuda',
+            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU'),
+        ),
+    ],
+)
 def fp32_and_bf16(request, tmp_path_factory):
     init_default_scope('mmpointsam')
     cfg = shrink_config('pointsam_nwpu.py', str(tmp_path_factory.mktemp('bf16')))
@@ -90,8 +100,10 @@ def fp32_and_bf16(request, tmp_path_factory):
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     batch = pseudo_collate([dataset[0], dataset[1]])  # the same views for both runs
     monkeypatch = pytest.MonkeyPatch()
-    runs = {name: _one_iteration(cfg, batch, wrapper, monkeypatch, request.param)
-            for name, wrapper in (('fp32', OptimWrapper), ('bf16', BF16OptimWrapper))}
+    runs = {
+        name: _one_iteration(cfg, batch, wrapper, monkeypatch, request.param)
+        for name, wrapper in (('fp32', OptimWrapper), ('bf16', BF16OptimWrapper))
+    }
     return runs
 
 
@@ -167,6 +179,7 @@ def test_train_precision_switch():
     from mmengine.config import Config
 
     from mmpointsam.utils import set_mixed_precision
+
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='AdamW'))))
     set_mixed_precision(cfg, None)
     assert cfg.optim_wrapper.type == 'OptimWrapper'

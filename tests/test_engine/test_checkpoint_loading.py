@@ -1,4 +1,5 @@
 """MMEngine checkpoints load under torch's weights_only default, and nothing else sneaks in."""
+
 import os.path as osp
 import pickle
 import zipfile
@@ -26,6 +27,7 @@ def _two_iterations(cfg, iters=2, resume_from=None):
 def trained(tmp_path_factory):
     """A checkpoint written by MMEngine's Runner after 2 iterations (tiny SAM, real images)."""
     from conftest import shrink_config
+
     work_dir = str(tmp_path_factory.mktemp('train'))
     runner = Runner.from_cfg(_two_iterations(shrink_config('supervised_nwpu.py', work_dir)))
     runner.train()
@@ -44,9 +46,11 @@ def test_torch_default_refuses_and_ours_loads(trained):
 def test_resume_round_trip_then_test(trained, tmp_path):
     """--resume continues the schedule; tools/test.py's load_from evaluates the same file."""
     from conftest import shrink_config
+
     _, ckpt = trained
-    cfg = _two_iterations(shrink_config('supervised_nwpu.py', str(tmp_path)), iters=4,
-                          resume_from=ckpt)
+    cfg = _two_iterations(
+        shrink_config('supervised_nwpu.py', str(tmp_path)), iters=4, resume_from=ckpt
+    )
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 4

@@ -2,6 +2,7 @@
 process with a tiny random SAM on real NWPU VHR-10 images): CSV of clicks -> point-label json ->
 prototypes -> 2 iterations of PointSAM -> predictions with the API and the demo script -> masks
 and DOTA rboxes. No mask is read anywhere: LoadSAMAnnotations is made to fail."""
+
 import importlib.util
 import json
 import os
@@ -12,23 +13,32 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
 from conftest import NWPU, REPO
 
 CONFIG = osp.join(REPO, 'configs', 'clicks', 'pointsam_nwpu.py')
 # test-only: the tiny SAM, random weights, one epoch over the two clicked images (2 iterations)
-TINY = ['model.sam.arch=tiny', 'model.sam.img_size=256', 'model.data_preprocessor.img_size=256',
-        'model.sam.lora.first_block=1', 'model.self_training.prototype_loss.dim=32',
-        'model.self_training.prototype_loss.bank_size=8',
-        'model.self_training.prototype_loss.cluster_interval=1']
-TRAIN_ONLY = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-              'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1']
+TINY = [
+    'model.sam.arch=tiny',
+    'model.sam.img_size=256',
+    'model.data_preprocessor.img_size=256',
+    'model.sam.lora.first_block=1',
+    'model.self_training.prototype_loss.dim=32',
+    'model.self_training.prototype_loss.bank_size=8',
+    'model.self_training.prototype_loss.cluster_interval=1',
+]
+TRAIN_ONLY = [
+    'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'train_cfg.max_epochs=1',
+    'default_hooks.logger.interval=1',
+]
 
 
 @pytest.mark.parametrize('row', ['selftrain', 'pointsam', 'resam'])
 @pytest.mark.parametrize('dataset', ['nwpu', 'whu', 'hrsid'])
 def test_clicks_configs_are_the_papers_rows_on_clicks(row, dataset):
     from mmengine.config import Config
+
     clicks = Config.fromfile(osp.join(REPO, 'configs', 'clicks', f'{row}_{dataset}.py'))
     papers = Config.fromfile(osp.join(REPO, 'configs', f'{row}_{dataset}.py'))
     train = clicks.train_dataloader.dataset
@@ -39,8 +49,10 @@ def test_clicks_configs_are_the_papers_rows_on_clicks(row, dataset):
     assert 'LoadSAMAnnotations' not in steps and 'SamplePointPrompts' not in steps
     assert 'RandomFlipPoints' in steps and 'RandomFlip' not in steps
     assert clicks.val_dataloader is None and clicks.default_hooks.checkpoint.save_best is None
-    st_clicks, st_papers = clicks.model.self_training.to_dict(), \
-        papers.model.self_training.to_dict()
+    st_clicks, st_papers = (
+        clicks.model.self_training.to_dict(),
+        papers.model.self_training.to_dict(),
+    )
     if row == 'pointsam':  # prototypes made from the clicks, in a file of their own
         assert 'clicks' in st_clicks['prototype_loss'].pop('target_prototypes')
         st_papers['prototype_loss'].pop('target_prototypes')
@@ -80,31 +92,51 @@ def test_clicks_only_end_to_end(tmp_path, monkeypatch):
     for ann in gt['annotations']:
         if files[ann['image_id']] in ('414.jpg', '140.jpg'):
             x, y, w, h = ann['bbox']
-            rows.append(f'{files[ann["image_id"]]},{int(x + w / 2)},{int(y + h / 2)},'
-                        f'{names[ann["category_id"]]}')
+            rows.append(
+                f'{files[ann["image_id"]]},{int(x + w / 2)},{int(y + h / 2)},'
+                f'{names[ann["category_id"]]}'
+            )
     with open('clicks.csv', 'w') as f:
         f.write('\n'.join(rows) + '\n')
     num_clicks = len(rows) - 1
 
     # 1. clicks -> point-label json
-    _run(monkeypatch, _tool('tools', 'dataset_converters', 'clicks_to_point_labels.py'), [
-        'clicks.csv', 'data/nwpu_vhr10/clicks/train.json', '--img-dir', 'data/nwpu_vhr10/images'])
+    _run(
+        monkeypatch,
+        _tool('tools', 'dataset_converters', 'clicks_to_point_labels.py'),
+        ['clicks.csv', 'data/nwpu_vhr10/clicks/train.json', '--img-dir', 'data/nwpu_vhr10/images'],
+    )
     with open('data/nwpu_vhr10/clicks/train.json') as f:
         points = json.load(f)
     assert len(points['annotations']) == num_clicks
     assert not any(k in a for a in points['annotations'] for k in ('segmentation', 'bbox'))
 
     # 2. PBR's target prototypes from the clicks
-    _run(monkeypatch, _tool('tools', 'compute_prototypes.py'), [
-        CONFIG, '--sam-checkpoint', 'none', '--out',
-        'data/prototypes/nwpu_vhr10_clicks_vit_b.pth', '--device', 'cpu', '--cfg-options', *TINY])
+    _run(
+        monkeypatch,
+        _tool('tools', 'compute_prototypes.py'),
+        [
+            CONFIG,
+            '--sam-checkpoint',
+            'none',
+            '--out',
+            'data/prototypes/nwpu_vhr10_clicks_vit_b.pth',
+            '--device',
+            'cpu',
+            '--cfg-options',
+            *TINY,
+        ],
+    )
     protos = torch.load('data/prototypes/nwpu_vhr10_clicks_vit_b.pth')
     assert protos['num_images'] == 2 and protos['num_features'] == num_clicks
     assert protos['prototypes'].shape[1] == 32
 
     # 3. PointSAM from the clicks: fixed schedule, last weights, no validation
-    _run(monkeypatch, _tool('tools', 'train.py'), [
-        CONFIG, '--sam-checkpoint', 'none', '--cfg-options', *TINY, *TRAIN_ONLY])
+    _run(
+        monkeypatch,
+        _tool('tools', 'train.py'),
+        [CONFIG, '--sam-checkpoint', 'none', '--cfg-options', *TINY, *TRAIN_ONLY],
+    )
     ckpt_path = 'work_dirs/clicks_pointsam_nwpu/epoch_1.pth'
     ckpt = torch.load(ckpt_path, map_location='cpu', weights_only=False)
     assert ckpt['meta']['iter'] == 2 and ckpt['meta']['epoch'] == 1
@@ -113,11 +145,14 @@ def test_clicks_only_end_to_end(tmp_path, monkeypatch):
     assert not any(n.startswith('best_') for n in os.listdir('work_dirs/clicks_pointsam_nwpu'))
 
     # 4a. predict with the API
-    from mmpointsam.apis import PointSAMInferencer
     from mmengine.config import DictAction
+
+    from mmpointsam.apis import PointSAMInferencer
+
     options = {k: DictAction._parse_iterable(v) for k, v in (o.split('=', 1) for o in TINY)}
-    inferencer = PointSAMInferencer(CONFIG, ckpt_path, device='cpu', cfg_options=options,
-                                    click_negatives=1)
+    inferencer = PointSAMInferencer(
+        CONFIG, ckpt_path, device='cpu', cfg_options=options, click_negatives=1
+    )
     lora = [k for k in ckpt['state_dict'] if 'lora' in k][0]
     torch.testing.assert_close(inferencer.model.state_dict()[lora], ckpt['state_dict'][lora])
     img = 'data/nwpu_vhr10/images/414.jpg'
@@ -126,13 +161,32 @@ def test_clicks_only_end_to_end(tmp_path, monkeypatch):
     np.testing.assert_array_equal(result.point_labels, [[1, 0], [1, 0]])  # as trained
     # the checkpoint alone (it stores its config) gives the same predictions
     alone = PointSAMInferencer(checkpoint=ckpt_path, device='cpu', click_negatives=1)(
-        img, [[100, 200], [300, 50]])
+        img, [[100, 200], [300, 50]]
+    )
     np.testing.assert_array_equal(alone.full_masks(), result.full_masks())
 
     # 4b. the demo script: picture, masks (PNG, RLE json), DOTA rboxes
-    paths = _run(monkeypatch, _tool('demo', 'image_demo.py'), [
-        img, '--points', '100,200;300,50', '--click-negatives', '1', '--config', CONFIG,
-        '--checkpoint', ckpt_path, '--out', 'outputs', '--device', 'cpu', '--cfg-options', *TINY])
+    paths = _run(
+        monkeypatch,
+        _tool('demo', 'image_demo.py'),
+        [
+            img,
+            '--points',
+            '100,200;300,50',
+            '--click-negatives',
+            '1',
+            '--config',
+            CONFIG,
+            '--checkpoint',
+            ckpt_path,
+            '--out',
+            'outputs',
+            '--device',
+            'cpu',
+            '--cfg-options',
+            *TINY,
+        ],
+    )
     label = cv2.imread(paths['png'], cv2.IMREAD_UNCHANGED)
     assert label.shape == (529, 618) and label.dtype == np.uint16
     np.testing.assert_array_equal(label, result.label_map())

@@ -1,4 +1,5 @@
 """A NaN loss stops training naming the iteration and the term; no NaN checkpoint is saved (#13)."""
+
 import glob
 import os.path as osp
 
@@ -49,8 +50,9 @@ def test_skip_and_count_updates_nothing_and_saves_finite_weights(tmp_path, tiny_
     after = runner.model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     saved = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), weights_only=False)
-    assert all(torch.isfinite(v).all() for v in saved['state_dict'].values()
-               if v.is_floating_point())
+    assert all(
+        torch.isfinite(v).all() for v in saved['state_dict'].values() if v.is_floating_point()
+    )
 
 
 def test_skip_and_count_stops_past_max_skips(tmp_path, tiny_cfg):

@@ -1,4 +1,5 @@
 """Training and evaluation through MMEngine's Runner: tiny SAM, real NWPU images (tests/data)."""
+
 import copy
 import os.path as osp
 import subprocess
@@ -53,11 +54,23 @@ def test_direct_evaluation_is_repeatable(tmp_path, tiny_cfg):
 def test_test_tool_command_line(tmp_path):
     """tools/test.py from the repository root, no PYTHONPATH, --num-points switch."""
     cmd = [
-        sys.executable, 'tools/test.py', 'configs/sam_direct_nwpu.py', '--sam-checkpoint', 'none',
-        '--num-points', '2', '--work-dir', str(tmp_path), '--cfg-options',
-        'model.sam.arch=tiny', 'model.sam.img_size=256', 'model.data_preprocessor.img_size=256',
-        f'test_dataloader.dataset.data_root={DATA}', 'test_dataloader.dataset.ann_file=annotations/val.json',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'
+        sys.executable,
+        'tools/test.py',
+        'configs/sam_direct_nwpu.py',
+        '--sam-checkpoint',
+        'none',
+        '--num-points',
+        '2',
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        'model.sam.arch=tiny',
+        'model.sam.img_size=256',
+        'model.data_preprocessor.img_size=256',
+        f'test_dataloader.dataset.data_root={DATA}',
+        'test_dataloader.dataset.ann_file=annotations/val.json',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
     ]
     env = {k: v for k, v in __import__('os').environ.items() if k != 'PYTHONPATH'}
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=600)

@@ -1,5 +1,6 @@
 """Every method on SAM 2 (tiny Hiera, random weights) through MMEngine's Runner on the repo's
 real NWPU images (tests/data): the SAM2 rows train 2 iterations and evaluate."""
+
 import importlib.util
 import json
 import os.path as osp
@@ -12,6 +13,7 @@ from mmengine.runner import Runner
 pytest.importorskip('sam2')
 
 from conftest import REPO, shrink_config  # noqa: E402
+
 from mmpointsam.models.sam import SAM2  # noqa: E402
 
 
@@ -19,7 +21,8 @@ from mmpointsam.models.sam import SAM2  # noqa: E402
 def sam2_prototypes(tmp_path_factory):
     """Target prototypes of the tiny SAM2's image embedding, made by the offline tool."""
     spec = importlib.util.spec_from_file_location(
-        'compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py'))
+        'compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py')
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     cfg = shrink_config('pointsam_sam2_nwpu.py', str(tmp_path_factory.mktemp('protos')))
@@ -36,16 +39,14 @@ def sam2_prototypes(tmp_path_factory):
 def test_sam2_self_training_two_iterations_then_evaluate(config, tmp_path, sam2_prototypes):
     cfg = shrink_config(config, str(tmp_path))
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=1000)
-    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0,
-                                end=2)]
+    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=2)]
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=2)
     cfg.log_processor = dict(by_epoch=False)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.train_dataloader.batch_size = 2
     st = cfg.model.self_training
     if st.get('prototype_loss'):
-        st.prototype_loss.update(target_prototypes=sam2_prototypes, bank_size=8,
-                                 cluster_interval=1)
+        st.prototype_loss.update(target_prototypes=sam2_prototypes, bank_size=8, cluster_interval=1)
     runner = Runner.from_cfg(cfg)
     sam = runner.model.sam
     assert isinstance(sam, SAM2) and sam.lora_modules
@@ -81,14 +82,16 @@ def test_sam2_point2rbox_converter(tmp_path):
     """Clicks -> SAM 2 masks (NPC on) -> rotated boxes, one box or empty per click."""
     from mmpointsam.apis import Point2RBoxConverter
     from mmpointsam.datasets import sample_point_labels
+
     data = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10')
     points = str(tmp_path / 'points.json')
     sample_point_labels(osp.join(data, 'annotations', 'val.json'), points, num_points=1, seed=3)
     cfg = shrink_config('sam2_direct_nwpu.py', str(tmp_path))
     converter = Point2RBoxConverter.from_config(cfg, sam_checkpoint='none')
     assert isinstance(converter.model.sam, SAM2)
-    summary = converter.convert(points, osp.join(data, 'images'), str(tmp_path / 'out'),
-                                progress=False)
+    summary = converter.convert(
+        points, osp.join(data, 'images'), str(tmp_path / 'out'), progress=False
+    )
     assert summary['converted'] == summary['images'] == 4
     with open(points) as f:
         num_clicks = len(json.load(f)['annotations'])

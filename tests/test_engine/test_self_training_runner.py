@@ -1,13 +1,12 @@
 """Self-training configs through MMEngine's Runner: tiny SAM, real NWPU images (tests/data)."""
+
 import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import ConfigDict
+from conftest import REPO
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-
-from conftest import REPO
 
 
 def _iter_cfg(cfg, iters, ckpt_interval=None):
@@ -15,8 +14,9 @@ def _iter_cfg(cfg, iters, ckpt_interval=None):
     cfg.param_scheduler = [
         dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=iters)
     ]
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
-                                        interval=ckpt_interval or iters)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=False, interval=ckpt_interval or iters
+    )
     cfg.log_processor = dict(by_epoch=False)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     return cfg
@@ -26,9 +26,12 @@ def _iter_cfg(cfg, iters, ckpt_interval=None):
 def target_prototypes(tmp_path_factory):
     """Target prototypes made by the offline tool from the tiny frozen SAM."""
     import importlib.util
+
     from conftest import shrink_config
+
     spec = importlib.util.spec_from_file_location(
-        'compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py'))
+        'compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py')
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     cfg = shrink_config('pointsam_nwpu.py', str(tmp_path_factory.mktemp('protos')))
@@ -44,14 +47,16 @@ def target_prototypes(tmp_path_factory):
 def _configure(cfg, target_prototypes):
     st = cfg.model.self_training
     if st.get('prototype_loss'):
-        st.prototype_loss.update(target_prototypes=target_prototypes, bank_size=8,
-                                 cluster_interval=1)
+        st.prototype_loss.update(
+            target_prototypes=target_prototypes, bank_size=8, cluster_interval=1
+        )
     cfg.train_dataloader.batch_size = 2
     return cfg
 
 
-@pytest.mark.parametrize('config', ['selftrain_nwpu.py', 'pointsam_nwpu.py', 'resam_nwpu.py',
-                                    'pointsam_ema_nwpu.py'])
+@pytest.mark.parametrize(
+    'config', ['selftrain_nwpu.py', 'pointsam_nwpu.py', 'resam_nwpu.py', 'pointsam_ema_nwpu.py']
+)
 def test_self_training_configs_train(config, tmp_path, tiny_cfg, target_prototypes):
     cfg = _configure(_iter_cfg(tiny_cfg(config, str(tmp_path)), 3), target_prototypes)
     runner = Runner.from_cfg(cfg)

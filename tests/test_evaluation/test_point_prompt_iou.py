@@ -26,9 +26,11 @@ def make_sample(img_id, gt_list, pred_list, labels):
         img_id=img_id,
         ori_shape=(H, W),
         gt_instances=dict(
-            masks=BitmapMasks(gt, H, W), labels=torch.tensor(labels, dtype=torch.long)),
+            masks=BitmapMasks(gt, H, W), labels=torch.tensor(labels, dtype=torch.long)
+        ),
         pred_instances=dict(
-            masks=torch.from_numpy(pred), labels=torch.tensor(labels, dtype=torch.long)),
+            masks=torch.from_numpy(pred), labels=torch.tensor(labels, dtype=torch.long)
+        ),
     )
 
 
@@ -48,11 +50,13 @@ def two_image_samples():
         0,
         gt_list=[sq, box_mask(7, 10, 0, 3), box_mask(0, 2, 7, 10)],
         pred_list=[box_mask(2, 6, 4, 8), box_mask(7, 10, 0, 3), np.zeros((H, W), bool)],
-        labels=[0, 1, 0])
+        labels=[0, 1, 0],
+    )
     # Image 1, one 'b' instance: 4x4 GT, prediction its left half (8 px): I=8, U=16
     #   -> IoU 1/2, F1 2*8/(8+16) = 2/3
     img1 = make_sample(
-        1, gt_list=[box_mask(0, 4, 0, 4)], pred_list=[box_mask(0, 4, 0, 2)], labels=[1])
+        1, gt_list=[box_mask(0, 4, 0, 4)], pred_list=[box_mask(0, 4, 0, 2)], labels=[1]
+    )
     return [img0, img1]
 
 
@@ -158,7 +162,8 @@ def test_other_mask_types_and_fallback_class_names():
         img_id=5,
         ori_shape=(H, W),
         gt_instances=dict(masks=torch.from_numpy(gt).to(torch.uint8), labels=torch.tensor([0, 3])),
-        pred_instances=dict(masks=pred.astype(np.uint8), labels=np.array([0, 3])))
+        pred_instances=dict(masks=pred.astype(np.uint8), labels=np.array([0, 3])),
+    )
     metric = PointPromptIoUMetric()  # no dataset_meta: names fall back to class_<i>
     metric.process({}, [sample])
     res = metric.compute_metrics(metric.results)
@@ -170,8 +175,11 @@ def test_other_mask_types_and_fallback_class_names():
 def test_count_mismatch_raises():
     metric = build_metric()
     sample = make_sample(
-        42, gt_list=[box_mask(2, 6, 2, 6), box_mask(0, 2, 0, 2)],
-        pred_list=[box_mask(2, 6, 2, 6)], labels=[0, 1])
+        42,
+        gt_list=[box_mask(2, 6, 2, 6), box_mask(0, 2, 0, 2)],
+        pred_list=[box_mask(2, 6, 2, 6)],
+        labels=[0, 1],
+    )
     sample['pred_instances']['labels'] = torch.tensor([0])
     with pytest.raises(ValueError, match='42'):
         metric.process({}, [sample])

@@ -1,5 +1,6 @@
 """The GPU chain: mmcv's CUDA ops, a rotated detector on pseudo labels, bf16 self-training and an
 evaluation, all on CUDA. Skipped without a GPU; `make test-gpu` runs this module alone."""
+
 import importlib.util
 import os.path as osp
 
@@ -20,6 +21,7 @@ def _module(rel):
 
 def test_environment_report_finds_working_cuda_ops():
     from mmpointsam.utils.collect_env import collect_env
+
     info, problems = collect_env()
     assert problems == [], problems
     assert info['mmcv CUDA ops'].startswith('nms_rotated runs on')
@@ -27,9 +29,16 @@ def test_environment_report_finds_working_cuda_ops():
 
 def test_rotated_ops_on_cuda_match_cpu():
     from mmcv.ops import box_iou_rotated, nms_rotated
+
     g = torch.Generator().manual_seed(0)
-    boxes = torch.cat([torch.rand(64, 2, generator=g) * 200, torch.rand(64, 2, generator=g) * 40 + 4,
-                       (torch.rand(64, 1, generator=g) - 0.5) * 3.14], 1)
+    boxes = torch.cat(
+        [
+            torch.rand(64, 2, generator=g) * 200,
+            torch.rand(64, 2, generator=g) * 40 + 4,
+            (torch.rand(64, 1, generator=g) - 0.5) * 3.14,
+        ],
+        1,
+    )
     scores = torch.rand(64, generator=g)
     iou_cpu = box_iou_rotated(boxes, boxes)
     iou_gpu = box_iou_rotated(boxes.cuda(), boxes.cuda()).cpu()
@@ -44,6 +53,7 @@ def test_rotated_retinanet_on_pseudo_labels(tmp_path_factory, tmp_path):
     from mmengine.runner import Runner
 
     from mmpointsam.evaluation.functional.rbox_quality import _serial_map_eval
+
     det = _module('tests/test_tools/test_rotated_det_configs.py')
     files = det.make_label_files(tmp_path_factory.mktemp('labels'))
     runner = Runner.from_cfg(det.small_cfg(det.CONFIGS[0], files, str(tmp_path)))
@@ -56,9 +66,9 @@ def test_rotated_retinanet_on_pseudo_labels(tmp_path_factory, tmp_path):
 
 def test_pointsam_bf16_self_training_then_evaluation(tmp_path):
     """2 PointSAM iterations with the encoder under bf16 autocast, then an evaluation, on CUDA."""
+    from conftest import shrink_config
     from mmengine.runner import Runner
 
-    from conftest import shrink_config
     cfg = shrink_config('pointsam_nwpu.py', str(tmp_path))
     cfg.model.sam.encoder_autocast = 'bf16'
     cfg.model.self_training.prototype_loss = None  # no target prototype file needed

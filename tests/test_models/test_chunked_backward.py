@@ -14,15 +14,16 @@ def _samples(counts):
     """Samples with random point prompts and square masks on a 128 px image."""
     samples = []
     for n in counts:
-        s = DetDataSample(metainfo=dict(img_shape=(IMG, IMG), ori_shape=(IMG, IMG),
-                                        scale_factor=(1.0, 1.0)))
+        s = DetDataSample(
+            metainfo=dict(img_shape=(IMG, IMG), ori_shape=(IMG, IMG), scale_factor=(1.0, 1.0))
+        )
         inst = InstanceData()
         inst.points = torch.rand(n, 1, 2) * IMG
         inst.point_labels = torch.ones(n, 1, dtype=torch.long)
         masks = torch.zeros(n, IMG, IMG, dtype=torch.bool)
         for i in range(n):
-            y, x = torch.randint(0, IMG - 40, (2, ))
-            masks[i, y:y + 40, x:x + 30] = True
+            y, x = torch.randint(0, IMG - 40, (2,))
+            masks[i, y : y + 40, x : x + 30] = True
         inst.masks = masks
         inst.labels = torch.zeros(n, dtype=torch.long)
         s.gt_instances = inst
@@ -33,20 +34,34 @@ def _samples(counts):
 def _model(chunk, trainable=(), self_training=None):
     init_default_scope('mmpointsam')
     torch.manual_seed(0)
-    sam = dict(type='SAM', arch='tiny', img_size=IMG, lora=dict(r=2, first_block=0),
-               trainable=trainable)
+    sam = dict(
+        type='SAM', arch='tiny', img_size=IMG, lora=dict(r=2, first_block=0), trainable=trainable
+    )
     return MODELS.build(
-        dict(type='PointSAM', sam=sam,
-             data_preprocessor=dict(type='SAMDataPreprocessor', img_size=IMG),
-             self_training=self_training, train_cfg=dict(loss_chunk_size=chunk)))
+        dict(
+            type='PointSAM',
+            sam=sam,
+            data_preprocessor=dict(type='SAMDataPreprocessor', img_size=IMG),
+            self_training=self_training,
+            train_cfg=dict(loss_chunk_size=chunk),
+        )
+    )
 
 
-@pytest.mark.parametrize('trainable,self_training', [
-    ((), None),
-    (('prompt_encoder', 'mask_decoder'), None),
-    ((), dict(type='PointPromptSelfTraining',
-              npc=dict(type='NegativePromptCalibration', iou_thr=0.1))),
-])
+@pytest.mark.parametrize(
+    'trainable,self_training',
+    [
+        ((), None),
+        (('prompt_encoder', 'mask_decoder'), None),
+        (
+            (),
+            dict(
+                type='PointPromptSelfTraining',
+                npc=dict(type='NegativePromptCalibration', iou_thr=0.1),
+            ),
+        ),
+    ],
+)
 def test_chunked_backward_gives_the_same_losses_and_gradients(trainable, self_training):
     samples = _samples([5, 2])  # 7 prompts over 2 images: chunks of 3 cross the image border
     torch.manual_seed(1)
@@ -79,7 +94,7 @@ def test_chunked_losses_sum_the_chunks_and_scale_by_the_upstream_gradient():
     w = torch.tensor(2.0, requires_grad=True)
 
     def chunk_losses(emb, c):
-        part = emb[c:c + 1]
+        part = emb[c : c + 1]
         return dict(loss_a=(w * part).sum(), loss_b=part.square().sum())
 
     losses = chunked_losses(chunk_losses, 3, x, [w])

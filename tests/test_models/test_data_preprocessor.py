@@ -9,6 +9,7 @@ from mmpointsam.models.utils import low_res_to_original, original_to_low_res
 
 def test_longest_side_shape_matches_segment_anything():
     from segment_anything.utils.transforms import ResizeLongestSide
+
     for h, w in [(600, 800), (939, 1000), (333, 1024), (1000, 511)]:
         assert longest_side_shape(h, w, 1024) == ResizeLongestSide.get_preprocess_shape(h, w, 1024)
 
@@ -49,9 +50,9 @@ def test_mask_round_trip_through_low_res(ori_shape):
     """A known mask -> low-res frame (training targets) -> back to the image (predictions)."""
     h, w = ori_shape
     mask = np.zeros((h, w), dtype=bool)
-    mask[h // 5:h // 2, w // 3:w - w // 6] = True  # a rectangle
+    mask[h // 5 : h // 2, w // 3 : w - w // 6] = True  # a rectangle
     yy, xx = np.mgrid[:h, :w]
-    mask |= (yy - 0.7 * h)**2 + (xx - 0.3 * w)**2 < (0.12 * min(h, w))**2  # and a disc
+    mask |= (yy - 0.7 * h) ** 2 + (xx - 0.3 * w) ** 2 < (0.12 * min(h, w)) ** 2  # and a disc
     img_size, low = 1024, 256
     img_shape = longest_side_shape(h, w, img_size)
     soft = original_to_low_res(torch.from_numpy(mask)[None], img_shape, img_size, low)

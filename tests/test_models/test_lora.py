@@ -10,15 +10,21 @@ def test_only_lora_trainable_and_gradients_reach_it():
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     assert trainable and all('lora_' in n for n in trainable)
     # q and v of block 1 only (block 0 is before first_block)
-    assert sorted(trainable) == sorted([
-        'image_encoder.blocks.1.attn.qkv.q.lora_A.default.weight',
-        'image_encoder.blocks.1.attn.qkv.q.lora_B.default.weight',
-        'image_encoder.blocks.1.attn.qkv.v.lora_A.default.weight',
-        'image_encoder.blocks.1.attn.qkv.v.lora_B.default.weight',
-    ])
+    assert sorted(trainable) == sorted(
+        [
+            'image_encoder.blocks.1.attn.qkv.q.lora_A.default.weight',
+            'image_encoder.blocks.1.attn.qkv.q.lora_B.default.weight',
+            'image_encoder.blocks.1.attn.qkv.v.lora_A.default.weight',
+            'image_encoder.blocks.1.attn.qkv.v.lora_B.default.weight',
+        ]
+    )
     emb = model.encode(torch.randn(1, 3, 128, 128))
-    logits, _ = model.decode(emb, torch.zeros(2, dtype=torch.long),
-                             torch.rand(2, 1, 2) * 128, torch.ones(2, 1, dtype=torch.long))
+    logits, _ = model.decode(
+        emb,
+        torch.zeros(2, dtype=torch.long),
+        torch.rand(2, 1, 2) * 128,
+        torch.ones(2, 1, dtype=torch.long),
+    )
     logits.sum().backward()
     for name, param in model.named_parameters():
         if param.requires_grad:
@@ -30,21 +36,28 @@ def test_only_lora_trainable_and_gradients_reach_it():
 
 
 def test_trainable_prefixes_and_explicit_blocks():
-    model = build_sam(dict(arch='tiny', img_size=128, lora=dict(r=2, blocks=[0], targets=('q',
-                                                                                    'k', 'v')),
-                           trainable=('mask_decoder', )))
+    model = build_sam(
+        dict(
+            arch='tiny',
+            img_size=128,
+            lora=dict(r=2, blocks=[0], targets=('q', 'k', 'v')),
+            trainable=('mask_decoder',),
+        )
+    )
     names = {n for n, p in model.named_parameters() if p.requires_grad}
     assert any(n.startswith('mask_decoder.') for n in names)
     assert not any(n.startswith('prompt_encoder.') for n in names)
     assert {n for n in names if 'lora_A' in n} == {
-        f'image_encoder.blocks.0.attn.qkv.{p}.lora_A.default.weight' for p in 'qkv'}
+        f'image_encoder.blocks.0.attn.qkv.{p}.lora_A.default.weight' for p in 'qkv'
+    }
 
 
 def test_lora_starts_as_identity_and_merge_is_exact():
     torch.manual_seed(0)
     plain = build_sam(dict(arch='tiny', img_size=128)).eval()
-    lora = build_sam(dict(arch='tiny', img_size=128, lora=dict(r=2, first_block=0,
-                                                                targets=('q', 'v', 'proj'))))
+    lora = build_sam(
+        dict(arch='tiny', img_size=128, lora=dict(r=2, first_block=0, targets=('q', 'v', 'proj')))
+    )
     lora.load_state_dict(plain.state_dict(), strict=False)
     lora.eval()
     x = torch.randn(1, 3, 128, 128)
@@ -80,4 +93,4 @@ def test_bad_lora_config():
     with pytest.raises(ValueError, match='first_block=5'):
         build_sam(dict(arch='tiny', lora=dict(first_block=5)))
     with pytest.raises(ValueError, match='targets'):
-        build_sam(dict(arch='tiny', lora=dict(targets=('x', ))))
+        build_sam(dict(arch='tiny', lora=dict(targets=('x',))))

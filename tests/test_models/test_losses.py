@@ -8,7 +8,7 @@ def test_focal_matches_formula():
     targets = torch.tensor([[[1.0, 0.0]]])
     loss = MaskFocalLoss(alpha=0.8, gamma=2.0, loss_weight=20.0)(logits, targets)
     p0, p1 = torch.sigmoid(torch.tensor(2.0)), torch.sigmoid(torch.tensor(-1.0))
-    t0 = 0.8 * (1 - p0)**2 * -torch.log(p0)
+    t0 = 0.8 * (1 - p0) ** 2 * -torch.log(p0)
     t1 = 0.2 * p1**2 * -torch.log(1 - p1)
     assert torch.allclose(loss, 20 * (t0 + t1) / 2, atol=1e-6)
 
@@ -37,4 +37,4 @@ def test_iou_prediction_loss_targets_true_iou():
     loss = IoUPredictionLoss()(iou_pred, logits, target)
     assert torch.allclose(loss, torch.tensor(0.0), atol=1e-7)
     loss2 = IoUPredictionLoss()(torch.tensor([1.0]), logits, target)
-    assert torch.allclose(loss2, torch.tensor((2 / 3)**2), atol=1e-6)
+    assert torch.allclose(loss2, torch.tensor((2 / 3) ** 2), atol=1e-6)

@@ -1,9 +1,15 @@
 """Choosing one of SAM's three masks per click: scorers on hand-made candidates."""
+
 import numpy as np
 import pytest
 
-from mmpointsam.models.task_modules import (AreaPriorScorer, ClickCentreScorer, MaskCandidates,
-                                            MaskSelector, RectangularityScorer)
+from mmpointsam.models.task_modules import (
+    AreaPriorScorer,
+    ClickCentreScorer,
+    MaskCandidates,
+    MaskSelector,
+    RectangularityScorer,
+)
 from mmpointsam.registry import TASK_UTILS
 
 
@@ -17,8 +23,7 @@ def _candidates(pred_iou=(0.9, 0.8, 0.7), class_name='ship'):
     ship[40:60, 30:70] = True
     shadow = ship.copy()
     shadow[60:95, 50:90] = True
-    return MaskCandidates(np.stack([part, ship, shadow]), np.array(pred_iou), (50, 50),
-                          class_name)
+    return MaskCandidates(np.stack([part, ship, shadow]), np.array(pred_iou), (50, 50), class_name)
 
 
 def test_each_scorer_prefers_the_expected_mask():
@@ -39,10 +44,16 @@ def test_each_scorer_prefers_the_expected_mask():
 
 
 def test_weighted_selector_from_config_and_flagging():
-    cfg = dict(type='MaskSelector', min_score=0.6, low_score='skip',
-               scorers=[dict(type='PredictedIoUScorer', weight=1.0),
-                        dict(type='ClickCentreScorer', weight=2.0),
-                        dict(type='RectangularityScorer', weight=1.0)])
+    cfg = dict(
+        type='MaskSelector',
+        min_score=0.6,
+        low_score='skip',
+        scorers=[
+            dict(type='PredictedIoUScorer', weight=1.0),
+            dict(type='ClickCentreScorer', weight=2.0),
+            dict(type='RectangularityScorer', weight=1.0),
+        ],
+    )
     selector = TASK_UTILS.build(cfg)
     best, score, flagged = selector(_candidates())
     centre = ClickCentreScorer()(_candidates())[1]

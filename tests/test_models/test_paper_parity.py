@@ -1,6 +1,7 @@
 """Parity of the paper-protocol options with the public PointSAM / ReSAM code (issue #15), and
 hand-derived values of the losses and the metric. Every expected number below is derived in the
 comment next to it, not read back from the code under test."""
+
 import math
 
 import numpy as np
@@ -11,9 +12,13 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 from mmpointsam.models.data_preprocessors import SAMDataPreprocessor, longest_side_shape
-from mmpointsam.models.utils import (input_to_original_points, low_res_to_original,
-                                     original_to_input_points, original_to_low_res,
-                                     pad_offset_of)
+from mmpointsam.models.utils import (
+    input_to_original_points,
+    low_res_to_original,
+    original_to_input_points,
+    original_to_low_res,
+    pad_offset_of,
+)
 from mmpointsam.registry import MODELS
 
 
@@ -30,8 +35,11 @@ def _sample(ori_shape, points=None):
 
 
 def test_pad_mode_is_checked():
-    with pytest.raises(ValueError, match=r"pad_mode must be one of \('corner', 'center'\), "
-                       r"got 'middle'"):
+    with pytest.raises(
+        ValueError,
+        match=r"pad_mode must be one of \('corner', 'center'\), "
+        r"got 'middle'",
+    ):
         SAMDataPreprocessor(pad_mode='middle')
 
 
@@ -39,8 +47,7 @@ def test_center_padding_offset_odd_pixel_and_raw_unit_range():
     # 40 x 23 image, img_size 64: scale 64/40 = 1.6, new_w = int(23 * 1.6 + 0.5) = int(37.3) = 37.
     # Public ResizeAndPad: left = (64 - 37) // 2 = 13, right = 64 - 37 - 13 = 14 (the odd pixel
     # goes right); top = (64 - 64) // 2 = 0.
-    pre = SAMDataPreprocessor(img_size=64, mean=(0, 0, 0), std=(255, 255, 255),
-                              pad_mode='center')
+    pre = SAMDataPreprocessor(img_size=64, mean=(0, 0, 0), std=(255, 255, 255), pad_mode='center')
     img = torch.full((3, 40, 23), 255, dtype=torch.uint8)
     out = pre(dict(inputs=[img], data_samples=[_sample((40, 23))]))
     batch, sample = out['inputs'], out['data_samples'][0]
@@ -59,8 +66,7 @@ def test_center_padding_offset_odd_pixel_and_raw_unit_range():
 
 def test_raw_unit_range_equals_to_tensor_without_resize():
     # no resize (longest side already img_size): the input is exactly RGB / 255 (ToTensor)
-    pre = SAMDataPreprocessor(img_size=32, mean=(0, 0, 0), std=(255, 255, 255),
-                              pad_mode='center')
+    pre = SAMDataPreprocessor(img_size=32, mean=(0, 0, 0), std=(255, 255, 255), pad_mode='center')
     img = torch.randint(0, 256, (3, 32, 20), dtype=torch.uint8)
     out = pre(dict(inputs=[img], data_samples=[_sample((32, 20))]))
     # left = (32 - 20) // 2 = 6
@@ -72,19 +78,21 @@ def test_center_point_lands_on_the_right_input_pixel():
     # 20 x 40 (h x w), img_size 64: scale 1.6, img_shape (32, 64), top = (64 - 32) // 2 = 16.
     # original pixel (x=10, y=5) -> (10 * 1.6, 5 * 1.6 + 16) = (16, 24)
     pre = SAMDataPreprocessor(img_size=64, pad_mode='center')
-    sample = pre(dict(inputs=[torch.zeros(3, 20, 40, dtype=torch.uint8)],
-                      data_samples=[_sample((20, 40))]))['data_samples'][0]
+    sample = pre(
+        dict(inputs=[torch.zeros(3, 20, 40, dtype=torch.uint8)], data_samples=[_sample((20, 40))])
+    )['data_samples'][0]
     assert sample.pad_offset == (16, 0)
-    pts = torch.tensor([[10., 5.]])
+    pts = torch.tensor([[10.0, 5.0]])
     mapped = original_to_input_points(pts, sample.scale_factor, pad_offset_of(sample))
-    assert mapped.tolist() == [[16., 24.]]
+    assert mapped.tolist() == [[16.0, 24.0]]
     back = input_to_original_points(mapped, sample.scale_factor, pad_offset_of(sample))
     assert torch.allclose(back, pts)
     # the image content really is there: a white pixel at original (10, 5)
     img = torch.zeros(3, 20, 40, dtype=torch.uint8)
     img[:, 5, 10] = 255
-    pre_raw = SAMDataPreprocessor(img_size=64, mean=(0, 0, 0), std=(255, 255, 255),
-                                  pad_mode='center')
+    pre_raw = SAMDataPreprocessor(
+        img_size=64, mean=(0, 0, 0), std=(255, 255, 255), pad_mode='center'
+    )
     batch = pre_raw(dict(inputs=[img], data_samples=[_sample((20, 40))]))['inputs']
     # its resized footprint spans input pixels [16, 17.6) x [24, 25.6): the brightest is (24, 16)
     y, x = divmod(int(batch[0, 0].argmax()), 64)
@@ -96,9 +104,9 @@ def test_center_point_lands_on_the_right_input_pixel():
 def test_mask_round_trip_both_pad_modes(pad_mode, ori_shape):
     h, w = ori_shape
     mask = np.zeros((h, w), dtype=bool)
-    mask[h // 5:h // 2, w // 3:w - w // 6] = True
+    mask[h // 5 : h // 2, w // 3 : w - w // 6] = True
     yy, xx = np.mgrid[:h, :w]
-    mask |= (yy - 0.7 * h)**2 + (xx - 0.3 * w)**2 < (0.12 * min(h, w))**2
+    mask |= (yy - 0.7 * h) ** 2 + (xx - 0.3 * w) ** 2 < (0.12 * min(h, w)) ** 2
     img_size, low = 1024, 256
     img_shape = longest_side_shape(h, w, img_size)
     pre = SAMDataPreprocessor(img_size=img_size, pad_mode=pad_mode)
@@ -129,20 +137,29 @@ def test_low_res_to_original_honours_the_offset():
 
 def _tiny_segmentor(pad_mode, img_size=64):
     init_default_scope('mmpointsam')
-    return MODELS.build(dict(
-        type='PointSAM',
-        data_preprocessor=dict(type='SAMDataPreprocessor', img_size=img_size,
-                               mean=(0, 0, 0), std=(255, 255, 255), pad_mode=pad_mode),
-        sam=dict(type='SAM', arch='tiny', img_size=img_size, init_cfg=None))).eval()
+    return MODELS.build(
+        dict(
+            type='PointSAM',
+            data_preprocessor=dict(
+                type='SAMDataPreprocessor',
+                img_size=img_size,
+                mean=(0, 0, 0),
+                std=(255, 255, 255),
+                pad_mode=pad_mode,
+            ),
+            sam=dict(type='SAM', arch='tiny', img_size=img_size, init_cfg=None),
+        )
+    ).eval()
 
 
 def test_tiny_predict_center_mode_masks_at_original_size():
     torch.manual_seed(0)
     model = _tiny_segmentor('center')
     img = torch.randint(0, 256, (3, 30, 50), dtype=torch.uint8)
-    clicks = [[[12., 8.]], [[40., 20.]]]
+    clicks = [[[12.0, 8.0]], [[40.0, 20.0]]]
     data = model.data_preprocessor(
-        dict(inputs=[img], data_samples=[_sample((30, 50), clicks)]), False)
+        dict(inputs=[img], data_samples=[_sample((30, 50), clicks)]), False
+    )
     # 30 x 50 -> (38, 64): int(30 * 1.28 + 0.5) = 38; top = (64 - 38) // 2 = 13
     assert data['data_samples'][0].pad_offset == (13, 0)
     with torch.no_grad():
@@ -164,17 +181,18 @@ def test_center_mode_prompt_and_mask_frames_agree(monkeypatch):
         for i, (x, y) in enumerate(points[:, 0].tolist()):
             # the 3 x 3 cells around the prompt's cell: the click's pixel is well inside
             cy, cx = int(y // stride), int(x // stride)
-            logits[i, max(cy - 1, 0):cy + 2, max(cx - 1, 0):cx + 2] = 10.0
+            logits[i, max(cy - 1, 0) : cy + 2, max(cx - 1, 0) : cx + 2] = 10.0
         return logits, torch.ones(len(points))
 
     monkeypatch.setattr(sam, 'decode', lit_cell)
     img = torch.zeros((3, 30, 50), dtype=torch.uint8)
-    clicks = [[[12., 8.]], [[40., 20.]], [[3., 27.]]]
+    clicks = [[[12.0, 8.0]], [[40.0, 20.0]], [[3.0, 27.0]]]
     data = model.data_preprocessor(
-        dict(inputs=[img], data_samples=[_sample((30, 50), clicks)]), False)
+        dict(inputs=[img], data_samples=[_sample((30, 50), clicks)]), False
+    )
     with torch.no_grad():
         masks = model.predict(data['inputs'], data['data_samples'])[0].pred_instances.masks
-    for i, ((x, y), ) in enumerate(clicks):
+    for i, ((x, y),) in enumerate(clicks):
         assert masks[i, int(y), int(x)], (i, x, y)
         assert masks[i].sum() < 30 * 50 / 8  # a few lit cells, not the whole image
 
@@ -183,8 +201,7 @@ def test_center_mode_prompt_and_mask_frames_agree(monkeypatch):
 from mmpointsam.models.self_training import NegativePromptCalibration  # noqa: E402
 from mmpointsam.models.self_training.resam import ConfidenceRefiner  # noqa: E402
 
-PAPER_RESAM = dict(threshold=0.3, entropy_unit='nats', full_resolution=True,
-                   requery_prompt='box')
+PAPER_RESAM = dict(threshold=0.3, entropy_unit='nats', full_resolution=True, requery_prompt='box')
 
 
 def _logit(p):
@@ -192,11 +209,17 @@ def _logit(p):
 
 
 def test_refiner_options_are_checked():
-    with pytest.raises(ValueError, match=r"entropy_unit must be one of \('bits', 'nats'\), "
-                       r"got 'bans'"):
+    with pytest.raises(
+        ValueError,
+        match=r"entropy_unit must be one of \('bits', 'nats'\), "
+        r"got 'bans'",
+    ):
         ConfidenceRefiner(entropy_unit='bans')
-    with pytest.raises(ValueError, match=r"requery_prompt must be one of \('points\+box', "
-                       r"'box'\), got 'points'"):
+    with pytest.raises(
+        ValueError,
+        match=r"requery_prompt must be one of \('points\+box', "
+        r"'box'\), got 'points'",
+    ):
         ConfidenceRefiner(requery_prompt='points')
 
 
@@ -259,29 +282,32 @@ def test_full_resolution_region_and_box():
 
 class _SpySAM:
     """Records what reaches the decoder; answers all-background logits."""
+
     img_size = 64
 
     def __init__(self):
         self.calls = []
 
-    def decode(self, embeddings, batch_idx, points=None, point_labels=None, boxes=None,
-               **kwargs):
+    def decode(self, embeddings, batch_idx, points=None, point_labels=None, boxes=None, **kwargs):
         self.calls.append(dict(points=points, point_labels=point_labels, boxes=boxes))
         return torch.full((len(batch_idx), 16, 16), -3.0), torch.zeros(len(batch_idx))
 
 
-@pytest.mark.parametrize('cfg,box,with_points', [
-    (PAPER_RESAM, [12., 8., 38., 24.], False),  # see test_full_resolution_region_and_box
-    (dict(), [12., 8., 36., 24.], True),  # default: low-res grid, bits @ 0.25, points + box
-])
+@pytest.mark.parametrize(
+    'cfg,box,with_points',
+    [
+        (PAPER_RESAM, [12.0, 8.0, 38.0, 24.0], False),  # see test_full_resolution_region_and_box
+        (dict(), [12.0, 8.0, 36.0, 24.0], True),  # default: low-res grid, bits @ 0.25, points + box
+    ],
+)
 def test_requery_prompt_content(cfg, box, with_points):
     sam = _SpySAM()
     logits = _block_logits()
-    points = torch.tensor([[[24., 16.]]])
+    points = torch.tensor([[[24.0, 16.0]]])
     labels = torch.ones(1, 1, dtype=torch.long)
-    out, boxes, refined = ConfidenceRefiner(**cfg)(sam, torch.zeros(1, 32, 4, 4),
-                                                   torch.zeros(1, dtype=torch.long), points,
-                                                   labels, logits)
+    out, boxes, refined = ConfidenceRefiner(**cfg)(
+        sam, torch.zeros(1, 32, 4, 4), torch.zeros(1, dtype=torch.long), points, labels, logits
+    )
     assert refined.tolist() == [True] and boxes[0].tolist() == box
     assert len(sam.calls) == 1
     call = sam.calls[0]
@@ -299,10 +325,17 @@ def test_full_resolution_without_requery_maps_region_back_to_the_grid():
     # (test above); a 4 x 4 cell is in when more than half its pixels are: col 9 (x 36..39) has
     # 2 of 4 -> out, col 3 (x 12..15) 4 of 4 -> in: the 0.99 block, cells x 3..8, y 2..5.
     logits = _block_logits()
-    refiner = ConfidenceRefiner(threshold=0.3, entropy_unit='nats', full_resolution=True,
-                                requery=False)
-    out, _, _ = refiner(_SpySAM(), None, torch.zeros(1, dtype=torch.long),
-                        torch.zeros(1, 1, 2), torch.ones(1, 1, dtype=torch.long), logits)
+    refiner = ConfidenceRefiner(
+        threshold=0.3, entropy_unit='nats', full_resolution=True, requery=False
+    )
+    out, _, _ = refiner(
+        _SpySAM(),
+        None,
+        torch.zeros(1, dtype=torch.long),
+        torch.zeros(1, 1, 2),
+        torch.ones(1, 1, dtype=torch.long),
+        logits,
+    )
     expected = torch.zeros(16, 16, dtype=torch.bool)
     expected[2:6, 3:9] = True
     assert torch.equal(out[0] > 0, expected)
@@ -313,11 +346,13 @@ def test_full_resolution_without_requery_maps_region_back_to_the_grid():
 # each), masks on a 10 x 10 grid: 0 = rows 0..4 x cols 0..4 (25 px), 1 = rows 2..6 x cols 2..6
 # (25 px), intersection rows/cols 2..4 = 9 px, union 41, IoU 9/41 = 0.2195 > 0.1: 0 and 1 overlap;
 # 2 = rows 8..9 x cols 8..9 touches neither.
-NPC_POINTS = torch.tensor([
-    [[1., 1.], [2., 2.], [90., 90.], [91., 91.]],
-    [[10., 10.], [11., 11.], [80., 80.], [81., 81.]],
-    [[50., 50.], [51., 51.], [70., 70.], [71., 71.]],
-])
+NPC_POINTS = torch.tensor(
+    [
+        [[1.0, 1.0], [2.0, 2.0], [90.0, 90.0], [91.0, 91.0]],
+        [[10.0, 10.0], [11.0, 11.0], [80.0, 80.0], [81.0, 81.0]],
+        [[50.0, 50.0], [51.0, 51.0], [70.0, 70.0], [71.0, 71.0]],
+    ]
+)
 NPC_LABELS = torch.tensor([[1, 1, 0, 0]] * 3)
 
 
@@ -330,15 +365,19 @@ def _npc_masks():
 
 
 def test_npc_option_is_checked():
-    with pytest.raises(ValueError, match=r"negative_sampling must be one of \('all', 'random'\), "
-                       r"got 'some'"):
+    with pytest.raises(
+        ValueError,
+        match=r"negative_sampling must be one of \('all', 'random'\), "
+        r"got 'some'",
+    ):
         NegativePromptCalibration(negative_sampling='some')
 
 
 def test_npc_all_appends_every_overlapping_positive():
     npc = NegativePromptCalibration(iou_thr=0.1)
-    rows, pts, lbs = npc.prompts_from_masks(_npc_masks(), torch.zeros(3, dtype=torch.long),
-                                            NPC_POINTS, NPC_LABELS)
+    rows, pts, lbs = npc.prompts_from_masks(
+        _npc_masks(), torch.zeros(3, dtype=torch.long), NPC_POINTS, NPC_LABELS
+    )
     assert rows.tolist() == [0, 1]  # 2 overlaps nobody: its prompts are unchanged
     assert pts[0].tolist() == [[1, 1], [2, 2], [90, 90], [91, 91], [10, 10], [11, 11]]
     assert lbs[0].tolist() == [1, 1, 0, 0, 0, 0]
@@ -351,8 +390,10 @@ def test_npc_random_draws_n_of_own_negatives_and_overlapping_positives():
     batch_idx = torch.zeros(3, dtype=torch.long)
     # instance 0: candidates = own negatives {(90,90), (91,91)} + 1's positives {(10,10),
     # (11,11)}; N = its 2 positives; the new prompt is its positives, then the 2 drawn (label 0).
-    candidates = {0: {(90., 90.), (91., 91.), (10., 10.), (11., 11.)},
-                  1: {(80., 80.), (81., 81.), (1., 1.), (2., 2.)}}
+    candidates = {
+        0: {(90.0, 90.0), (91.0, 91.0), (10.0, 10.0), (11.0, 11.0)},
+        1: {(80.0, 80.0), (81.0, 81.0), (1.0, 1.0), (2.0, 2.0)},
+    }
     seen = {0: set(), 1: set()}
     for seed in range(100):
         torch.manual_seed(seed)
@@ -376,10 +417,13 @@ def test_npc_random_cap_and_no_negatives_to_draw_from():
     # max_negatives caps N; an instance with no own negatives and fewer overlapping positives
     # than N gets all of them (the public random.sample would raise there)
     npc = NegativePromptCalibration(iou_thr=0.1, max_negatives=1, negative_sampling='random')
-    rows, pts, lbs = npc.prompts_from_masks(_npc_masks(), torch.zeros(3, dtype=torch.long),
-                                            NPC_POINTS, NPC_LABELS)
+    rows, pts, lbs = npc.prompts_from_masks(
+        _npc_masks(), torch.zeros(3, dtype=torch.long), NPC_POINTS, NPC_LABELS
+    )
     assert lbs.tolist() == [[1, 1, 0], [1, 1, 0]]
-    points = torch.tensor([[[1., 1.], [2., 2.], [3., 3.]], [[10., 10.], [0., 0.], [0., 0.]]])
+    points = torch.tensor(
+        [[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], [[10.0, 10.0], [0.0, 0.0], [0.0, 0.0]]]
+    )
     labels = torch.tensor([[1, 1, 1], [1, -1, -1]])
     overlap = torch.tensor([[False, True], [True, False]])
     npc = NegativePromptCalibration(negative_sampling='random')
@@ -389,15 +433,19 @@ def test_npc_random_cap_and_no_negatives_to_draw_from():
     assert lbs[0].tolist() == [1, 1, 1, 0]
     # instance 1: N = 1 of 0's three positives
     assert lbs[1].tolist() == [1, 0, -1, -1] and tuple(pts[1, 1].tolist()) in {
-        (1., 1.), (2., 2.), (3., 3.)}
+        (1.0, 1.0),
+        (2.0, 2.0),
+        (3.0, 3.0),
+    }
 
 
 # ---------------------------------------------------------------- 4. losses on a 2 x 2 toy
 # mask 0: logits [[ln 3, -ln 3], [0, ln 3]] -> p [[.75, .25], [.5, .75]], target [[1, 0], [1, 0]]
 # mask 1: logits all 0 -> p .5 everywhere, target all 0
-LOSS_LOGITS = torch.tensor([[[math.log(3), -math.log(3)], [0., math.log(3)]],
-                            [[0., 0.], [0., 0.]]])
-LOSS_TARGETS = torch.tensor([[[1., 0.], [1., 0.]], [[0., 0.], [0., 0.]]])
+LOSS_LOGITS = torch.tensor(
+    [[[math.log(3), -math.log(3)], [0.0, math.log(3)]], [[0.0, 0.0], [0.0, 0.0]]]
+)
+LOSS_TARGETS = torch.tensor([[[1.0, 0.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])
 
 
 def test_focal_loss_hand_values():
@@ -431,8 +479,8 @@ def test_iou_prediction_loss_hand_values():
     pred = torch.tensor([0.5, 0.5])
     assert loss(pred, LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(5 / 36, abs=1e-6)
     assert loss(pred[:1], LOSS_LOGITS[:1], LOSS_TARGETS[:1]).item() == pytest.approx(
-        1 / 36, abs=1e-6)
-
+        1 / 36, abs=1e-6
+    )
 
 
 # The public code's loss formulas (utils/losses.py of PointSAM and ReSAM; protocol.py
@@ -452,15 +500,31 @@ def test_public_focal_hand_values():
     # PointSAM (train_pointsam.py L156, batch of one image): alpha is the mask count N = 2 on
     # the mean over all 8 pixels, x20: 20 * 2 * (4 m0 + 4 m1) / 8 = 20 (m0 + m1) = 8.4109243,
     # i.e. the sum over masks with alpha 1
-    pointsam = MODELS.build(dict(type='MaskFocalLoss', alpha=1.0, gamma=2.0, loss_weight=20.0,
-                                 formula='uniform_alpha', mask_reduction='sum'))
+    pointsam = MODELS.build(
+        dict(
+            type='MaskFocalLoss',
+            alpha=1.0,
+            gamma=2.0,
+            loss_weight=20.0,
+            formula='uniform_alpha',
+            mask_reduction='sum',
+        )
+    )
     assert 20 * 2 * (4 * M0 + 4 * M1) / 8 == pytest.approx(8.4109243, abs=1e-6)
     assert pointsam(LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(8.4109243, abs=1e-5)
     assert pointsam(LOSS_LOGITS[:1], LOSS_TARGETS[:1]).item() == pytest.approx(20 * M0, abs=1e-5)
     # ReSAM (train_resam.py L232, L259): alpha .8 on every pixel, per mask, mean over masks,
     # x20: 20 * .8 * (m0 + m1) / 2 = 8 (m0 + m1) = 3.3643697
-    resam = MODELS.build(dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0,
-                              formula='uniform_alpha', mask_reduction='mean'))
+    resam = MODELS.build(
+        dict(
+            type='MaskFocalLoss',
+            alpha=0.8,
+            gamma=2.0,
+            loss_weight=20.0,
+            formula='uniform_alpha',
+            mask_reduction='mean',
+        )
+    )
     assert resam(LOSS_LOGITS, LOSS_TARGETS).item() == pytest.approx(3.3643697, abs=1e-6)
 
 
@@ -468,11 +532,12 @@ def test_public_focal_saturated_wrong_pixel_costs_100():
     # a logit of 30 on a negative: sigmoid rounds to 1.0 in fp32, the public BCE of the
     # probability is -max(ln 0, -100) = 100 and (1 - e^-100)^2 = 1: x20 -> 2000. Lin et al.'s
     # from the logits: .2 * (1 - e^-30)^2 * 30 = 6, x20 -> 120
-    logits, targets = torch.full((1, 1, 1), 30.), torch.zeros(1, 1, 1)
-    public = MODELS.build(dict(type='MaskFocalLoss', alpha=1.0, formula='uniform_alpha',
-                               mask_reduction='sum'))
-    assert public(logits, targets).item() == pytest.approx(2000.)
-    assert MODELS.build(dict(type='MaskFocalLoss'))(logits, targets).item() == pytest.approx(120.)
+    logits, targets = torch.full((1, 1, 1), 30.0), torch.zeros(1, 1, 1)
+    public = MODELS.build(
+        dict(type='MaskFocalLoss', alpha=1.0, formula='uniform_alpha', mask_reduction='sum')
+    )
+    assert public(logits, targets).item() == pytest.approx(2000.0)
+    assert MODELS.build(dict(type='MaskFocalLoss'))(logits, targets).item() == pytest.approx(120.0)
 
 
 def test_public_dice_hand_values():
@@ -506,62 +571,90 @@ def test_public_iou_target_hand_values():
     # the threshold is on the logits and inclusive: [[.25, .5], [-1, 2]] vs [[1, 1], [0, 0]]:
     # public [[0, 1], [0, 1]] -> I 1, U 3, 1/3; default (> 0) [[1, 1], [0, 1]] -> I 2, U 3, 2/3;
     # predicted .4: public (1/15)^2 = 1/225, default (4/15)^2 = 16/225
-    logits, targets = torch.tensor([[[0.25, 0.5], [-1., 2.]]]), torch.tensor([[[1., 1.], [0., 0.]]])
+    logits, targets = (
+        torch.tensor([[[0.25, 0.5], [-1.0, 2.0]]]),
+        torch.tensor([[[1.0, 1.0], [0.0, 0.0]]]),
+    )
     pred = torch.tensor([0.4])
     assert public(pred, logits, targets).item() == pytest.approx(1 / 225, abs=1e-7)
     assert default(pred, logits, targets).item() == pytest.approx(16 / 225, abs=1e-7)
 
 
 def test_loss_options_are_checked():
-    with pytest.raises(ValueError, match=r"formula='wesam': choose one of \('balanced', "
-                       r"'uniform_alpha'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"formula='wesam': choose one of \('balanced', "
+        r"'uniform_alpha'\)",
+    ):
         MODELS.build(dict(type='MaskFocalLoss', formula='wesam'))
-    with pytest.raises(ValueError, match=r"mask_reduction='image': choose one of \('mean', "
-                       r"'sum'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"mask_reduction='image': choose one of \('mean', "
+        r"'sum'\)",
+    ):
         MODELS.build(dict(type='MaskFocalLoss', mask_reduction='image'))
-    with pytest.raises(ValueError, match=r"reduction='image': choose one of \('mask', "
-                       r"'pooled'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"reduction='image': choose one of \('mask', "
+        r"'pooled'\)",
+    ):
         MODELS.build(dict(type='MaskDiceLoss', reduction='image'))
 
 
 PAPER_LOSSES = dict(
-    loss_focal=dict(type='MaskFocalLoss', alpha=1.0, loss_weight=20.0, formula='uniform_alpha',
-                    mask_reduction='sum'),
+    loss_focal=dict(
+        type='MaskFocalLoss',
+        alpha=1.0,
+        loss_weight=20.0,
+        formula='uniform_alpha',
+        mask_reduction='sum',
+    ),
     loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16, reduction='pooled', smooth_per_mask=True),
-    loss_iou=dict(type='IoUPredictionLoss', pred_threshold=0.5, union_eps=1e-7))
+    loss_iou=dict(type='IoUPredictionLoss', pred_threshold=0.5, union_eps=1e-7),
+)
 PAPER_RESAM_LOSSES = dict(
     loss_focal=dict(type='MaskFocalLoss', alpha=0.8, loss_weight=20.0, formula='uniform_alpha'),
     loss_dice=dict(type='MaskDiceLoss', smooth=1 / 16),
-    loss_iou=dict(type='IoUPredictionLoss', pred_threshold=0.5, union_eps=1e-7))
+    loss_iou=dict(type='IoUPredictionLoss', pred_threshold=0.5, union_eps=1e-7),
+)
 
 
 def _loss_model(losses, chunk):
     init_default_scope('mmpointsam')
     torch.manual_seed(0)
-    return MODELS.build(dict(
-        type='PointSAM', data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
-        sam=dict(type='SAM', arch='tiny', img_size=64, init_cfg=None, lora=dict(r=2)),
-        train_cfg=dict(loss_chunk_size=chunk), **losses)).train()
+    return MODELS.build(
+        dict(
+            type='PointSAM',
+            data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
+            sam=dict(type='SAM', arch='tiny', img_size=64, init_cfg=None, lora=dict(r=2)),
+            train_cfg=dict(loss_chunk_size=chunk),
+            **losses,
+        )
+    ).train()
 
 
 def _mask_sample(n, seed):
     g = torch.Generator().manual_seed(seed)
-    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                         scale_factor=(1.0, 1.0)))
+    sample = DetDataSample(
+        metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64), scale_factor=(1.0, 1.0))
+    )
     inst = InstanceData()
     inst.points = torch.rand(n, 1, 2, generator=g) * 64
     inst.point_labels = torch.ones(n, 1, dtype=torch.long)
     masks = torch.zeros(n, 64, 64, dtype=torch.bool)
     for i, (y, x) in enumerate(torch.randint(0, 40, (n, 2), generator=g).tolist()):
-        masks[i, y:y + 20, x:x + 16] = True
+        masks[i, y : y + 20, x : x + 16] = True
     inst.masks, inst.labels = masks, torch.zeros(n, dtype=torch.long)
     sample.gt_instances = inst
     return sample
 
 
 def test_whole_batch_losses_refuse_chunks_and_larger_batches():
-    with pytest.raises(ValueError, match=r"\['loss_focal', 'loss_dice'\] are not means over "
-                       r"masks.*loss_chunk_size=8"):
+    with pytest.raises(
+        ValueError,
+        match=r"\['loss_focal', 'loss_dice'\] are not means over "
+        r'masks.*loss_chunk_size=8',
+    ):
         _loss_model(PAPER_LOSSES, 8)
     model = _loss_model(PAPER_LOSSES, None)
     assert model.whole_batch_losses == ['loss_focal', 'loss_dice']
@@ -598,14 +691,23 @@ def test_point_prompt_metric_with_overlapping_predictions():
     pred_b = box(0, 2, 3, 4)
     pred_b[2, 3] = True
     samples = [
-        dict(img_id=0, ori_shape=(4, 4),
-             gt_instances=dict(masks=np.stack([box(0, 2, 0, 2), box(0, 2, 2, 4)]).astype(np.uint8),
-                               labels=torch.tensor([0, 1])),
-             pred_instances=dict(masks=torch.from_numpy(np.stack([box(0, 2, 0, 3), pred_b])))),
-        dict(img_id=1, ori_shape=(4, 4),
-             gt_instances=dict(masks=box(0, 1, 0, 1)[None].astype(np.uint8),
-                               labels=torch.tensor([0])),
-             pred_instances=dict(masks=torch.zeros(1, 4, 4, dtype=torch.bool))),
+        dict(
+            img_id=0,
+            ori_shape=(4, 4),
+            gt_instances=dict(
+                masks=np.stack([box(0, 2, 0, 2), box(0, 2, 2, 4)]).astype(np.uint8),
+                labels=torch.tensor([0, 1]),
+            ),
+            pred_instances=dict(masks=torch.from_numpy(np.stack([box(0, 2, 0, 3), pred_b]))),
+        ),
+        dict(
+            img_id=1,
+            ori_shape=(4, 4),
+            gt_instances=dict(
+                masks=box(0, 1, 0, 1)[None].astype(np.uint8), labels=torch.tensor([0])
+            ),
+            pred_instances=dict(masks=torch.zeros(1, 4, 4, dtype=torch.bool)),
+        ),
     ]
     metric = PointPromptIoUMetric()
     metric.process({}, samples)
@@ -630,26 +732,34 @@ def test_paper_options_train_step_runs_end_to_end():
     img = 64
     cfg = dict(
         type='PointSAM',
-        data_preprocessor=dict(type='SAMDataPreprocessor', img_size=img, mean=(0, 0, 0),
-                               std=(255, 255, 255), pad_mode='center'),
-        sam=dict(type='SAM', arch='tiny', img_size=img, init_cfg=None,
-                 lora=dict(r=2, first_block=0)),
+        data_preprocessor=dict(
+            type='SAMDataPreprocessor',
+            img_size=img,
+            mean=(0, 0, 0),
+            std=(255, 255, 255),
+            pad_mode='center',
+        ),
+        sam=dict(
+            type='SAM', arch='tiny', img_size=img, init_cfg=None, lora=dict(r=2, first_block=0)
+        ),
         self_training=dict(
             type='PointPromptSelfTraining',
-            npc=dict(type='NegativePromptCalibration', iou_thr=0.1,
-                     negative_sampling='random'),
+            npc=dict(type='NegativePromptCalibration', iou_thr=0.1, negative_sampling='random'),
             refiner=dict(type='ConfidenceRefiner', **PAPER_RESAM),
-            alignment_loss=dict(type='EmbeddingAlignmentLoss', dim=32, warmup_iters=0)))
+            alignment_loss=dict(type='EmbeddingAlignmentLoss', dim=32, warmup_iters=0),
+        ),
+    )
 
     def step(seed):
         torch.manual_seed(0)
         model = MODELS.build(cfg).train()
         g = torch.Generator().manual_seed(1)
         raw = torch.randint(0, 256, (3, 30, 50), dtype=torch.uint8, generator=g)
-        sample = _sample((30, 50), [[[12., 8.], [14., 9.]], [[15., 10.], [40., 20.]]])
+        sample = _sample((30, 50), [[[12.0, 8.0], [14.0, 9.0]], [[15.0, 10.0], [40.0, 20.0]]])
         sample.gt_instances.point_labels = torch.tensor([[1, 0], [1, 1]])
         data = model.data_preprocessor(
-            dict(inputs=dict(weak=[raw], strong=[raw.flip(-1)]), data_samples=[sample]), True)
+            dict(inputs=dict(weak=[raw], strong=[raw.flip(-1)]), data_samples=[sample]), True
+        )
         torch.manual_seed(seed)
         losses = model.loss(data['inputs'], data['data_samples'])
         total = sum(v for k, v in losses.items() if k.startswith('loss'))

@@ -4,8 +4,9 @@ import torch
 from mmpointsam.models.sam import build_sam
 
 
-@pytest.mark.parametrize('arch,img_size,num_points', [('tiny', 128, 1), ('tiny', 256, 3),
-                                                      ('vit_t', 256, 2)])
+@pytest.mark.parametrize(
+    'arch,img_size,num_points', [('tiny', 128, 1), ('tiny', 256, 3), ('vit_t', 256, 2)]
+)
 def test_same_masks_and_gradients_as_segment_anything(arch, img_size, num_points):
     torch.manual_seed(0)
     fast = build_sam(dict(arch=arch, img_size=img_size))
@@ -38,7 +39,7 @@ def test_box_prompts_use_the_same_path_and_mask_prompts_fall_back():
     slow = build_sam(dict(arch='tiny', img_size=128, prompt_batched_decoder=False)).eval()
     slow.load_state_dict(fast.state_dict())
     emb = torch.randn(1, 32, 8, 8)
-    boxes = torch.tensor([[10., 10., 60., 50.], [0., 20., 128., 90.]])
+    boxes = torch.tensor([[10.0, 10.0, 60.0, 50.0], [0.0, 20.0, 128.0, 90.0]])
     idx = torch.zeros(2, dtype=torch.long)
     with torch.no_grad():
         a = fast.decode(emb, idx, boxes=boxes)
@@ -53,10 +54,14 @@ def test_box_prompts_use_the_same_path_and_mask_prompts_fall_back():
 def test_same_gradients_for_decoder_weights_when_training_everything():
     """Training from scratch (all parameters trainable) gets the same decoder gradients."""
     torch.manual_seed(0)
-    cfg = dict(arch=dict(type='vit', embed_dim=128, depth=2, num_heads=4,
-                         global_attn_indexes=(1, ), window_size=8),
-               decoder=dict(embed_dim=64, mlp_dim=256, num_heads=4, iou_head_hidden_dim=64),
-               img_size=128, trainable=('image_encoder', 'prompt_encoder', 'mask_decoder'))
+    cfg = dict(
+        arch=dict(
+            type='vit', embed_dim=128, depth=2, num_heads=4, global_attn_indexes=(1,), window_size=8
+        ),
+        decoder=dict(embed_dim=64, mlp_dim=256, num_heads=4, iou_head_hidden_dim=64),
+        img_size=128,
+        trainable=('image_encoder', 'prompt_encoder', 'mask_decoder'),
+    )
     fast = build_sam(dict(cfg))
     slow = build_sam(dict(cfg, prompt_batched_decoder=False))
     slow.load_state_dict(fast.state_dict())
@@ -80,7 +85,7 @@ def test_same_gradients_for_decoder_weights_when_training_everything():
             continue
         assert (a - b).abs().max() / b.abs().max().clamp(min=1e-8) < 1e-3, name
     assert set(grads[0]) <= set(grads[1])
-    total = [sum(g.norm()**2 for g in gs.values())**0.5 for gs in grads]
+    total = [sum(g.norm() ** 2 for g in gs.values()) ** 0.5 for gs in grads]
     assert abs(total[0] - total[1]) / total[1] < 1e-4  # no exploding gradients
 
 
@@ -89,6 +94,7 @@ def test_same_gradients_for_decoder_weights_when_training_everything():
 def test_every_product_order_and_chunking_equals_segment_anything(reassociate, chunk_size):
     """Both orders of the attention products, chunked or not, in float64: equal to rounding."""
     from mmpointsam.models.sam import prompt_batched_decoder as pbd
+
     torch.manual_seed(0)
     sam = build_sam(dict(arch='vit_t', img_size=128)).eval()
     points = torch.rand(5, 3, 2) * 128
@@ -102,9 +108,16 @@ def test_every_product_order_and_chunking_equals_segment_anything(reassociate, c
     for fast in (True, False):
         e = emb.clone().requires_grad_()
         if fast:
-            masks, iou = pbd.predict_masks(sam.mask_decoder, e, pe, sparse, dense[:1],
-                                           mask_tokens=slice(1, None), chunk_size=chunk_size,
-                                           reassociate=reassociate)
+            masks, iou = pbd.predict_masks(
+                sam.mask_decoder,
+                e,
+                pe,
+                sparse,
+                dense[:1],
+                mask_tokens=slice(1, None),
+                chunk_size=chunk_size,
+                reassociate=reassociate,
+            )
         else:
             masks, iou = sam.mask_decoder.predict_masks(e, pe, sparse, dense)
             masks, iou = masks[:, 1:], iou[:, 1:]  # the three multimask outputs
@@ -117,6 +130,7 @@ def test_every_product_order_and_chunking_equals_segment_anything(reassociate, c
 
 def test_reassociation_follows_the_token_count():
     from mmpointsam.models.sam.prompt_batched_decoder import _reassociate
+
     attn = build_sam(dict(arch='vit_t', img_size=128)).mask_decoder.transformer.layers[1]
     attn = attn.cross_attn_token_to_image  # 8 heads, 128 internal channels
     assert _reassociate(attn, 7, None)  # 8 x 7 = 56 rows < 128: products on the tokens

@@ -62,9 +62,15 @@ def test_noisy_boxes_noise_is_capped_in_input_pixels():
     assert (boxes - exact).abs().max() > 4.0  # std 10 x side: nearly every corner hits the cap
 
 
-@pytest.mark.parametrize('bad', [dict(rounds=0), dict(box_prob=1.5),
-                                 dict(rounds=3, mask_only_round=1),
-                                 dict(rounds=3, mask_only_round=4)])
+@pytest.mark.parametrize(
+    'bad',
+    [
+        dict(rounds=0),
+        dict(box_prob=1.5),
+        dict(rounds=3, mask_only_round=1),
+        dict(rounds=3, mask_only_round=4),
+    ],
+)
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         InteractivePromptSimulation(**bad)
@@ -72,11 +78,19 @@ def test_bad_settings_are_refused(bad):
 
 def _model(supervision):
     init_default_scope('mmpointsam')
-    return MODELS.build(dict(
-        type='PointSAM', sam=dict(type='SAM', arch='tiny', img_size=64,
-                                  trainable=('image_encoder', 'prompt_encoder', 'mask_decoder')),
-        data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
-        supervision=supervision))
+    return MODELS.build(
+        dict(
+            type='PointSAM',
+            sam=dict(
+                type='SAM',
+                arch='tiny',
+                img_size=64,
+                trainable=('image_encoder', 'prompt_encoder', 'mask_decoder'),
+            ),
+            data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
+            supervision=supervision,
+        )
+    )
 
 
 def _box_and_mask_grads(model, seed):
@@ -84,8 +98,12 @@ def _box_and_mask_grads(model, seed):
     images = torch.randn(1, 3, 64, 64)
     targets = torch.zeros(3, 16, 16)
     targets[0, 2:8, 2:8] = targets[1, 8:14, 4:12] = targets[2, 1:4, 10:15] = 1
-    prompts = Prompts(torch.tensor([[[20.0, 20.0]], [[30.0, 44.0]], [[48.0, 10.0]]]),
-                      torch.ones(3, 1, dtype=torch.long), torch.zeros(3, dtype=torch.long), [3])
+    prompts = Prompts(
+        torch.tensor([[[20.0, 20.0]], [[30.0, 44.0]], [[48.0, 10.0]]]),
+        torch.ones(3, 1, dtype=torch.long),
+        torch.zeros(3, dtype=torch.long),
+        [3],
+    )
     model.zero_grad()
     emb = model.sam.encode(images)
     if model.supervision is None:
@@ -94,10 +112,14 @@ def _box_and_mask_grads(model, seed):
         losses = model.supervision.loss(model, emb, prompts, targets)
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     pe = model.sam.prompt_encoder
-    box_grad = sum(float(pe.point_embeddings[i].weight.grad.abs().sum()) for i in (2, 3)
-                   if pe.point_embeddings[i].weight.grad is not None)
-    mask_grad = sum(float(p.grad.abs().sum()) for p in pe.mask_downscaling.parameters()
-                    if p.grad is not None)
+    box_grad = sum(
+        float(pe.point_embeddings[i].weight.grad.abs().sum())
+        for i in (2, 3)
+        if pe.point_embeddings[i].weight.grad is not None
+    )
+    mask_grad = sum(
+        float(p.grad.abs().sum()) for p in pe.mask_downscaling.parameters() if p.grad is not None
+    )
     return losses, box_grad, mask_grad
 
 
@@ -116,10 +138,15 @@ def test_simulation_trains_the_box_and_mask_prompt_paths():
 def test_self_training_and_supervision_are_exclusive():
     init_default_scope('mmpointsam')
     with pytest.raises(ValueError, match='one of them'):
-        MODELS.build(dict(type='PointSAM', sam=dict(type='SAM', arch='tiny', img_size=64),
-                          data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
-                          self_training=dict(type='PointPromptSelfTraining'),
-                          supervision=dict(type='InteractivePromptSimulation')))
+        MODELS.build(
+            dict(
+                type='PointSAM',
+                sam=dict(type='SAM', arch='tiny', img_size=64),
+                data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
+                self_training=dict(type='PointPromptSelfTraining'),
+                supervision=dict(type='InteractivePromptSimulation'),
+            )
+        )
 
 
 def test_an_object_without_a_low_res_cell_starts_from_its_points(monkeypatch):
@@ -136,8 +163,12 @@ def test_an_object_without_a_low_res_cell_starts_from_its_points(monkeypatch):
     monkeypatch.setattr(model.sam, 'decode', spy)
     targets = torch.zeros(2, 16, 16)
     targets[0, 2:8, 2:8] = 1  # instance 1: empty at low res (a sub-cell object)
-    prompts = Prompts(torch.tensor([[[20.0, 20.0]], [[50.0, 50.0]]]),
-                      torch.ones(2, 1, dtype=torch.long), torch.zeros(2, dtype=torch.long), [2])
+    prompts = Prompts(
+        torch.tensor([[[20.0, 20.0]], [[50.0, 50.0]]]),
+        torch.ones(2, 1, dtype=torch.long),
+        torch.zeros(2, dtype=torch.long),
+        [2],
+    )
     emb = model.sam.encode(torch.randn(1, 3, 64, 64))
     model.supervision.loss(model, emb, prompts, targets)
     # one call with the box (instance 0, its click replaced by padding), one with the click

@@ -8,8 +8,9 @@ from segment_anything import sam_model_registry
 from mmpointsam.models.sam import SAM, build_sam
 from mmpointsam.models.sam.lora import SplitQKV
 
-LAYOUT = osp.join(osp.dirname(__file__), '..', 'data', 'checkpoint_layouts',
-                  'mobile_sam_vit_t_keys_shapes.json')
+LAYOUT = osp.join(
+    osp.dirname(__file__), '..', 'data', 'checkpoint_layouts', 'mobile_sam_vit_t_keys_shapes.json'
+)
 
 
 def _shapes(state):
@@ -48,8 +49,12 @@ def test_strict_load_official_vit_b_into_lora_model(tmp_path):
     official = sam_model_registry['vit_b']()
     ckpt = tmp_path / 'sam_vit_b.pth'
     state = _fake_checkpoint(official, ckpt)
-    model = SAM(arch='vit_b', img_size=1024, lora=dict(r=2, first_block=10),
-                init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    model = SAM(
+        arch='vit_b',
+        img_size=1024,
+        lora=dict(r=2, first_block=10),
+        init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)),
+    )
     model.init_weights()
     fused = state['image_encoder.blocks.11.attn.qkv.weight']
     attn = model.image_encoder.blocks[11].attn
@@ -58,8 +63,10 @@ def test_strict_load_official_vit_b_into_lora_model(tmp_path):
     assert torch.equal(attn.qkv.k.weight, fused[768:1536])
     assert torch.equal(attn.qkv.v.base_layer.weight, fused[1536:])
     # blocks before first_block keep the fused layer and its weights
-    assert torch.equal(model.image_encoder.blocks[0].attn.qkv.weight,
-                       state['image_encoder.blocks.0.attn.qkv.weight'])
+    assert torch.equal(
+        model.image_encoder.blocks[0].attn.qkv.weight,
+        state['image_encoder.blocks.0.attn.qkv.weight'],
+    )
     # the export is the official layout again, and equal to the file (LoRA B starts at zero)
     exported = model.export_state_dict()
     assert exported.keys() == state.keys()
@@ -71,13 +78,21 @@ def test_strict_load_mobile_sam_layout(tmp_path):
     with open(LAYOUT) as f:
         layout = json.load(f)
     state = {
-        k: (torch.zeros(v, dtype=torch.long) if k.endswith('num_batches_tracked') else
-            torch.randn(v)) for k, v in layout.items()
+        k: (
+            torch.zeros(v, dtype=torch.long)
+            if k.endswith('num_batches_tracked')
+            else torch.randn(v)
+        )
+        for k, v in layout.items()
     }
     ckpt = tmp_path / 'mobile_sam.pt'
     torch.save(state, ckpt)
-    model = SAM(arch='vit_t', img_size=256, lora=dict(r=4, first_block=5),
-                init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)))
+    model = SAM(
+        arch='vit_t',
+        img_size=256,
+        lora=dict(r=4, first_block=5),
+        init_cfg=dict(type='Pretrained', checkpoint=str(ckpt)),
+    )
     # TinyViT's parameters do not depend on the input size (attention biases are per window),
     # so the 1024 checkpoint also loads into a 256 model
     model.init_weights()
@@ -97,8 +112,9 @@ def test_strict_load_rejects_wrong_layout(tmp_path):
 
 
 def test_missing_checkpoint_file_is_named(tmp_path):
-    model = build_sam(dict(arch='tiny', init_cfg=dict(type='Pretrained',
-                                                     checkpoint=str(tmp_path / 'nope.pth'))))
+    model = build_sam(
+        dict(arch='tiny', init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'nope.pth')))
+    )
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         model.init_weights()
 
@@ -116,10 +132,11 @@ def test_encode_decode_shapes(arch, img_size):
         batch_idx = torch.tensor([0, 1, 1, 0, 1])
         logits, iou = model.decode(emb, batch_idx, points, labels)
         assert logits.shape == (5, 4 * grid, 4 * grid)
-        assert iou.shape == (5, )
+        assert iou.shape == (5,)
         # batching over images is the same as decoding each image alone
-        alone, alone_iou = model.decode(emb[1:], torch.zeros(3, dtype=torch.long),
-                                        points[[1, 2, 4]], labels[[1, 2, 4]])
+        alone, alone_iou = model.decode(
+            emb[1:], torch.zeros(3, dtype=torch.long), points[[1, 2, 4]], labels[[1, 2, 4]]
+        )
         assert torch.allclose(logits[[1, 2, 4]], alone, atol=1e-5)
         assert torch.allclose(iou[[1, 2, 4]], alone_iou, atol=1e-5)
         multi, _ = model.decode(emb, batch_idx, points, labels, multimask_output=True)
@@ -130,13 +147,14 @@ def test_decode_matches_segment_anything_predict_path():
     """Our batched decode equals SAM's own prompt encoder + mask decoder for one image."""
     model = build_sam(dict(arch='tiny', img_size=128)).eval()
     emb = torch.randn(1, 32, 8, 8)
-    points = torch.tensor([[[10., 20.], [60., 70.]]])
+    points = torch.tensor([[[10.0, 20.0], [60.0, 70.0]]])
     labels = torch.tensor([[1, 0]])
     with torch.no_grad():
         ours, ours_iou = model.decode(emb, torch.zeros(1, dtype=torch.long), points, labels)
         sparse, dense = model.prompt_encoder(points=(points, labels), boxes=None, masks=None)
-        ref, ref_iou = model.mask_decoder(emb, model.prompt_encoder.get_dense_pe(), sparse, dense,
-                                          multimask_output=False)
+        ref, ref_iou = model.mask_decoder(
+            emb, model.prompt_encoder.get_dense_pe(), sparse, dense, multimask_output=False
+        )
     assert torch.allclose(ours, ref[:, 0], atol=1e-6)
     assert torch.allclose(ours_iou, ref_iou[:, 0], atol=1e-6)
 

@@ -1,4 +1,5 @@
 """A SAM file of another arch is named as such instead of PyTorch's bare size mismatch (#13)."""
+
 import json
 import os.path as osp
 
@@ -8,8 +9,12 @@ import torch
 from mmpointsam.models.sam import build_sam
 from mmpointsam.models.sam.sam import checkpoint_arch
 
-LAYOUT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'checkpoint_layouts',
-                  'mobile_sam_vit_t_keys_shapes.json')
+LAYOUT = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))),
+    'data',
+    'checkpoint_layouts',
+    'mobile_sam_vit_t_keys_shapes.json',
+)
 
 
 @pytest.fixture(scope='module')
@@ -23,8 +28,11 @@ def mobile_sam_file(tmp_path_factory):
 
 
 def test_vit_t_file_in_a_vit_b_config_names_file_and_both_archs(mobile_sam_file):
-    sam = build_sam(dict(arch='vit_b', img_size=256,
-                         init_cfg=dict(type='Pretrained', checkpoint=mobile_sam_file)))
+    sam = build_sam(
+        dict(
+            arch='vit_b', img_size=256, init_cfg=dict(type='Pretrained', checkpoint=mobile_sam_file)
+        )
+    )
     with pytest.raises(RuntimeError) as excinfo:
         sam.init_weights()
     msg = str(excinfo.value)
@@ -44,7 +52,8 @@ def test_checkpoint_arch_of_vit_layouts():
 def test_tiny_file_at_another_img_size_is_named(tmp_path):
     path = str(tmp_path / 'tiny128.pth')
     torch.save(build_sam(dict(arch='tiny', img_size=128)).state_dict(), path)
-    sam = build_sam(dict(arch='tiny', img_size=256,
-                         init_cfg=dict(type='Pretrained', checkpoint=path)))
+    sam = build_sam(
+        dict(arch='tiny', img_size=256, init_cfg=dict(type='Pretrained', checkpoint=path))
+    )
     with pytest.raises(RuntimeError, match=r"holds SAM arch='tiny'.*img_size=256.*pos_embed"):
         sam.init_weights()

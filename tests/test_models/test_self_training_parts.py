@@ -5,16 +5,22 @@ import pytest
 import torch
 
 from mmpointsam.models.sam import build_sam
-from mmpointsam.models.self_training import (ConfidenceRefiner, EmbeddingAlignmentLoss,
-                                             PrototypeMemoryBank, PrototypeRegularizer,
-                                             binary_entropy, finch_prototypes,
-                                             masks_to_boxes, prototype_matching_loss,
-                                             sample_point_features)
+from mmpointsam.models.self_training import (
+    ConfidenceRefiner,
+    EmbeddingAlignmentLoss,
+    PrototypeMemoryBank,
+    PrototypeRegularizer,
+    binary_entropy,
+    finch_prototypes,
+    masks_to_boxes,
+    prototype_matching_loss,
+    sample_point_features,
+)
 
 
 def test_hungarian_loss_known_cost_and_gradient():
-    predicted = torch.tensor([[1., 0.], [1., 1.]], requires_grad=True)
-    targets = torch.tensor([[0., 1.], [1., 0.]])
+    predicted = torch.tensor([[1.0, 0.0], [1.0, 1.0]], requires_grad=True)
+    targets = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
     loss, rows, cols = prototype_matching_loss(predicted, targets)
     # p0 matches t1 (cost 0), p1 matches t0 (cost 1 - cos 45deg)
     assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
@@ -25,20 +31,21 @@ def test_hungarian_loss_known_cost_and_gradient():
 
 def test_memory_bank_is_fifo_and_bounded():
     bank = PrototypeMemoryBank(size=3, dim=1)
-    bank.push(torch.tensor([[1.], [2.]]))
+    bank.push(torch.tensor([[1.0], [2.0]]))
     assert len(bank) == 2 and not bank.full
-    bank.push(torch.tensor([[3.], [4.], [5.]]))
+    bank.push(torch.tensor([[3.0], [4.0], [5.0]]))
     assert len(bank) == 3 and bank.full
-    assert sorted(bank.valid()[0].flatten().tolist()) == [3., 4., 5.]
-    bank.push(torch.tensor([[6.]]))  # overwrites the oldest (3)
-    assert sorted(bank.valid()[0].flatten().tolist()) == [4., 5., 6.]
+    assert sorted(bank.valid()[0].flatten().tolist()) == [3.0, 4.0, 5.0]
+    bank.push(torch.tensor([[6.0]]))  # overwrites the oldest (3)
+    assert sorted(bank.valid()[0].flatten().tolist()) == [4.0, 5.0, 6.0]
     assert bank.features.shape == (3, 1)  # fixed shape: checkpoints resume exactly
 
 
 def test_finch_keeps_coarsest_nontrivial_partition():
     from finch import FINCH
+
     rng = np.random.default_rng(0)
-    centres = np.array([[5., 0, 0], [0, 5., 0]])
+    centres = np.array([[5.0, 0, 0], [0, 5.0, 0]])
     feats = np.concatenate([c + 0.05 * rng.standard_normal((20, 3)) for c in centres])
     means, labels = finch_prototypes(feats)
     _, num_clust, _ = FINCH(feats.astype(np.float32), distance='cosine', verbose=False)
@@ -72,10 +79,10 @@ def test_prototype_loss_trains_lora():
 
 def test_sample_point_features_reads_the_right_cell():
     emb = torch.zeros(1, 2, 4, 4)
-    emb[0, :, 1, 2] = torch.tensor([3., 7.])
+    emb[0, :, 1, 2] = torch.tensor([3.0, 7.0])
     # cell (row 1, col 2) covers input pixels y 16..31, x 32..47 of a 64 frame
     out = sample_point_features(emb, torch.tensor([[39.5, 23.5]]), torch.tensor([0]), 64)
-    assert torch.allclose(out, torch.tensor([[3., 7.]]))
+    assert torch.allclose(out, torch.tensor([[3.0, 7.0]]))
 
 
 def _logit(p):
@@ -113,25 +120,28 @@ def test_requery_with_boxes_and_empty_region_fallback():
     logits = torch.full((2, 16, 16), -5.0)
     logits[0, 2:6, 3:9] = 5.0  # confident region -> box (3, 2, 9, 6) * 4
     logits[1, 10:12, 10:12] = 0.3  # not confident: no refined region
-    points = torch.tensor([[[20., 14.]], [[44., 44.]]])
+    points = torch.tensor([[[20.0, 14.0]], [[44.0, 44.0]]])
     labels = torch.ones(2, 1, dtype=torch.long)
-    out, boxes, refined = ConfidenceRefiner(0.25)(sam, emb, torch.zeros(2, dtype=torch.long),
-                                                  points, labels, logits)
+    out, boxes, refined = ConfidenceRefiner(0.25)(
+        sam, emb, torch.zeros(2, dtype=torch.long), points, labels, logits
+    )
     assert refined.tolist() == [True, False]
-    assert boxes[0].tolist() == [12., 8., 36., 24.]
-    expected, _ = sam.decode(emb, torch.zeros(1, dtype=torch.long), points[:1], labels[:1],
-                             boxes=boxes[:1])
+    assert boxes[0].tolist() == [12.0, 8.0, 36.0, 24.0]
+    expected, _ = sam.decode(
+        emb, torch.zeros(1, dtype=torch.long), points[:1], labels[:1], boxes=boxes[:1]
+    )
     assert torch.allclose(out[0], expected[0], atol=1e-5)
     assert torch.equal(out[1], logits[1])  # keeps its unrefined mask
-    assert boxes[1].tolist() == [40., 40., 48., 48.]  # aligned with its own prediction
+    assert boxes[1].tolist() == [40.0, 40.0, 48.0, 48.0]  # aligned with its own prediction
 
 
 def test_alignment_loss_is_differentiable_and_queues():
-    align = EmbeddingAlignmentLoss(queue_size=4, temperature=0.05, loss_weight=0.5,
-                                   warmup_iters=0, dim=8)
+    align = EmbeddingAlignmentLoss(
+        queue_size=4, temperature=0.05, loss_weight=0.5, warmup_iters=0, dim=8
+    )
     student = torch.randn(2, 8, 4, 4, requires_grad=True)
     teacher = torch.randn(2, 8, 4, 4)
-    boxes = torch.tensor([[0., 0., 32., 32.], [16., 16., 64., 64.], [0., 0., 64., 64.]])
+    boxes = torch.tensor([[0.0, 0.0, 32.0, 32.0], [16.0, 16.0, 64.0, 64.0], [0.0, 0.0, 64.0, 64.0]])
     batch_idx = torch.tensor([0, 1, 1])
     loss = align(student, teacher, boxes, batch_idx, 64)
     assert loss.item() > 0
@@ -152,6 +162,7 @@ def test_alignment_beta_warmup():
 
 def test_frozen_teacher_keeps_the_starting_weights():
     from mmpointsam.models.self_training import FrozenTeacher
+
     sam = build_sam(dict(arch='tiny', img_size=64))
     teacher = FrozenTeacher()
     teacher.setup(sam)
@@ -176,11 +187,16 @@ def test_pseudo_gt_iou_is_logged_where_masks_are_known(monkeypatch):
     from mmengine.structures import InstanceData
 
     from mmpointsam.registry import MODELS
+
     init_default_scope('mmpointsam')
-    model = MODELS.build(dict(
-        type='PointSAM', sam=dict(type='SAM', arch='tiny', img_size=64),
-        data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
-        self_training=dict(type='PointPromptSelfTraining')))
+    model = MODELS.build(
+        dict(
+            type='PointSAM',
+            sam=dict(type='SAM', arch='tiny', img_size=64),
+            data_preprocessor=dict(type='SAMDataPreprocessor', img_size=64),
+            self_training=dict(type='PointPromptSelfTraining'),
+        )
+    )
     gt = torch.zeros(2, 64, 64, dtype=torch.bool)
     gt[0, :32, :32] = True  # low-res (16 x 16): rows 0-7, columns 0-7
     gt[1, 32:, 32:] = True  # rows 8-15, columns 8-15
@@ -188,13 +204,21 @@ def test_pseudo_gt_iou_is_logged_where_masks_are_known(monkeypatch):
     pseudo[0, :8, :4] = 5.0  # half of instance 0: IoU 32 / 64 = 0.5
     pseudo[1, 8:, 8:] = 5.0  # instance 1 exactly: IoU 1
     strategy = model.self_training
-    monkeypatch.setattr(strategy, 'pseudo_labels',
-                        lambda sam, images, prompts: (pseudo, sam.encode(images), None, None))
-    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                         scale_factor=(1.0, 1.0), pad_shape=(64, 64)))
+    monkeypatch.setattr(
+        strategy,
+        'pseudo_labels',
+        lambda sam, images, prompts: (pseudo, sam.encode(images), None, None),
+    )
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(64, 64), ori_shape=(64, 64), scale_factor=(1.0, 1.0), pad_shape=(64, 64)
+        )
+    )
     sample.gt_instances = InstanceData(
         points=torch.tensor([[[10.0, 10.0]], [[50.0, 50.0]]]),
-        point_labels=torch.ones(2, 1, dtype=torch.long), labels=torch.zeros(2, dtype=torch.long))
+        point_labels=torch.ones(2, 1, dtype=torch.long),
+        labels=torch.zeros(2, dtype=torch.long),
+    )
     losses = model.loss(torch.randn(1, 3, 64, 64), [sample])
     assert 'pseudo_gt_iou' not in losses  # points only: nothing to compare with
     sample.gt_instances.masks = gt
@@ -205,12 +229,17 @@ def test_pseudo_gt_iou_is_logged_where_masks_are_known(monkeypatch):
     tiny = torch.zeros(1, 64, 64, dtype=torch.bool)
     tiny[0, 40, 10] = True
     pseudo3 = torch.cat([pseudo, torch.full((1, 16, 16), -5.0)])
-    monkeypatch.setattr(strategy, 'pseudo_labels',
-                        lambda sam, images, prompts: (pseudo3, sam.encode(images), None, None))
+    monkeypatch.setattr(
+        strategy,
+        'pseudo_labels',
+        lambda sam, images, prompts: (pseudo3, sam.encode(images), None, None),
+    )
     sample.gt_instances = InstanceData(
         points=torch.tensor([[[10.0, 10.0]], [[50.0, 50.0]], [[10.0, 40.0]]]),
-        point_labels=torch.ones(3, 1, dtype=torch.long), labels=torch.zeros(3, dtype=torch.long),
-        masks=torch.cat([gt, tiny]))
+        point_labels=torch.ones(3, 1, dtype=torch.long),
+        labels=torch.zeros(3, dtype=torch.long),
+        masks=torch.cat([gt, tiny]),
+    )
     losses = model.loss(torch.randn(1, 3, 64, 64), [sample])
     assert abs(float(losses['pseudo_gt_iou']) - 0.75) < 1e-6
 
@@ -221,18 +250,29 @@ def test_target_prototypes_load_safely(tmp_path):
     import importlib.util
     import os.path as osp
 
+    from conftest import REPO, shrink_config
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    from conftest import REPO, shrink_config
     spec = importlib.util.spec_from_file_location(
-        'compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py'))
+        'compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py')
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     cfg = shrink_config('pointsam_nwpu.py', str(tmp_path))
     # a custom (dict) arch, as the proxy benchmark's model: was stored as a ConfigDict
-    cfg.model.sam.arch = Config(dict(arch=dict(type='vit', embed_dim=32, depth=2, num_heads=2,
-                                               global_attn_indexes=(1, ), window_size=4))).arch
+    cfg.model.sam.arch = Config(
+        dict(
+            arch=dict(
+                type='vit',
+                embed_dim=32,
+                depth=2,
+                num_heads=2,
+                global_attn_indexes=(1,),
+                window_size=4,
+            )
+        )
+    ).arch
     init_default_scope('mmpointsam')
     result = tool.compute_prototypes(cfg, max_images=2)
     assert type(result['arch']) is dict

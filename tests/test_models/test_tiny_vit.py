@@ -6,8 +6,7 @@ import torch
 
 from mmpointsam.models.sam.tiny_vit import TinyViT
 
-LAYOUT = (Path(__file__).parents[1] /
-          'data/checkpoint_layouts/mobile_sam_vit_t_keys_shapes.json')
+LAYOUT = Path(__file__).parents[1] / 'data/checkpoint_layouts/mobile_sam_vit_t_keys_shapes.json'
 PREFIX = 'image_encoder.'
 
 TINY = dict(
@@ -15,15 +14,13 @@ TINY = dict(
     depths=(1, 1, 1, 1),
     num_heads=(1, 2, 2, 4),
     window_sizes=(7, 7, 7, 7),
-    out_chans=32)
+    out_chans=32,
+)
 
 
 def _expected_layout():
     layout = json.loads(LAYOUT.read_text())
-    return {
-        k[len(PREFIX):]: tuple(v)
-        for k, v in layout.items() if k.startswith(PREFIX)
-    }
+    return {k[len(PREFIX) :]: tuple(v) for k, v in layout.items() if k.startswith(PREFIX)}
 
 
 def test_state_dict_matches_mobile_sam_checkpoint():
@@ -34,9 +31,9 @@ def test_state_dict_matches_mobile_sam_checkpoint():
 
     assert set(got) == set(expected), (
         f'missing: {sorted(set(expected) - set(got))[:10]}, '
-        f'unexpected: {sorted(set(got) - set(expected))[:10]}')
-    mismatched = {k: (got[k], expected[k]) for k in expected
-                  if got[k] != expected[k]}
+        f'unexpected: {sorted(set(got) - set(expected))[:10]}'
+    )
+    mismatched = {k: (got[k], expected[k]) for k in expected if got[k] != expected[k]}
     assert not mismatched, mismatched
 
     sd = {}

@@ -1,13 +1,22 @@
 """le90 geometry: masks -> rotated boxes, corners, rasterising, exact rotated IoU."""
+
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from mmpointsam.structures import (corners_to_rbox, mask_to_rbox, masks_to_rboxes, norm_le90,
-                                   points_to_rbox, rbox_iou, rbox_to_corners, rbox_to_hbox,
-                                   rbox_to_mask)
+from mmpointsam.structures import (
+    corners_to_rbox,
+    mask_to_rbox,
+    masks_to_rboxes,
+    norm_le90,
+    points_to_rbox,
+    rbox_iou,
+    rbox_to_corners,
+    rbox_to_hbox,
+    rbox_to_mask,
+)
 
 
 def assert_le90(rbox):
@@ -62,8 +71,15 @@ def _random_rectangles(num, seed):
     for i in range(num):
         w, h = rng.uniform(6, 30, 2) if i % 2 else rng.uniform(6, 200, 2)
         size = int(math.hypot(w, h)) + 6
-        truth = np.array([size / 2 + rng.uniform(-1, 1), size / 2 + rng.uniform(-1, 1), w, h,
-                          rng.uniform(-math.pi, math.pi)])
+        truth = np.array(
+            [
+                size / 2 + rng.uniform(-1, 1),
+                size / 2 + rng.uniform(-1, 1),
+                w,
+                h,
+                rng.uniform(-math.pi, math.pi),
+            ]
+        )
         yield norm_le90(truth), rbox_to_mask(truth, (size, size))
 
 
@@ -74,11 +90,18 @@ def test_rasterised_rectangles_come_back_as_themselves():
     for truth, mask in _random_rectangles(400, seed=1):
         rbox = mask_to_rbox(mask)
         assert_le90(rbox)
-        rows.append([truth[2], truth[3], rbox[2] - truth[2], rbox[3] - truth[3],
-                     math.degrees(angle_diff(rbox[4], truth[4])),
-                     np.hypot(*(rbox[:2] - truth[:2])),
-                     rbox_iou(rbox[None], truth[None], aligned=True)[0],
-                     (rbox_to_mask(rbox, mask.shape) != mask).sum() / mask.sum()])
+        rows.append(
+            [
+                truth[2],
+                truth[3],
+                rbox[2] - truth[2],
+                rbox[3] - truth[3],
+                math.degrees(angle_diff(rbox[4], truth[4])),
+                np.hypot(*(rbox[:2] - truth[:2])),
+                rbox_iou(rbox[None], truth[None], aligned=True)[0],
+                (rbox_to_mask(rbox, mask.shape) != mask).sum() / mask.sum(),
+            ]
+        )
     w, h, dw, dh, dang, dctr, iou, mismatch = np.array(rows).T
     assert dctr.max() <= 0.5
     # no bias: the corner-hull fit was +1.2 px on both sides on average here
@@ -112,8 +135,15 @@ def test_fit_grows_the_centre_hull_by_half_the_gap_to_the_background():
 
 
 def test_norm_le90_range_and_swap():
-    boxes = np.array([[0, 0, 2, 5, 0.3], [0, 0, 5, 2, math.pi / 2], [0, 0, 5, 2, -math.pi / 2],
-                      [0, 0, 5, 2, 3 * math.pi], [0, 0, 5, 2, -1e-17]])
+    boxes = np.array(
+        [
+            [0, 0, 2, 5, 0.3],
+            [0, 0, 5, 2, math.pi / 2],
+            [0, 0, 5, 2, -math.pi / 2],
+            [0, 0, 5, 2, 3 * math.pi],
+            [0, 0, 5, 2, -1e-17],
+        ]
+    )
     out = norm_le90(boxes)
     for box in out:
         assert_le90(box)
@@ -151,8 +181,15 @@ def test_largest_component_or_all_pixels():
 
 def test_rbox_iou_exact_values():
     a = np.array([[0, 0, 4, 2, 0.0]])
-    b = np.array([[0, 0, 2, 4, math.pi / 2], [1, 0, 4, 2, 0], [0, 0, 4, 2, math.pi / 4],
-                  [100, 0, 4, 2, 0], [0, 0, 0, 0, 0]])
+    b = np.array(
+        [
+            [0, 0, 2, 4, math.pi / 2],
+            [1, 0, 4, 2, 0],
+            [0, 0, 4, 2, math.pi / 4],
+            [100, 0, 4, 2, 0],
+            [0, 0, 0, 0, 0],
+        ]
+    )
     iou = rbox_iou(a, b)[0]
     assert np.allclose(iou[:2], [1.0, 0.6])
     assert 0 < iou[2] < 1 and iou[3] == 0 and iou[4] == 0
@@ -171,6 +208,7 @@ def test_mmcv_quadri_iou_is_parametrisation_free_on_cpu():
     """The same box in another parametrisation: mmcv's box_iou_quadri on corners gives 1, while
     box_iou_rotated on the raw parameters may not (which is why le90 is fed to MMRotate's mAP)."""
     from mmcv.ops import box_iou_quadri
+
     box = np.array([[69.0, 293.0, 78.0, 23.0, 1.0631383423784326]])
     other = np.array([[69.0, 293.0, 23.0, 78.0, 1.0631383423784326 + math.pi / 2]])
     quads = [torch.from_numpy(rbox_to_corners(x).reshape(1, 8)).float() for x in (box, other)]

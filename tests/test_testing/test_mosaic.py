@@ -4,21 +4,22 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+from conftest import REPO
 
 from mmpointsam.testing import build_mosaic
 
-from conftest import REPO
-
 SHARED_NWPU = osp.join(osp.dirname(REPO), 'shared', 'data', 'nwpu_vhr10')
 NWPU_TRAIN = osp.join(SHARED_NWPU, 'annotations', 'NWPU_instances_train.json')
-needs_nwpu = pytest.mark.skipif(not osp.isfile(NWPU_TRAIN),
-                                reason='real NWPU VHR-10 not at ../shared/data/nwpu_vhr10')
+needs_nwpu = pytest.mark.skipif(
+    not osp.isfile(NWPU_TRAIN), reason='real NWPU VHR-10 not at ../shared/data/nwpu_vhr10'
+)
 
 
 @needs_nwpu
 def test_mosaic_of_real_nwpu_images_moves_pixels_and_annotations(tmp_path):
-    out = build_mosaic(NWPU_TRAIN, osp.join(SHARED_NWPU, 'images'), size=(4000, 4000),
-                       out_dir=str(tmp_path))
+    out = build_mosaic(
+        NWPU_TRAIN, osp.join(SHARED_NWPU, 'images'), size=(4000, 4000), out_dir=str(tmp_path)
+    )
     scene, coco, places = out['img'], out['coco'], out['placements']
     assert scene.shape == (4000, 4000, 3)
     assert len(places) >= 16  # NWPU tiles are ~500-1000 px
@@ -31,13 +32,14 @@ def test_mosaic_of_real_nwpu_images_moves_pixels_and_annotations(tmp_path):
     boxes = [(p['x'], p['y'], p['x'] + p['width'], p['y'] + p['height']) for p in places]
     for i, a in enumerate(boxes):
         assert a[2] <= 4000 and a[3] <= 4000
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
     # pixels are the tiles' own (png is lossless)
     for p in places[:3]:
         tile = cv2.imread(osp.join(SHARED_NWPU, 'images', p['file_name']))
         np.testing.assert_array_equal(
-            scene[p['y']:p['y'] + p['height'], p['x']:p['x'] + p['width']], tile)
+            scene[p['y'] : p['y'] + p['height'], p['x'] : p['x'] + p['width']], tile
+        )
     # annotations translated by their tile's offset
     for ann in coco['annotations']:
         orig, p = src_anns[ann['id']], placed[ann['source_image_id']]
@@ -45,7 +47,8 @@ def test_mosaic_of_real_nwpu_images_moves_pixels_and_annotations(tmp_path):
         np.testing.assert_allclose(ann['bbox'], np.add(orig['bbox'], [p['x'], p['y'], 0, 0]))
         for moved, poly in zip(ann['segmentation'], orig['segmentation']):
             np.testing.assert_allclose(
-                np.reshape(moved, (-1, 2)) - (p['x'], p['y']), np.reshape(poly, (-1, 2)))
+                np.reshape(moved, (-1, 2)) - (p['x'], p['y']), np.reshape(poly, (-1, 2))
+            )
     # written files agree with what was returned
     np.testing.assert_array_equal(cv2.imread(out['img_path']), scene)
     with open(out['ann_file']) as f:

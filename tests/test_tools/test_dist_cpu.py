@@ -1,4 +1,5 @@
 """tools/dist_train.sh and dist_test.sh on a CPU machine: torchrun, 2 gloo processes (#13)."""
+
 import os
 import os.path as osp
 import re
@@ -32,8 +33,14 @@ def _free_port() -> str:
 
 def _run(script, *args):
     env = dict(os.environ, PORT=_free_port(), CUDA_VISIBLE_DEVICES='')
-    return subprocess.run(['bash', osp.join(REPO, 'tools', script), *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ['bash', osp.join(REPO, 'tools', script), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_two_cpu_processes_train_validate_save_then_test(tmp_path):
@@ -50,8 +57,14 @@ def test_two_cpu_processes_train_validate_save_then_test(tmp_path):
     state = torch.load(str(work / 'epoch_1.pth'), weights_only=False)['state_dict']
     assert not any(k.startswith('module.') for k in state)
 
-    proc = _run('dist_test.sh', str(cfg), str(work / 'epoch_1.pth'), '2', '--work-dir',
-                str(tmp_path / 'test'))
+    proc = _run(
+        'dist_test.sh',
+        str(cfg),
+        str(work / 'epoch_1.pth'),
+        '2',
+        '--work-dir',
+        str(tmp_path / 'test'),
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert f'loaded {work / "epoch_1.pth"} strictly' in out

@@ -1,6 +1,7 @@
 """The DOTA-v1.0 recipe end to end on real NWPU images written in DOTA format (CPU plumbing):
 labelTxt -> seeded clicks -> pseudo rboxes -> MMRotate's patch split -> rotated RetinaNet for two
 iterations, validated on split ground truth, and Task1 files for a test server."""
+
 import glob
 import json
 import os
@@ -22,8 +23,9 @@ from mmpointsam.evaluation.functional.rbox_quality import _serial_map_eval
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10')
-SPLIT_TOOL = osp.join(osp.dirname(mmrotate.__file__), '.mim', 'tools', 'data', 'dota', 'split',
-                      'img_split.py')
+SPLIT_TOOL = osp.join(
+    osp.dirname(mmrotate.__file__), '.mim', 'tools', 'data', 'dota', 'split', 'img_split.py'
+)
 
 
 def write_dota(coco_json: str, out: str) -> tuple:
@@ -36,8 +38,10 @@ def write_dota(coco_json: str, out: str) -> tuple:
     os.makedirs(osp.join(out, 'labelTxt'))
     for img in coco['images']:
         stem = osp.splitext(img['file_name'])[0]
-        cv2.imwrite(osp.join(out, 'images', stem + '.png'),
-                    cv2.imread(osp.join(DATA, 'images', img['file_name'])))
+        cv2.imwrite(
+            osp.join(out, 'images', stem + '.png'),
+            cv2.imread(osp.join(DATA, 'images', img['file_name'])),
+        )
         lines = ['imagesource:NWPU-VHR-10', 'gsd:null']
         for ann in coco['annotations']:
             if ann['image_id'] == img['id']:
@@ -51,9 +55,28 @@ def write_dota(coco_json: str, out: str) -> tuple:
 
 def split(img_dir: str, ann_dir: str, save_dir: str) -> None:
     """MMRotate's DOTA split tool, as a user runs it (512 px patches, so NWPU images split)."""
-    subprocess.run([sys.executable, SPLIT_TOOL, '--img-dirs', img_dir, '--ann-dirs', ann_dir,
-                    '--sizes', '512', '--gaps', '100', '--rates', '1.0', '--nproc', '1',
-                    '--save-dir', save_dir], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            SPLIT_TOOL,
+            '--img-dirs',
+            img_dir,
+            '--ann-dirs',
+            ann_dir,
+            '--sizes',
+            '512',
+            '--gaps',
+            '100',
+            '--rates',
+            '1.0',
+            '--nproc',
+            '1',
+            '--save-dir',
+            save_dir,
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +84,7 @@ def restore_default_scope():
     """An MMRotate Runner makes 'mmrotate' the current default scope for the whole process;
     drop the scopes made here so later tests build from their own registries."""
     from mmengine.registry import DefaultScope
+
     before = set(DefaultScope._instance_dict)
     yield
     for name in set(DefaultScope._instance_dict) - before:
@@ -72,13 +96,24 @@ def recipe(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('dota')
     classes = write_dota(osp.join(DATA, 'annotations', 'train.json'), str(tmp / 'train'))
     write_dota(osp.join(DATA, 'annotations', 'val.json'), str(tmp / 'val'))
-    points = dota_to_point_labels(str(tmp / 'train' / 'labelTxt'), str(tmp / 'train' / 'images'),
-                                  str(tmp / 'points.json'), classes=classes, seed=0)
+    points = dota_to_point_labels(
+        str(tmp / 'train' / 'labelTxt'),
+        str(tmp / 'train' / 'images'),
+        str(tmp / 'points.json'),
+        classes=classes,
+        seed=0,
+    )
     sam_cfg = Config.fromfile(osp.join(REPO, 'configs', 'mobilesam_direct_nwpu.py'))
     sam_cfg.model.sam.update(arch='tiny', img_size=256)
     sam_cfg.model.data_preprocessor.img_size = 256
-    pseudo = point2rbox(sam_cfg, points['json'], str(tmp / 'train' / 'images'),
-                        str(tmp / 'pseudo'), sam_checkpoint='none', progress=False)
+    pseudo = point2rbox(
+        sam_cfg,
+        points['json'],
+        str(tmp / 'train' / 'images'),
+        str(tmp / 'pseudo'),
+        sam_checkpoint='none',
+        progress=False,
+    )
     split(str(tmp / 'train' / 'images'), pseudo['dota_dir'], str(tmp / 'split' / 'train_pseudo'))
     split(str(tmp / 'val' / 'images'), str(tmp / 'val' / 'labelTxt'), str(tmp / 'split' / 'val'))
     return dict(tmp=tmp, classes=classes, points=points, pseudo=pseudo)
@@ -88,8 +123,13 @@ def test_clicks_are_seeded_and_inside_their_polygons(recipe, tmp_path):
     tmp, classes = recipe['tmp'], recipe['classes']
     with open(recipe['points']['json']) as f:
         data = json.load(f)
-    again = dota_to_point_labels(str(tmp / 'train' / 'labelTxt'), str(tmp / 'train' / 'images'),
-                                 str(tmp_path / 'again.json'), classes=classes, seed=0)
+    again = dota_to_point_labels(
+        str(tmp / 'train' / 'labelTxt'),
+        str(tmp / 'train' / 'images'),
+        str(tmp_path / 'again.json'),
+        classes=classes,
+        seed=0,
+    )
     with open(again['json']) as f:
         assert json.load(f)['annotations'] == data['annotations']
     assert len(data['annotations']) == 28 and len(data['images']) == 4
@@ -133,8 +173,7 @@ def _dota_cfg(name: str, recipe: dict, work_dir: str) -> Config:
 
 def test_retinanet_trains_on_split_pseudo_labels_and_formats_task1(recipe, tmp_path):
     assert glob.glob(str(recipe['tmp'] / 'split' / 'train_pseudo' / 'annfiles' / '*__*.txt'))
-    cfg = _dota_cfg('rotated-retinanet-rbox-le90_r50_fpn_1x_dota-pseudo.py', recipe,
-                    str(tmp_path))
+    cfg = _dota_cfg('rotated-retinanet-rbox-le90_r50_fpn_1x_dota-pseudo.py', recipe, str(tmp_path))
     runner = Runner.from_cfg(cfg)
     with _serial_map_eval():
         runner.train()  # ends with DOTAMetric on the split val ground truth
@@ -148,9 +187,11 @@ def test_retinanet_trains_on_split_pseudo_labels_and_formats_task1(recipe, tmp_p
 def test_fcos_config_builds():
     from mmrotate.registry import MODELS
     from mmrotate.utils import register_all_modules
+
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'rotated_det',
-                                   'rotated-fcos-le90_r50_fpn_1x_dota-pseudo.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'rotated_det', 'rotated-fcos-le90_r50_fpn_1x_dota-pseudo.py')
+    )
     assert cfg.train_dataloader.dataset.ann_file == 'train_pseudo/annfiles/'
     assert cfg.test_evaluator.format_only and cfg.test_evaluator.merge_patches
     cfg.model.backbone.init_cfg = None

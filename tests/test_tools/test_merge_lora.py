@@ -12,8 +12,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def test_merge_lora_tool_exports_plain_sam(tmp_path):
     import importlib.util
+
     spec = importlib.util.spec_from_file_location(
-        'merge_lora', osp.join(REPO, 'tools', 'model_converters', 'merge_lora.py'))
+        'merge_lora', osp.join(REPO, 'tools', 'model_converters', 'merge_lora.py')
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
 
@@ -36,8 +38,9 @@ def test_merge_lora_tool_exports_plain_sam(tmp_path):
     tool.merge_lora(str(cfg_path), str(ckpt), str(out))
     assert out.is_file() and not (tmp_path / 'export' / 'sam_merged.pth.tmp').exists()
 
-    plain = build_sam(dict(arch='tiny', img_size=128,
-                           init_cfg=dict(type='Pretrained', checkpoint=str(out))))
+    plain = build_sam(
+        dict(arch='tiny', img_size=128, init_cfg=dict(type='Pretrained', checkpoint=str(out)))
+    )
     plain.init_weights()  # strict: fails on any missing/unexpected key
     x = torch.randn(1, 3, 128, 128)
     model.eval(), plain.eval()

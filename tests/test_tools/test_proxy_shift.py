@@ -1,12 +1,13 @@
 """Proxy domain-shift benchmark: the class split tool and a shortened run of the script."""
+
 import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
-
 from conftest import NWPU, REPO
+
 from mmpointsam.datasets.point_labels import coco_ann_to_mask
 
 SOURCE_IDS = {1, 3, 4, 5, 6, 7}  # airplane, storage_tank, baseball_diamond, tennis_court, ...
@@ -15,7 +16,8 @@ TARGET_IDS = {2, 8, 9, 10}  # ship, harbor, bridge, vehicle
 
 def _tool(name):
     spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO, 'tools', 'benchmark', f'{name}.py'))
+        name, osp.join(REPO, 'tools', 'benchmark', f'{name}.py')
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -23,9 +25,14 @@ def _tool(name):
 
 def _split(out_dir, seed=1, val_ratio=0.25, **kwargs):
     tool = _tool('split_by_class')
-    tool.split_by_class(osp.join(NWPU, 'annotations', 'train.json'),
-                        osp.join(NWPU, 'annotations', 'val.json'), str(out_dir), seed=seed,
-                        val_ratio=val_ratio, **kwargs)
+    tool.split_by_class(
+        osp.join(NWPU, 'annotations', 'train.json'),
+        osp.join(NWPU, 'annotations', 'val.json'),
+        str(out_dir),
+        seed=seed,
+        val_ratio=val_ratio,
+        **kwargs,
+    )
     files = {}
     for f in sorted(out_dir.glob('*.json')):
         files[f.name] = json.loads(f.read_text())
@@ -48,7 +55,8 @@ def test_split_classes_images_and_points(tmp_path):
         assert names <= (test_names if '_test' in name else train_names), name
     # the source test file holds every source instance of the test images
     assert len(files['source_test.json']['annotations']) == sum(
-        a['category_id'] in SOURCE_IDS for a in test['annotations'])
+        a['category_id'] in SOURCE_IDS for a in test['annotations']
+    )
     # validation is carved from the training images, disjoint from the training part
     for dom in ('source', 'target'):
         tr = {i['id'] for i in files[f'{dom}_train.json']['images']}
@@ -72,15 +80,16 @@ def test_split_classes_images_and_points(tmp_path):
 
 
 def test_split_is_reproducible_with_a_seed(tmp_path):
-    _, first = _split(tmp_path / "a", seed=4)
-    _, again = _split(tmp_path / "b", seed=4)
-    _, other = _split(tmp_path / "c", seed=5)
+    _, first = _split(tmp_path / 'a', seed=4)
+    _, again = _split(tmp_path / 'b', seed=4)
+    _, other = _split(tmp_path / 'c', seed=5)
     assert first == again
     assert first['target_train_points_1pt.json'] != other['target_train_points_1pt.json']
 
 
 def test_split_downscales_images_and_annotations(tmp_path):
     import cv2
+
     _, files = _split(tmp_path, image_dir=osp.join(NWPU, 'images'), max_side=128)
     for name in ('source_test.json', 'target_train.json'):
         for img in files[name]['images']:
@@ -97,6 +106,7 @@ def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
     from mmengine.registry import init_default_scope
 
     from mmpointsam.benchmark import LoadPointLabels, PointLabelDataset, RandomFlipPoints
+
     init_default_scope('mmpointsam')
     _split(tmp_path)
     with open(tmp_path / 'target_train_points_3pt.json') as f:
@@ -105,23 +115,45 @@ def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
     with open(tmp_path / 'masked.json', 'w') as f:
         json.dump(masked, f)
     with pytest.raises(ValueError, match='"segmentation", which this point-label dataset forbids'):
-        PointLabelDataset(ann_file=str(tmp_path / 'masked.json'), data_root='',
-                          forbidden_keys=('segmentation', 'bbox', 'area'), lazy_init=False)
-    ds = PointLabelDataset(ann_file=str(tmp_path / 'target_train_points_3pt.json'),
-                           data_prefix=dict(img=osp.join(NWPU, 'images')), filter_empty=True,
-                           forbidden_keys=('segmentation', 'bbox', 'area'),
-                           pipeline=[dict(type='LoadPointLabels')],
-                           metainfo=dict(classes=('airplane', 'ship', 'storage_tank',
-                                                  'baseball_diamond', 'tennis_court',
-                                                  'basketball_court', 'ground_track_field',
-                                                  'harbor', 'bridge', 'vehicle')))
+        PointLabelDataset(
+            ann_file=str(tmp_path / 'masked.json'),
+            data_root='',
+            forbidden_keys=('segmentation', 'bbox', 'area'),
+            lazy_init=False,
+        )
+    ds = PointLabelDataset(
+        ann_file=str(tmp_path / 'target_train_points_3pt.json'),
+        data_prefix=dict(img=osp.join(NWPU, 'images')),
+        filter_empty=True,
+        forbidden_keys=('segmentation', 'bbox', 'area'),
+        pipeline=[dict(type='LoadPointLabels')],
+        metainfo=dict(
+            classes=(
+                'airplane',
+                'ship',
+                'storage_tank',
+                'baseball_diamond',
+                'tennis_court',
+                'basketball_court',
+                'ground_track_field',
+                'harbor',
+                'bridge',
+                'vehicle',
+            )
+        ),
+    )
     info = ds[0]
     assert info['gt_points'].shape[1:] == (6, 2)
     assert set(info['gt_bboxes_labels'].tolist()) <= {1, 7, 8, 9}
     img = np.random.randint(0, 255, (5, 7, 3), np.uint8)
     pts = [[1, 2], [6, 4]]
-    results = LoadPointLabels()(dict(img=img, img_shape=(5, 7), instances=[
-        dict(points=pts, point_labels=[1, 1], bbox_label=0, ann_id=3)]))
+    results = LoadPointLabels()(
+        dict(
+            img=img,
+            img_shape=(5, 7),
+            instances=[dict(points=pts, point_labels=[1, 1], bbox_label=0, ann_id=3)],
+        )
+    )
     out = RandomFlipPoints(prob=1.0, direction='diagonal')(results)
     for (x, y), (fx, fy) in zip(pts, out['gt_points'][0].astype(int)):
         assert (out['img'][fy, fx] == img[y, x]).all()
@@ -130,19 +162,49 @@ def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
 def test_quick_benchmark_prints_the_table(tmp_path, capsys):
     bench = _tool('proxy_shift')
     work = tmp_path / 'bench'
-    table = bench.main([
-        '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
-        '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
-        '--val-ratio', '0', '--rows', 'direct', 'selftrain', 'pointsam', 'npc', 'pbr', 'npc_random',
-        'resam', 'supervised', '--num-points', '1'
-    ])
+    table = bench.main(
+        [
+            '--quick',
+            '--work-dir',
+            str(work),
+            '--nwpu-root',
+            NWPU.rstrip('/'),
+            '--train-ann',
+            'annotations/train.json',
+            '--test-ann',
+            'annotations/val.json',
+            '--val-ratio',
+            '0',
+            '--rows',
+            'direct',
+            'selftrain',
+            'pointsam',
+            'npc',
+            'pbr',
+            'npc_random',
+            'resam',
+            'supervised',
+            '--num-points',
+            '1',
+        ]
+    )
     out = capsys.readouterr().out
     assert table in out and '| Direct |' in table and '| PointSAM |' in table
     assert 'random weights' in table and 'Total wall time' in table
     results = json.load(open(work / 'results.json'))
-    assert set(results['runs']) == {f'{r}|1|0' for r in (
-        'Direct', 'Self-training', 'PointSAM', 'Self-training+NPC', 'Self-training+PBR',
-        'Self-training+NPC (random)', 'ReSAM', 'Supervised (masks)')}
+    assert set(results['runs']) == {
+        f'{r}|1|0'
+        for r in (
+            'Direct',
+            'Self-training',
+            'PointSAM',
+            'Self-training+NPC',
+            'Self-training+PBR',
+            'Self-training+NPC (random)',
+            'ReSAM',
+            'Supervised (masks)',
+        )
+    }
     for metrics in results['runs'].values():
         assert 0.0 <= metrics['sam/mIoU'] <= 1.0 and metrics['time_s'] > 0
     assert 0.0 <= results['stage1']['source_test']['sam/mIoU'] <= 1.0
@@ -160,28 +222,40 @@ def _fake_results(rows):
 
 def test_table_spread_verdict_and_gap_share(tmp_path, capsys):
     bench = _tool('proxy_shift')
-    results = _fake_results([
-        ('Direct', 1, [0.20]),
-        ('Self-training', 1, [0.22, 0.24, 0.26]),  # mean 0.24, std 0.02: +0.04 > 0.02, all above
-        ('Self-training (bf16)', 1, [0.23, 0.23, 0.26]),  # mean 0.24: -> within the spread
-        ('ReSAM', 1, [0.15, 0.21, 0.27]),  # mean 0.21, std 0.06: within spread
-        ('PointSAM', 1, [0.10, 0.12, 0.14]),  # mean 0.12: below
-        ('Supervised (masks)', 1, [0.40, 0.40, 0.40]),  # gap 0.20
-    ])
+    results = _fake_results(
+        [
+            ('Direct', 1, [0.20]),
+            (
+                'Self-training',
+                1,
+                [0.22, 0.24, 0.26],
+            ),  # mean 0.24, std 0.02: +0.04 > 0.02, all above
+            ('Self-training (bf16)', 1, [0.23, 0.23, 0.26]),  # mean 0.24: -> within the spread
+            ('ReSAM', 1, [0.15, 0.21, 0.27]),  # mean 0.21, std 0.06: within spread
+            ('PointSAM', 1, [0.10, 0.12, 0.14]),  # mean 0.12: below
+            ('Supervised (masks)', 1, [0.40, 0.40, 0.40]),  # gap 0.20
+        ]
+    )
     (tmp_path / 'results.json').write_text(json.dumps(results))
-    table = bench.main(['--work-dir', str(tmp_path), '--table-only', '--num-points', '1',
-                        '--bf16-selftrain'])
+    table = bench.main(
+        ['--work-dir', str(tmp_path), '--table-only', '--num-points', '1', '--bf16-selftrain']
+    )
     assert table in capsys.readouterr().out
-    rows = {line.split(' | ')[0][2:]: line.split(' | ') for line in table.splitlines()
-            if line.startswith('| ') and not line.startswith('| target')}
+    rows = {
+        line.split(' | ')[0][2:]: line.split(' | ')
+        for line in table.splitlines()
+        if line.startswith('| ') and not line.startswith('| target')
+    }
     assert rows['Self-training'][1] == '0.2400 +- 0.0200'
     assert rows['Self-training'][3] == '+0.0400 above' and rows['Self-training'][4] == '+20%'
     assert rows['ReSAM'][3] == '+0.0100 within spread' and rows['ReSAM'][4] == '+5%'
     assert rows['PointSAM'][3] == '-0.0800 below' and rows['PointSAM'][4] == '-40%'
     assert rows['Supervised (masks)'][4] == '+100%'
     assert rows['Direct'][1] == '0.2000' and rows['Direct'][3] == '-'
-    assert ('bf16 - fp32 at 1 pt, same seeds: +0.0100, -0.0100, +0.0000; mean +0.0000 '
-            'against a seed spread of 0.0200: within the spread.') in table
+    assert (
+        'bf16 - fp32 at 1 pt, same seeds: +0.0100, -0.0100, +0.0000; mean +0.0000 '
+        'against a seed spread of 0.0200: within the spread.'
+    ) in table
 
 
 def test_verdict_needs_every_seed_on_one_side():
@@ -197,6 +271,7 @@ def _fake_hrsid_inshore(root):
     """An HRSID-layout dataset (one class, ship; grey images) made from the repo's NWPU images,
     with an extra test image whose one polygon has zero area, as HRSID's inshore image 166."""
     import shutil
+
     (root / 'JPEGImages').mkdir(parents=True)
     (root / 'Annotations' / 'inshore').mkdir(parents=True)
     files = {}
@@ -210,9 +285,17 @@ def _fake_hrsid_inshore(root):
         files[split] = coco
     bad = dict(files['test']['images'][0], id=9166)
     files['test']['images'].append(bad)
-    files['test']['annotations'].append(dict(
-        id=99166, image_id=9166, category_id=1, segmentation=[[5, 5, 5, 5, 5, 5]], area=0,
-        bbox=[0, 0, 0, 0], iscrowd=0))
+    files['test']['annotations'].append(
+        dict(
+            id=99166,
+            image_id=9166,
+            category_id=1,
+            segmentation=[[5, 5, 5, 5, 5, 5]],
+            area=0,
+            bbox=[0, 0, 0, 0],
+            iscrowd=0,
+        )
+    )
     left_out_train = files['train']['images'][0]['id']
     for split, coco in files.items():
         (root / 'Annotations' / 'inshore' / f'inshore_{split}.json').write_text(json.dumps(coco))
@@ -226,18 +309,37 @@ def test_sar_target_config_leaves_out_images(tmp_path):
     bench = _tool('proxy_shift')
     files, left_out_train = _fake_hrsid_inshore(tmp_path / 'HRSID')
     repo_cfg = open(osp.join(REPO, 'configs', 'proxy_shift', 'target_hrsid_inshore.py')).read()
-    assert "target_test_options = dict(exclude_img_ids=[166])" in repo_cfg
+    assert 'target_test_options = dict(exclude_img_ids=[166])' in repo_cfg
     cfg = tmp_path / 'target.py'
-    cfg.write_text(repo_cfg.replace("'data/HRSID/'", repr(str(tmp_path / 'HRSID') + '/'))
-                   .replace('[351, 375, 376]', f'[{left_out_train}]')
-                   .replace('[166]', '[9166]'))
+    cfg.write_text(
+        repo_cfg.replace("'data/HRSID/'", repr(str(tmp_path / 'HRSID') + '/'))
+        .replace('[351, 375, 376]', f'[{left_out_train}]')
+        .replace('[166]', '[9166]')
+    )
     work = tmp_path / 'bench'
-    bench.main([
-        '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
-        '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
-        '--val-ratio', '0', '--target-config', str(cfg), '--rows', 'direct', 'selftrain',
-        'supervised', '--num-points', '1'
-    ])
+    bench.main(
+        [
+            '--quick',
+            '--work-dir',
+            str(work),
+            '--nwpu-root',
+            NWPU.rstrip('/'),
+            '--train-ann',
+            'annotations/train.json',
+            '--test-ann',
+            'annotations/val.json',
+            '--val-ratio',
+            '0',
+            '--target-config',
+            str(cfg),
+            '--rows',
+            'direct',
+            'selftrain',
+            'supervised',
+            '--num-points',
+            '1',
+        ]
+    )
     results = json.load(open(work / 'results.json'))
     assert set(results['runs']) == {'Direct|1|0', 'Self-training|1|0', 'Supervised (masks)|1|0'}
     n_test = len(files['test']['images']) - 1  # 9166 left out
@@ -253,13 +355,30 @@ def test_diagnosis_scores_and_draws_pseudo_masks(tmp_path):
     """--diagnose: each self-training row again with prompts resampled from the target masks;
     the pseudo masks' IoU with them every iteration, and pictures with the ground truth."""
     import glob
+
     bench = _tool('proxy_shift')
     work = tmp_path / 'bench'
-    table = bench.main([
-        '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
-        '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
-        '--val-ratio', '0', '--rows', 'direct', 'selftrain', '--num-points', '1', '--diagnose'
-    ])
+    table = bench.main(
+        [
+            '--quick',
+            '--work-dir',
+            str(work),
+            '--nwpu-root',
+            NWPU.rstrip('/'),
+            '--train-ann',
+            'annotations/train.json',
+            '--test-ann',
+            'annotations/val.json',
+            '--val-ratio',
+            '0',
+            '--rows',
+            'direct',
+            'selftrain',
+            '--num-points',
+            '1',
+            '--diagnose',
+        ]
+    )
     results = json.load(open(work / 'results.json'))
     assert set(results['diagnose']) == {'Self-training|1|0'}  # Direct does not train
     run = results['diagnose']['Self-training|1|0']

@@ -1,16 +1,19 @@
 """proxy_shift.py --bf16-selftrain: the self-training row once more in bf16 (BF16OptimWrapper),
 same seeds, beside the fp32 row (#17)."""
+
 import importlib.util
 import json
 import os.path as osp
 
 from conftest import NWPU, REPO
+
 from mmpointsam.engine.optimizers import BF16OptimWrapper
 
 
 def _bench():
     spec = importlib.util.spec_from_file_location(
-        'proxy_shift', osp.join(REPO, 'tools', 'benchmark', 'proxy_shift.py'))
+        'proxy_shift', osp.join(REPO, 'tools', 'benchmark', 'proxy_shift.py')
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -29,11 +32,26 @@ def test_bf16_selftrain_row_runs_beside_fp32_with_the_same_seed(tmp_path, monkey
 
     monkeypatch.setattr(BF16OptimWrapper, 'optim_context', counting_optim_context)
     work = tmp_path / 'bench'
-    table = bench.main([
-        '--quick', '--work-dir', str(work), '--nwpu-root', NWPU.rstrip('/'),
-        '--train-ann', 'annotations/train.json', '--test-ann', 'annotations/val.json',
-        '--val-ratio', '0', '--rows', 'selftrain', '--bf16-selftrain', '--num-points', '1'
-    ])
+    table = bench.main(
+        [
+            '--quick',
+            '--work-dir',
+            str(work),
+            '--nwpu-root',
+            NWPU.rstrip('/'),
+            '--train-ann',
+            'annotations/train.json',
+            '--test-ann',
+            'annotations/val.json',
+            '--val-ratio',
+            '0',
+            '--rows',
+            'selftrain',
+            '--bf16-selftrain',
+            '--num-points',
+            '1',
+        ]
+    )
     assert '| Self-training |' in table and '| Self-training (bf16) |' in table
     results = json.load(open(work / 'results.json'))
     assert set(results['runs']) == {'Self-training|1|0', 'Self-training (bf16)|1|0'}

@@ -1,4 +1,5 @@
 """Ground-truth rotated boxes, label quality (rotated IoU, MMRotate mAP), and the CLI chain."""
+
 import json
 import math
 import os
@@ -22,8 +23,10 @@ GT_JSON = osp.join(DATA, 'annotations', 'val.json')
 @pytest.fixture(scope='module')
 def gt(tmp_path_factory):
     out = tmp_path_factory.mktemp('gt')
-    return (gt_rboxes(GT_JSON, str(out / 'mask'), progress=False)['json'],
-            gt_rboxes(GT_JSON, str(out / 'polygon'), source='polygon', progress=False)['json'])
+    return (
+        gt_rboxes(GT_JSON, str(out / 'mask'), progress=False)['json'],
+        gt_rboxes(GT_JSON, str(out / 'polygon'), source='polygon', progress=False)['json'],
+    )
 
 
 def rewrite(src, dst, edit):
@@ -32,8 +35,10 @@ def rewrite(src, dst, edit):
     writer = RBoxLabelWriter(dst, labels['images'], labels['categories'], settings={})
     for img in labels['images']:
         b = labels['boxes'][img['id']]
-        anns = [rbox_to_coco_ann(r, i, img['id'], c, score=s)
-                for r, c, s, i in edit(b['rboxes'], b['category_ids'], b['scores'], b['ids'])]
+        anns = [
+            rbox_to_coco_ann(r, i, img['id'], c, score=s)
+            for r, c, s, i in edit(b['rboxes'], b['category_ids'], b['scores'], b['ids'])
+        ]
         writer.write_image(img, anns)
     return writer.finalize()['json']
 
@@ -102,21 +107,34 @@ def test_command_line_chain(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
 
     def run(*cmd):
-        proc = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True,
-                              env=env, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, *cmd], cwd=REPO, capture_output=True, text=True, env=env, timeout=600
+        )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         return proc.stdout + proc.stderr
 
     points, gt_dir, out = tmp_path / 'points.json', tmp_path / 'gt', tmp_path / 'pseudo'
     run('tools/dataset_converters/sample_point_labels.py', GT_JSON, str(points))
     run('tools/dataset_converters/gt_rboxes.py', GT_JSON, str(gt_dir))
-    log = run('tools/point2rbox.py', 'configs/mobilesam_direct_nwpu.py', str(points),
-              osp.join(DATA, 'images'), str(out), '--sam-checkpoint', 'none', '--cfg-options',
-              'model.sam.arch=tiny', 'model.sam.img_size=256',
-              'model.data_preprocessor.img_size=256')
+    log = run(
+        'tools/point2rbox.py',
+        'configs/mobilesam_direct_nwpu.py',
+        str(points),
+        osp.join(DATA, 'images'),
+        str(out),
+        '--sam-checkpoint',
+        'none',
+        '--cfg-options',
+        'model.sam.arch=tiny',
+        'model.sam.img_size=256',
+        'model.data_preprocessor.img_size=256',
+    )
     assert 'RANDOM' in log and 'img/s' in log and '4 images converted' in log
-    log = run('tools/analysis_tools/rbox_quality.py', str(out / 'labels.json'),
-              str(gt_dir / 'labels.json'))
+    log = run(
+        'tools/analysis_tools/rbox_quality.py',
+        str(out / 'labels.json'),
+        str(gt_dir / 'labels.json'),
+    )
     assert '| all ' in log and 'AP50' in log
     with open(out / 'labels.json') as f:
         assert len(json.load(f)['images']) == 4
@@ -126,8 +144,7 @@ def test_rotated_map_uses_the_exact_iou():
     """A vehicle of the NWPU val split, its GT mask through mask -> rbox vs the rectangle of its
     polygon: IoU 0.90, which mmcv 2.0.1's CPU box_iou_rotated scores 0.29 (a miss at 0.5)."""
     det = np.array([[928.5, 254.5, 49.0, 23.0, -1.5707963267948966, 1.0]])
-    gt_box = np.array([[929.5, 254.5, 48.08369544866531, 23.021941012868524,
-                        -1.5291718306827473]])
+    gt_box = np.array([[929.5, 254.5, 48.08369544866531, 23.021941012868524, -1.5291718306827473]])
     assert rbox_iou(det[:, :5], gt_box)[0, 0] == pytest.approx(0.90098, abs=1e-4)
     mean_ap, _ = rotated_map([[det]], [dict(bboxes=gt_box, labels=np.array([0]))])
     assert mean_ap == pytest.approx(1.0)
@@ -138,10 +155,12 @@ def test_quality_per_class_and_object_size(tmp_path):
     1/3), a large one without a label, and a small one of another class labelled exactly."""
     img = dict(id=1, file_name='a.png', width=1000, height=1000)
     cats = [dict(id=1, name='ship'), dict(id=2, name='plane')]
-    gt_boxes = [(np.array([100., 100, 20, 20, 0]), 1, 11),  # 400 px^2: small
-                (np.array([300., 300, 50, 50, 0.3]), 1, 12),  # 2500: medium
-                (np.array([600., 600, 200, 100, 0]), 1, 13),  # 20000: large
-                (np.array([800., 100, 30, 30, 0]), 2, 14)]  # 900: small
+    gt_boxes = [
+        (np.array([100.0, 100, 20, 20, 0]), 1, 11),  # 400 px^2: small
+        (np.array([300.0, 300, 50, 50, 0.3]), 1, 12),  # 2500: medium
+        (np.array([600.0, 600, 200, 100, 0]), 1, 13),  # 20000: large
+        (np.array([800.0, 100, 30, 30, 0]), 2, 14),
+    ]  # 900: small
     writer = RBoxLabelWriter(str(tmp_path / 'gt'), [img], cats, settings={})
     writer.write_image(img, [rbox_to_coco_ann(r, i, 1, c) for r, c, i in gt_boxes])
     gt_json = writer.finalize()['json']
@@ -152,15 +171,26 @@ def test_quality_per_class_and_object_size(tmp_path):
     writer.write_image(img, [rbox_to_coco_ann(r, i, 1, c, score=0.9) for r, c, i in labels])
     result = rbox_label_quality(writer.finalize()['json'], gt_json)
     rows = {(r['class'], r['size']): r for r in result['size_rows']}
-    assert set(rows) == {('ship', 'small'), ('ship', 'medium'), ('ship', 'large'),
-                         ('plane', 'small'), ('all', 'small'), ('all', 'medium'),
-                         ('all', 'large')}
+    assert set(rows) == {
+        ('ship', 'small'),
+        ('ship', 'medium'),
+        ('ship', 'large'),
+        ('plane', 'small'),
+        ('all', 'small'),
+        ('all', 'medium'),
+        ('all', 'large'),
+    }
     assert rows['ship', 'small']['mIoU'] == pytest.approx(1.0)
     assert rows['ship', 'medium']['mIoU'] == pytest.approx(1 / 3, abs=1e-4)  # corners rounded
     assert rows['ship', 'medium']['IoU>=0.5'] == 0.0
     assert rows['ship', 'large']['missing'] == 1 and rows['ship', 'large']['mIoU'] == 0.0
     assert rows['all', 'small']['gts'] == 2 and rows['all', 'small']['mIoU'] == pytest.approx(1)
     from mmpointsam.evaluation.functional import format_size_table, size_bucket
-    assert size_bucket([1023.9, 1024, 9215.9, 9216]).tolist() == \
-        ['small', 'medium', 'medium', 'large']
+
+    assert size_bucket([1023.9, 1024, 9215.9, 9216]).tolist() == [
+        'small',
+        'medium',
+        'medium',
+        'large',
+    ]
     assert 'medium' in format_size_table(result)

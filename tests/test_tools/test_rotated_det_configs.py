@@ -1,4 +1,5 @@
 """The thin MMRotate configs train on the files the converter wrote and evaluate on GT (CPU)."""
+
 import os.path as osp
 
 import pytest
@@ -12,10 +13,12 @@ from mmpointsam.evaluation.functional.rbox_quality import _serial_map_eval
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10')
 IMAGES = osp.join(DATA, 'images') + '/'
-CONFIGS = ['rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-pseudo.py',
-           'rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-gt.py',
-           'rotated-fcos-hbox-le90_r50_fpn_3x_nwpu-pseudo.py',
-           'rotated-fcos-hbox-le90_r50_fpn_3x_nwpu-gt.py']
+CONFIGS = [
+    'rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-pseudo.py',
+    'rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-gt.py',
+    'rotated-fcos-hbox-le90_r50_fpn_3x_nwpu-pseudo.py',
+    'rotated-fcos-hbox-le90_r50_fpn_3x_nwpu-gt.py',
+]
 
 
 @pytest.fixture(scope='module')
@@ -30,8 +33,14 @@ def make_label_files(tmp) -> dict:
     sam_cfg = Config.fromfile(osp.join(REPO, 'configs', 'mobilesam_direct_nwpu.py'))
     sam_cfg.model.sam.update(arch='tiny', img_size=256)
     sam_cfg.model.data_preprocessor.img_size = 256
-    pseudo = point2rbox(sam_cfg, str(tmp / 'points.json'), IMAGES, str(tmp / 'pseudo'),
-                        sam_checkpoint='none', progress=False)
+    pseudo = point2rbox(
+        sam_cfg,
+        str(tmp / 'points.json'),
+        IMAGES,
+        str(tmp / 'pseudo'),
+        sam_checkpoint='none',
+        progress=False,
+    )
     assert pseudo['boxes_total'] > 0
     gt = gt_rboxes(train_json, str(tmp / 'gt'), progress=False)
     return dict(pseudo=pseudo['json'], gt=gt['json'])
@@ -41,8 +50,9 @@ def small_cfg(name: str, label_files: dict, work_dir: str) -> Config:
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'rotated_det', name))
     assert cfg.default_scope == 'mmrotate' and cfg.model.bbox_head.num_classes == 10
     # the config's own train labels: pseudo or ground truth
-    kind = 'gt' if cfg.train_dataloader.dataset.ann_file.endswith('gt_train/labels.json') \
-        else 'pseudo'
+    kind = (
+        'gt' if cfg.train_dataloader.dataset.ann_file.endswith('gt_train/labels.json') else 'pseudo'
+    )
     assert kind in name
     cfg.work_dir = work_dir
     cfg.model.backbone.init_cfg = None  # no ImageNet download in tests

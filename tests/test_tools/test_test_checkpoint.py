@@ -1,5 +1,6 @@
 """tools/test.py CONFIG CKPT: the checkpoint holds every weight and is loaded strictly; exports
 need only the config and the checkpoint (#13)."""
+
 import os.path as osp
 import re
 import subprocess
@@ -15,11 +16,19 @@ from mmpointsam.utils.model_checkpoint import weights_from_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
-TINY = ['model.sam.arch=tiny', 'model.sam.img_size=256', 'model.data_preprocessor.img_size=256',
-        'model.sam.lora.first_block=1', 'model.self_training.prototype_loss.dim=32']
-DATA_OPTS = [f'test_dataloader.dataset.data_root={DATA}',
-             'test_dataloader.dataset.ann_file=annotations/val.json',
-             'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+TINY = [
+    'model.sam.arch=tiny',
+    'model.sam.img_size=256',
+    'model.data_preprocessor.img_size=256',
+    'model.sam.lora.first_block=1',
+    'model.self_training.prototype_loss.dim=32',
+]
+DATA_OPTS = [
+    f'test_dataloader.dataset.data_root={DATA}',
+    'test_dataloader.dataset.ann_file=annotations/val.json',
+    'test_dataloader.num_workers=0',
+    'test_dataloader.persistent_workers=False',
+]
 
 
 def _trained_pointsam(tmp_path):
@@ -42,8 +51,17 @@ def _trained_pointsam(tmp_path):
 
 
 def _test_tool(ckpt, work_dir):
-    cmd = [sys.executable, 'tools/test.py', 'configs/pointsam_nwpu.py', ckpt, '--work-dir',
-           str(work_dir), '--cfg-options', *TINY, *DATA_OPTS]
+    cmd = [
+        sys.executable,
+        'tools/test.py',
+        'configs/pointsam_nwpu.py',
+        ckpt,
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        *TINY,
+        *DATA_OPTS,
+    ]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
 
 
@@ -72,8 +90,15 @@ def test_checkpoint_of_another_layout_is_an_error(tmp_path):
 def test_merge_lora_needs_only_config_and_checkpoint(tmp_path):
     model, ckpt = _trained_pointsam(tmp_path)
     out = tmp_path / 'sam_export.pth'
-    cmd = [sys.executable, 'tools/model_converters/merge_lora.py', 'configs/pointsam_nwpu.py',
-           ckpt, str(out), '--cfg-options', *TINY]
+    cmd = [
+        sys.executable,
+        'tools/model_converters/merge_lora.py',
+        'configs/pointsam_nwpu.py',
+        ckpt,
+        str(out),
+        '--cfg-options',
+        *TINY,
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = torch.load(str(out))
@@ -84,10 +109,18 @@ def test_merge_lora_needs_only_config_and_checkpoint(tmp_path):
 def test_merge_lora_rejects_a_partial_checkpoint(tmp_path):
     model, _ = _trained_pointsam(tmp_path)
     lora_only = str(tmp_path / 'lora_only.pth')
-    torch.save(dict(state_dict={k: v for k, v in model.state_dict().items() if 'lora_' in k}),
-               lora_only)
-    cmd = [sys.executable, 'tools/model_converters/merge_lora.py', 'configs/pointsam_nwpu.py',
-           lora_only, str(tmp_path / 'x.pth'), '--cfg-options', *TINY]
+    torch.save(
+        dict(state_dict={k: v for k, v in model.state_dict().items() if 'lora_' in k}), lora_only
+    )
+    cmd = [
+        sys.executable,
+        'tools/model_converters/merge_lora.py',
+        'configs/pointsam_nwpu.py',
+        lora_only,
+        str(tmp_path / 'x.pth'),
+        '--cfg-options',
+        *TINY,
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0 and 'missing keys' in proc.stderr
     assert not (tmp_path / 'x.pth').exists()
@@ -95,16 +128,23 @@ def test_merge_lora_rejects_a_partial_checkpoint(tmp_path):
 
 def test_point2rbox_converter_loads_the_training_checkpoint_strictly(tmp_path):
     from mmpointsam.apis import Point2RBoxConverter
+
     model, ckpt = _trained_pointsam(tmp_path)
-    options = {'model.sam.arch': 'tiny', 'model.sam.img_size': 256,
-               'model.data_preprocessor.img_size': 256, 'model.sam.lora.first_block': 1,
-               'model.self_training.prototype_loss.dim': 32}
-    converter = Point2RBoxConverter.from_config(osp.join(REPO, 'configs', 'pointsam_nwpu.py'),
-                                                checkpoint=ckpt, cfg_options=options)
+    options = {
+        'model.sam.arch': 'tiny',
+        'model.sam.img_size': 256,
+        'model.data_preprocessor.img_size': 256,
+        'model.sam.lora.first_block': 1,
+        'model.self_training.prototype_loss.dim': 32,
+    }
+    converter = Point2RBoxConverter.from_config(
+        osp.join(REPO, 'configs', 'pointsam_nwpu.py'), checkpoint=ckpt, cfg_options=options
+    )
     loaded = converter.model.state_dict()
     assert all(torch.equal(v, loaded[k]) for k, v in model.state_dict().items())
     # a config without LoRA cannot silently drop the checkpoint's LoRA weights
     direct = {k: v for k, v in options.items() if 'lora' not in k and 'self_training' not in k}
     with pytest.raises(RuntimeError, match=f'{re.escape(ckpt)} is not a checkpoint.*unexpected'):
-        Point2RBoxConverter.from_config(osp.join(REPO, 'configs', 'sam_direct_nwpu.py'),
-                                        checkpoint=ckpt, cfg_options=direct)
+        Point2RBoxConverter.from_config(
+            osp.join(REPO, 'configs', 'sam_direct_nwpu.py'), checkpoint=ckpt, cfg_options=direct
+        )

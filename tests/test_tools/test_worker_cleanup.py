@@ -1,4 +1,5 @@
 """A killed training leaves no DataLoader worker behind (PR_SET_PDEATHSIG in the workers, #13)."""
+
 import os.path as osp
 import signal
 import subprocess
@@ -40,9 +41,12 @@ def _alive(procs):
 def test_workers_die_with_a_killed_training(tmp_path, sig):
     cfg = tmp_path / 'workers.py'
     cfg.write_text(CONFIG)
-    train = subprocess.Popen([sys.executable, 'tools/train.py', str(cfg), '--work-dir',
-                              str(tmp_path / 'work')], cwd=REPO, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    train = subprocess.Popen(
+        [sys.executable, 'tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'work')],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     workers = []
     try:
         deadline = time.monotonic() + 180

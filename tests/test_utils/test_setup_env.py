@@ -1,4 +1,5 @@
 """register_all_modules makes mmpointsam the current default scope, whatever ran before."""
+
 import uuid
 
 import pytest
@@ -18,6 +19,7 @@ def test_scope_comes_back_after_another_packages_runner(ours_created_before):
         register_all_modules()
     assert DefaultScope.get_current_instance().scope_name == 'mmpointsam'
     from mmpointsam.registry import MODELS
+
     assert MODELS.get('PointSAM') is not None
 
 

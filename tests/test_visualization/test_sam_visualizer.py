@@ -1,4 +1,5 @@
 """SAMVisualizer: sizes, mask colour blend, outlines, rotated-box corners, prompts, speed."""
+
 import time
 
 import numpy as np
@@ -9,8 +10,13 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
 from mmpointsam.registry import VISUALIZERS
-from mmpointsam.visualization import (SAMVisualizer, instance_colors, instance_label_map,
-                                      overlay_instance_masks, rbox_to_corners)
+from mmpointsam.visualization import (
+    SAMVisualizer,
+    instance_colors,
+    instance_label_map,
+    overlay_instance_masks,
+    rbox_to_corners,
+)
 
 GREY = 100
 
@@ -42,10 +48,14 @@ def test_drawn_image_has_input_size(vis, shape):
     h, w = shape
     image = np.full((h, w, 3), GREY, np.uint8)
     masks = np.zeros((1, h, w), bool)
-    masks[0, h // 4:h // 2, w // 4:w // 2] = True
-    inst = InstanceData(masks=torch.from_numpy(masks), labels=torch.tensor([0]),
-                        scores=torch.tensor([0.9]), points=torch.tensor([[[w / 3, h / 3]]]),
-                        point_labels=torch.tensor([[1]]))
+    masks[0, h // 4 : h // 2, w // 4 : w // 2] = True
+    inst = InstanceData(
+        masks=torch.from_numpy(masks),
+        labels=torch.tensor([0]),
+        scores=torch.tensor([0.9]),
+        points=torch.tensor([[[w / 3, h / 3]]]),
+        point_labels=torch.tensor([[1]]),
+    )
     out = vis.draw_instances(image, inst, classes=['plane'], title='t')
     assert out.shape == (h, w, 3) and out.dtype == np.uint8
 
@@ -78,8 +88,7 @@ def test_visualizer_mask_pixels_carry_instance_colour(vis):
     masks = np.zeros((2, h, w), bool)
     masks[0, 20:80, 20:80] = True
     masks[1, 40:100, 100:150] = True
-    gt = InstanceData(masks=BitmapMasks(masks.astype(np.uint8), h, w),
-                      labels=torch.tensor([0, 1]))
+    gt = InstanceData(masks=BitmapMasks(masks.astype(np.uint8), h, w), labels=torch.tensor([0, 1]))
     out = vis.draw_instances(image, gt, classes=['a', 'b'])
     colors = instance_colors(2)
     # the matplotlib canvas may move the picture by a pixel: test well inside / outside
@@ -90,9 +99,9 @@ def test_visualizer_mask_pixels_carry_instance_colour(vis):
 
 
 def test_rbox_corners_le90_and_quadrilateral():
-    c = rbox_to_corners(torch.tensor([[50., 40., 20., 10., 0.]]))[0]
+    c = rbox_to_corners(torch.tensor([[50.0, 40.0, 20.0, 10.0, 0.0]]))[0]
     assert np.allclose(sorted(map(tuple, c)), [(40, 35), (40, 45), (60, 35), (60, 45)])
-    c = rbox_to_corners(np.array([[50., 40., 20., 10., np.pi / 2]]))[0]
+    c = rbox_to_corners(np.array([[50.0, 40.0, 20.0, 10.0, np.pi / 2]]))[0]
     assert np.allclose(sorted(map(tuple, c)), [(45, 30), (45, 50), (55, 30), (55, 50)])
     quad = np.array([[1, 2, 3, 4, 5, 6, 7, 8]], float)
     assert np.array_equal(rbox_to_corners(quad), quad.reshape(1, 4, 2))
@@ -104,14 +113,14 @@ def test_rotated_box_corners_land_where_expected(vis):
     h, w = 200, 200
     image = np.full((h, w, 3), GREY, np.uint8)
     # a 80 x 40 box turned by 45 degrees about (100, 100)
-    rbox = torch.tensor([[100., 100., 80., 40., np.pi / 4]])
+    rbox = torch.tensor([[100.0, 100.0, 80.0, 40.0, np.pi / 4]])
     inst = InstanceData(rboxes=rbox, labels=torch.tensor([0]))
     vis.draw_labels = False
     out = vis.draw_instances(image, inst, colors=np.array([[255, 0, 0]], np.uint8))
     corners = rbox_to_corners(rbox)[0]
 
     def reddish(x, y):
-        patch = out[int(round(y)) - 2:int(round(y)) + 3, int(round(x)) - 2:int(round(x)) + 3]
+        patch = out[int(round(y)) - 2 : int(round(y)) + 3, int(round(x)) - 2 : int(round(x)) + 3]
         return ((patch[..., 0].astype(int) - patch[..., 1]) > 80).any()
 
     for x, y in corners:
@@ -125,8 +134,10 @@ def test_rotated_box_corners_land_where_expected(vis):
 
 def test_prompt_points_distinct_markers(vis):
     image = np.full((100, 200, 3), GREY, np.uint8)
-    inst = InstanceData(points=torch.tensor([[[50., 50.], [150., 50.], [0., 0.]]]),
-                        point_labels=torch.tensor([[1, 0, -1]]))
+    inst = InstanceData(
+        points=torch.tensor([[[50.0, 50.0], [150.0, 50.0], [0.0, 0.0]]]),
+        point_labels=torch.tensor([[1, 0, -1]]),
+    )
     out = vis.draw_instances(image, inst).astype(int)
     pos, neg = out[50, 50], out[50, 150]
     assert pos[1] > 200 and pos[0] < 100  # green star
@@ -141,14 +152,21 @@ def test_datasample_gt_beside_pred(vis):
     masks[0, 5:30, 5:30] = True
     masks[1, 30:60, 50:90] = True
     sample = DetDataSample(metainfo=dict(img_path='x.jpg', ori_shape=(h, w)))
-    pts = torch.tensor([[[15., 15.], [70., 10.]], [[70., 45.], [10., 50.]]])
+    pts = torch.tensor([[[15.0, 15.0], [70.0, 10.0]], [[70.0, 45.0], [10.0, 50.0]]])
     labels = torch.tensor([[1, 0], [1, 0]])
-    sample.gt_instances = InstanceData(masks=BitmapMasks(masks.astype(np.uint8), h, w),
-                                       labels=torch.tensor([0, 1]), points=pts,
-                                       point_labels=labels)
-    sample.pred_instances = InstanceData(masks=torch.from_numpy(masks), labels=torch.tensor([0, 1]),
-                                         scores=torch.tensor([0.9, -0.1]), points=pts,
-                                         point_labels=labels)
+    sample.gt_instances = InstanceData(
+        masks=BitmapMasks(masks.astype(np.uint8), h, w),
+        labels=torch.tensor([0, 1]),
+        points=pts,
+        point_labels=labels,
+    )
+    sample.pred_instances = InstanceData(
+        masks=torch.from_numpy(masks),
+        labels=torch.tensor([0, 1]),
+        scores=torch.tensor([0.9, -0.1]),
+        points=pts,
+        point_labels=labels,
+    )
     vis.dataset_meta = dict(classes=('plane', 'ship'))
     out = vis.draw_datasample(image, sample)
     assert out.shape == (h, 2 * w + vis.panel_gap, 3)
@@ -165,11 +183,15 @@ def test_hundreds_of_instances_stay_fast(vis):
     masks = np.zeros((n, h, w), bool)
     for i in range(n):
         y, x = rng.integers(0, h - 50), rng.integers(0, w - 50)
-        masks[i, y:y + rng.integers(5, 50), x:x + rng.integers(5, 50)] = True
-    inst = InstanceData(masks=torch.from_numpy(masks), labels=torch.zeros(n, dtype=torch.long),
-                        scores=torch.rand(n), points=torch.rand(n, 2, 2) * 900,
-                        point_labels=torch.tensor([[1, 0]] * n),
-                        rboxes=torch.rand(n, 5) * 100)
+        masks[i, y : y + rng.integers(5, 50), x : x + rng.integers(5, 50)] = True
+    inst = InstanceData(
+        masks=torch.from_numpy(masks),
+        labels=torch.zeros(n, dtype=torch.long),
+        scores=torch.rand(n),
+        points=torch.rand(n, 2, 2) * 900,
+        point_labels=torch.tensor([[1, 0]] * n),
+        rboxes=torch.rand(n, 5) * 100,
+    )
     image = np.full((h, w, 3), GREY, np.uint8)
     start = time.perf_counter()
     out = vis.draw_instances(image, inst, classes=['thing'])
@@ -183,10 +205,15 @@ def test_pseudo_label_record(vis):
     masks = torch.zeros(2, h, w, dtype=torch.bool)
     masks[0, 5:20, 5:20] = True
     masks[1, 25:45, 30:60] = True
-    record = dict(img_path='x.jpg', ori_shape=(h, w), points=torch.tensor([[[10., 10.]],
-                                                                         [[40., 35.]]]),
-                  point_labels=torch.ones(2, 1, dtype=torch.long), pseudo_masks=masks,
-                  student_masks=masks.flip(0), labels=torch.tensor([0, 1]))
+    record = dict(
+        img_path='x.jpg',
+        ori_shape=(h, w),
+        points=torch.tensor([[[10.0, 10.0]], [[40.0, 35.0]]]),
+        point_labels=torch.ones(2, 1, dtype=torch.long),
+        pseudo_masks=masks,
+        student_masks=masks.flip(0),
+        labels=torch.tensor([0, 1]),
+    )
     out = vis.draw_pseudo_labels(image, record)
     assert out.shape == (h, 2 * w + vis.panel_gap, 3)
     with pytest.raises(KeyError, match='student_masks'):
@@ -204,9 +231,13 @@ def test_pseudo_label_record(vis):
 def test_add_datasample_writes_out_file(vis, tmp_path):
     h, w = 30, 40
     sample = DetDataSample(metainfo=dict(img_path='x.jpg'))
-    sample.pred_instances = InstanceData(masks=torch.ones(1, h, w, dtype=torch.bool),
-                                         scores=torch.tensor([0.5]), labels=torch.tensor([0]))
+    sample.pred_instances = InstanceData(
+        masks=torch.ones(1, h, w, dtype=torch.bool),
+        scores=torch.tensor([0.5]),
+        labels=torch.tensor([0]),
+    )
     out = tmp_path / 'drawn.png'
     vis.add_datasample('x', np.full((h, w, 3), GREY, np.uint8), sample, out_file=str(out))
     import mmcv
+
     assert mmcv.imread(str(out)).shape == (h, w, 3)

@@ -1,5 +1,6 @@
 """tools/plot_logs.py, tools/vis_rboxes.py and tools/browse_dataset.py on recorded logs and the
 repo's NWPU images."""
+
 import importlib.util
 import json
 import os.path as osp
@@ -23,8 +24,9 @@ def _tool(name):
 
 
 def _run(*args):
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout
 
@@ -33,8 +35,10 @@ def _run(*args):
 def test_plot_recorded_logs_makes_png(tmp_path):
     tool = _tool('plot_logs')
     out = tmp_path / 'curves.png'
-    logs = [osp.join(DATA, 'logs', 'supervised_scalars.json'),
-            osp.join(DATA, 'logs', 'direct_test.json')]
+    logs = [
+        osp.join(DATA, 'logs', 'supervised_scalars.json'),
+        osp.join(DATA, 'logs', 'direct_test.json'),
+    ]
     keys = tool.plot_logs(logs, ['loss', 'loss_*', 'sam/mIoU'], str(out), ['sup', 'direct'])
     assert keys == ['loss', 'loss_focal', 'loss_dice', 'loss_iou', 'sam/mIoU']
     img = mmcv.imread(str(out))
@@ -52,16 +56,26 @@ def test_log_x_axis_is_training_iterations(tmp_path):
     # iteration-based: validation "step" is already the iteration
     log = tmp_path / '20260101_000000' / 'vis_data' / 'scalars.json'
     log.parent.mkdir(parents=True)
-    lines = [dict(loss=1.0, iter=2, step=2), dict(loss=0.5, iter=4, step=4),
-             {'sam/mIoU': 0.3, 'step': 4}]
+    lines = [
+        dict(loss=1.0, iter=2, step=2),
+        dict(loss=0.5, iter=4, step=4),
+        {'sam/mIoU': 0.3, 'step': 4},
+    ]
     log.write_text('\n'.join(json.dumps(r) for r in lines) + '\n')
     assert tool.resolve_log(str(tmp_path)) == str(log)
     assert tool.legend_name(str(log)) == tmp_path.name
     series = tool.load_log(str(log))
     assert series['sam/mIoU'] == ([4], [0.3])
-    out = _run('tools/plot_logs.py', str(tmp_path), osp.join(DATA, 'logs',
-                                                             'supervised_scalars.json'),
-               '--keys', 'loss', '*mIoU', '--out', str(tmp_path / 'cli.png'))
+    out = _run(
+        'tools/plot_logs.py',
+        str(tmp_path),
+        osp.join(DATA, 'logs', 'supervised_scalars.json'),
+        '--keys',
+        'loss',
+        '*mIoU',
+        '--out',
+        str(tmp_path / 'cli.png'),
+    )
     assert 'sam/mIoU' in out and (tmp_path / 'cli.png').is_file()
 
 
@@ -94,8 +108,9 @@ def test_rbox_readers(tmp_path):
     assert tool.polygon_to_corners(quad, 'x').tolist() == quad
     dota = tmp_path / 'dota'
     dota.mkdir()
-    (dota / '305.txt').write_text('imagesource:GoogleEarth\ngsd:0.5\n'
-                                  '10 10 100 10 100 50 10 50 ship 0\n')
+    (dota / '305.txt').write_text(
+        'imagesource:GoogleEarth\ngsd:0.5\n10 10 100 10 100 50 10 50 ship 0\n'
+    )
     boxes = tool.load_rboxes(str(dota))['305']
     assert boxes.names == ['ship'] and boxes.corners[0, 2] == 100
     (dota / 'bad.txt').write_text('1 2 3 4 5 6 7 x ship 0\n')
@@ -105,8 +120,17 @@ def test_rbox_readers(tmp_path):
 
 def test_vis_rboxes_cli_side_by_side(tmp_path):
     out = tmp_path / 'out'
-    _run('tools/vis_rboxes.py', osp.join(NWPU, 'annotations', 'val.json'), _pseudo_coco(tmp_path),
-         '--img-dir', osp.join(NWPU, 'images'), '--output-dir', str(out), '--max-images', '2')
+    _run(
+        'tools/vis_rboxes.py',
+        osp.join(NWPU, 'annotations', 'val.json'),
+        _pseudo_coco(tmp_path),
+        '--img-dir',
+        osp.join(NWPU, 'images'),
+        '--output-dir',
+        str(out),
+        '--max-images',
+        '2',
+    )
     files = sorted(p.name for p in out.iterdir())
     assert files == ['018.jpg', '189.jpg']
     h, w = mmcv.imread(osp.join(NWPU, 'images', '018.jpg')).shape[:2]
@@ -122,26 +146,40 @@ def test_browse_dataset_shows_weak_and_strong_views(tmp_path):
     from mmengine.structures import InstanceData
 
     from mmpointsam.visualization import SAMVisualizer
+
     h, w = 40, 50
     masks = np.zeros((1, h, w), np.uint8)
     masks[0, 10:30, 10:30] = 1
     sample = DetDataSample(metainfo=dict(img_path='a.jpg', flip=False))
-    sample.gt_instances = InstanceData(masks=BitmapMasks(masks, h, w), labels=torch.tensor([0]),
-                                       points=torch.tensor([[[20., 20.]]]),
-                                       point_labels=torch.tensor([[1]]))
+    sample.gt_instances = InstanceData(
+        masks=BitmapMasks(masks, h, w),
+        labels=torch.tensor([0]),
+        points=torch.tensor([[[20.0, 20.0]]]),
+        point_labels=torch.tensor([[1]]),
+    )
     image = torch.zeros(3, h, w, dtype=torch.uint8)
     vis = SAMVisualizer(name='vis_browse_test')
     one = tool.draw_item(vis, dict(inputs=image, data_samples=sample), ['plane'])
-    two = tool.draw_item(vis, dict(inputs=dict(weak=image, strong=image + 50),
-                                   data_samples=sample), ['plane'])
+    two = tool.draw_item(
+        vis, dict(inputs=dict(weak=image, strong=image + 50), data_samples=sample), ['plane']
+    )
     assert one.shape == (h, w, 3) and two.shape == (h, 2 * w + vis.panel_gap, 3)
 
 
 def test_browse_dataset_cli(tmp_path):
     out = tmp_path / 'browse'
-    log = _run('tools/browse_dataset.py', 'configs/supervised_nwpu.py', '--output-dir', str(out),
-               '--max-images', '2', '--num-points', '2', '--cfg-options',
-               f'train_dataloader.dataset.data_root={NWPU}/',
-               'train_dataloader.dataset.ann_file=annotations/train.json')
+    log = _run(
+        'tools/browse_dataset.py',
+        'configs/supervised_nwpu.py',
+        '--output-dir',
+        str(out),
+        '--max-images',
+        '2',
+        '--num-points',
+        '2',
+        '--cfg-options',
+        f'train_dataloader.dataset.data_root={NWPU}/',
+        'train_dataloader.dataset.ann_file=annotations/train.json',
+    )
     assert '2 pictures' in log
     assert len(list(out.glob('*.jpg'))) == 2

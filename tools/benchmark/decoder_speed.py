@@ -8,6 +8,7 @@ image with 51 mutually overlapping objects).
 
     python tools/benchmark/decoder_speed.py --prompts 50 --points 1 51
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -40,6 +41,7 @@ def main():
     args = parser.parse_args()
 
     from mmpointsam.models.sam import build_sam
+
     torch.manual_seed(0)
     fast = build_sam(dict(arch='vit_t', img_size=args.img_size)).eval()
     slow = build_sam(dict(arch='vit_t', img_size=args.img_size, prompt_batched_decoder=False))
@@ -47,8 +49,10 @@ def main():
     slow.eval()
     grid = args.img_size // 16
     emb = torch.randn(1, 256, grid, grid)
-    print(f'mask decoder, {args.prompts} prompts on one {args.img_size} px image, '
-          f'{torch.get_num_threads()} threads, fast chunks: {fast.decoder_chunk_size}')
+    print(
+        f'mask decoder, {args.prompts} prompts on one {args.img_size} px image, '
+        f'{torch.get_num_threads()} threads, fast chunks: {fast.decoder_chunk_size}'
+    )
     print('\n| points per prompt | mode | segment-anything | prompt-batched | speed-up |')
     print('| --- | --- | --- | --- | --- |')
     for num_points in args.points:
@@ -64,8 +68,11 @@ def main():
                         times[name].append(dt)
             s, f = min(times['slow']), min(times['fast'])
             mode = 'forward + backward' if grad else 'no grad'
-            print(f'| {num_points} | {mode} | {1000 * s / args.prompts:.1f} ms/prompt | '
-                  f'{1000 * f / args.prompts:.1f} ms/prompt | {s / f:.2f} x |', flush=True)
+            print(
+                f'| {num_points} | {mode} | {1000 * s / args.prompts:.1f} ms/prompt | '
+                f'{1000 * f / args.prompts:.1f} ms/prompt | {s / f:.2f} x |',
+                flush=True,
+            )
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ prompt decoding, mask resampling, metric, visualization hook.
 
     python tools/benchmark/eval_speed.py --archs vit_t vit_b --num-images 10
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -90,10 +91,13 @@ def main():
         per_image, enc, n = time_eval(runner)
         rows.append((arch, n, per_image, enc, per_image / enc))
         MMLogger.get_current_instance().warning(f'{arch}: {per_image:.2f} s/image')
-    print(f'\nPoint-prompt evaluation on NWPU test images, CPU ({torch.get_num_threads()} threads), '
-          f'random weights, batch {args.batch_size}, 1 point, 1024 input')
-    print(f'{"arch":<7}{"images":>7}{"s/image (test loop)":>21}{"s/image (encoder)":>19}'
-          f'{"ratio":>7}')
+    print(
+        f'\nPoint-prompt evaluation on NWPU test images, CPU ({torch.get_num_threads()} threads), '
+        f'random weights, batch {args.batch_size}, 1 point, 1024 input'
+    )
+    print(
+        f'{"arch":<7}{"images":>7}{"s/image (test loop)":>21}{"s/image (encoder)":>19}{"ratio":>7}'
+    )
     for arch, n, per_image, enc, ratio in rows:
         print(f'{arch:<7}{n:>7}{per_image:>21.2f}{enc:>19.2f}{ratio:>7.2f}')
 

@@ -20,6 +20,7 @@ and peak resident memory (the patches bound memory by the patch, not the scene).
 
     python tools/benchmark/point2rbox_speed.py --archs vit_t --scene 4000
 """
+
 import argparse
 import json
 import os
@@ -50,19 +51,36 @@ def parse_args():
     parser.add_argument('--num-images', type=int, default=3, help='timed images (after warm-up)')
     parser.add_argument('--gt-json', default='data/nwpu_vhr10/annotations/NWPU_instances_val.json')
     parser.add_argument('--img-dir', default='data/nwpu_vhr10/images')
-    parser.add_argument('--checkpoint', nargs='*', default=[],
-                        help='ARCH=PATH official weights; others run with random weights '
-                        '(same encoder cost; the rest differs with the masks)')
-    parser.add_argument('--threads', type=int, help='torch threads (default: torch\'s choice)')
-    parser.add_argument('--objects', type=int, nargs='+',
-                        help='time per object at these click counts on one image instead')
+    parser.add_argument(
+        '--checkpoint',
+        nargs='*',
+        default=[],
+        help='ARCH=PATH official weights; others run with random weights '
+        '(same encoder cost; the rest differs with the masks)',
+    )
+    parser.add_argument('--threads', type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument(
+        '--objects',
+        type=int,
+        nargs='+',
+        help='time per object at these click counts on one image instead',
+    )
     parser.add_argument('--npc-max-negatives', type=int, default=8)
-    parser.add_argument('--uncapped-up-to', type=int, default=100,
-                        help='largest click count also run with uncapped NPC')
-    parser.add_argument('--scene', type=int,
-                        help='side of a mosaic scene of NWPU images: patches vs whole image')
-    parser.add_argument('--scene-child', nargs=4, metavar=('ARCH', 'POINTS', 'IMG_DIR', 'MODE'),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--uncapped-up-to',
+        type=int,
+        default=100,
+        help='largest click count also run with uncapped NPC',
+    )
+    parser.add_argument(
+        '--scene', type=int, help='side of a mosaic scene of NWPU images: patches vs whole image'
+    )
+    parser.add_argument(
+        '--scene-child',
+        nargs=4,
+        metavar=('ARCH', 'POINTS', 'IMG_DIR', 'MODE'),
+        help=argparse.SUPPRESS,
+    )
     return parser.parse_args()
 
 
@@ -70,28 +88,45 @@ def scene_child(args, weights: dict) -> None:
     """One conversion of the mosaic in this process; prints its figures as json."""
     arch, points, img_dir, mode = args.scene_child
     converter = Point2RBoxConverter.from_config(
-        osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none'),
-        **({} if mode == 'patches' else dict(patch=None)))
+        osp.join(REPO, CONFIGS[arch]),
+        sam_checkpoint=weights.get(arch, 'none'),
+        **({} if mode == 'patches' else dict(patch=None)),
+    )
     with tempfile.TemporaryDirectory(prefix='scene_out_') as out:
         start = time.perf_counter()
         s = converter.convert(points, img_dir, out, progress=False)
         wall = time.perf_counter() - start
-    print(json.dumps(dict(wall=wall, boxes=s['boxes_total'], encoder=s['encoder_s'],
-                          rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)))
+    print(
+        json.dumps(
+            dict(
+                wall=wall,
+                boxes=s['boxes_total'],
+                encoder=s['encoder_s'],
+                rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+            )
+        )
+    )
 
 
 def scene(args, tmp: str):
     """The mosaic's clicks converted by patches and whole, each in a fresh process."""
     from mmpointsam.testing import build_mosaic
-    mosaic = build_mosaic(args.gt_json, args.img_dir, size=(args.scene, args.scene),
-                          out_dir=tmp)
+
+    mosaic = build_mosaic(args.gt_json, args.img_dir, size=(args.scene, args.scene), out_dir=tmp)
     points = osp.join(tmp, 'points.json')
     sample_point_labels(mosaic['ann_file'], points, num_points=1, num_neg_points=0, seed=0)
     rows = []
     for arch in args.archs:
         for mode in ('patches', 'whole'):
-            cmd = [sys.executable, osp.abspath(__file__), '--scene-child', arch, points, tmp,
-                   mode] + (['--checkpoint'] + args.checkpoint if args.checkpoint else [])
+            cmd = [
+                sys.executable,
+                osp.abspath(__file__),
+                '--scene-child',
+                arch,
+                points,
+                tmp,
+                mode,
+            ] + (['--checkpoint'] + args.checkpoint if args.checkpoint else [])
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             rows.append((arch, mode, json.loads(out.strip().splitlines()[-1])))
     return mosaic, rows
@@ -108,22 +143,40 @@ def object_scaling(args, weights: dict, tmp: str):
     for arch in args.archs:
         for cap in (args.npc_max_negatives, None):
             converter = Point2RBoxConverter.from_config(
-                osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none'),
-                npc_max_negatives=cap, patch=None)  # the whole image, even over 1024 px
+                osp.join(REPO, CONFIGS[arch]),
+                sam_checkpoint=weights.get(arch, 'none'),
+                npc_max_negatives=cap,
+                patch=None,
+            )  # the whole image, even over 1024 px
             counts = [n for n in args.objects if cap is not None or n <= args.uncapped_up_to]
             for k, num in enumerate([min(counts)] + counts):  # the first run warms up
                 xy = rng.uniform([0, 0], [img['width'] - 1, img['height'] - 1], (num, 2))
-                anns = [dict(id=i + 1, image_id=img['id'], category_id=1,
-                             points=[[float(int(x)), float(int(y))]], point_labels=[1])
-                        for i, (x, y) in enumerate(xy)]
+                anns = [
+                    dict(
+                        id=i + 1,
+                        image_id=img['id'],
+                        category_id=1,
+                        points=[[float(int(x)), float(int(y))]],
+                        point_labels=[1],
+                    )
+                    for i, (x, y) in enumerate(xy)
+                ]
                 path = osp.join(tmp, f'points_{num}.json')
                 with open(path, 'w') as f:
                     json.dump(dict(data, annotations=anns), f)
                 out = osp.join(tmp, f'{arch}_{cap}_{num}_{k}')
                 s = converter.convert(path, args.img_dir, out, progress=False)
                 if k:
-                    rows.append((arch, 'all' if cap is None else cap, num, s['calibrated'],
-                                 s['decoder_s'] / num, (s['total_s'] - s['encoder_s']) / num))
+                    rows.append(
+                        (
+                            arch,
+                            'all' if cap is None else cap,
+                            num,
+                            s['calibrated'],
+                            s['decoder_s'] / num,
+                            (s['total_s'] - s['encoder_s']) / num,
+                        )
+                    )
     return img, rows
 
 
@@ -140,23 +193,40 @@ def run(args, weights: dict, tmp: str):
     first = labels['images'][0]['id']
     for path, keep in ((warm, lambda i: i == first), (timed, lambda i: i != first)):
         with open(path, 'w') as f:
-            json.dump(dict(labels, images=[i for i in labels['images'] if keep(i['id'])],
-                           annotations=[a for a in labels['annotations'] if keep(a['image_id'])]),
-                      f)
+            json.dump(
+                dict(
+                    labels,
+                    images=[i for i in labels['images'] if keep(i['id'])],
+                    annotations=[a for a in labels['annotations'] if keep(a['image_id'])],
+                ),
+                f,
+            )
     num_instances = sum(a['image_id'] != first for a in labels['annotations'])
 
     rows = []
     for arch in args.archs:
         converter = Point2RBoxConverter.from_config(
-            osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none'))
+            osp.join(REPO, CONFIGS[arch]), sam_checkpoint=weights.get(arch, 'none')
+        )
         converter.convert(warm, args.img_dir, osp.join(tmp, f'{arch}_warm'), progress=False)
         start = time.perf_counter()
         s = converter.convert(timed, args.img_dir, osp.join(tmp, arch), progress=False)
         wall = time.perf_counter() - start
         n = s['converted']
-        rows.append((arch, 'official' if arch in weights else 'random', n, num_instances,
-                     s['encoder_s'] / n, (s['total_s'] - s['encoder_s']) / n,
-                     s['decoder_s'] / n, s['total_s'] / n, n / s['total_s'], wall))
+        rows.append(
+            (
+                arch,
+                'official' if arch in weights else 'random',
+                n,
+                num_instances,
+                s['encoder_s'] / n,
+                (s['total_s'] - s['encoder_s']) / n,
+                s['decoder_s'] / n,
+                s['total_s'] / n,
+                n / s['total_s'],
+                wall,
+            )
+        )
     return data, rows
 
 
@@ -173,24 +243,36 @@ def main():
             mosaic, rows = scene(args, tmp)
         tiles = len(mosaic['placements'])
         clicks = len(mosaic['coco']['annotations'])
-        print(f'\npoint2rbox on a {args.scene}x{args.scene} mosaic of {tiles} NWPU images '
-              f'({clicks} clicks), CPU, RANDOM weights unless given; load average '
-              f'{os.getloadavg()[0]:.1f}')
+        print(
+            f'\npoint2rbox on a {args.scene}x{args.scene} mosaic of {tiles} NWPU images '
+            f'({clicks} clicks), CPU, RANDOM weights unless given; load average '
+            f'{os.getloadavg()[0]:.1f}'
+        )
         print('arch | mode | seconds | boxes | encoder s | peak RSS GB')
         print('--- | --- | --- | --- | --- | ---')
         for arch, mode, r in rows:
-            print(f'{arch} | {mode} | {r["wall"]:.1f} | {r["boxes"]} | {r["encoder"]:.1f} | '
-                  f'{r["rss"]:.2f}')
+            print(
+                f'{arch} | {mode} | {r["wall"]:.1f} | {r["boxes"]} | {r["encoder"]:.1f} | '
+                f'{r["rss"]:.2f}'
+            )
         return
     if args.objects:
         with tempfile.TemporaryDirectory(prefix='point2rbox_speed_') as tmp:
             img, rows = object_scaling(args, weights, tmp)
-        print(f'\npoint2rbox time per object on CPU ({torch.get_num_threads()} torch threads), '
-              f'one NWPU image ({img["file_name"]}, {img["width"]}x{img["height"]}), seeded '
-              f'uniform clicks, RANDOM weights unless given (every mask overlaps: NPC worst '
-              f'case); load average {os.getloadavg()[0]:.1f} (shared machine)')
-        header = ('arch', 'NPC negatives', 'objects', 'calibrated', 'decode+NPC s/object',
-                  'all but encoder s/object')
+        print(
+            f'\npoint2rbox time per object on CPU ({torch.get_num_threads()} torch threads), '
+            f'one NWPU image ({img["file_name"]}, {img["width"]}x{img["height"]}), seeded '
+            f'uniform clicks, RANDOM weights unless given (every mask overlaps: NPC worst '
+            f'case); load average {os.getloadavg()[0]:.1f} (shared machine)'
+        )
+        header = (
+            'arch',
+            'NPC negatives',
+            'objects',
+            'calibrated',
+            'decode+NPC s/object',
+            'all but encoder s/object',
+        )
         print(' | '.join(header))
         print(' | '.join('-' * len(h) for h in header))
         for r in rows:
@@ -198,21 +280,36 @@ def main():
         return
     with tempfile.TemporaryDirectory(prefix='point2rbox_speed_') as tmp:
         data, rows = run(args, weights, tmp)
-    print(f'\npoint2rbox converter on CPU ({torch.get_num_threads()} torch threads), '
-          f'{rows[0][2]} NWPU images ({rows[0][3]} point prompts) at SAM img_size 1024, '
-          f'after 1 warm-up image; {len(data["images"])} images from {args.gt_json}; '
-          f'{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared machine)')
-    header = ('arch', 'weights', 'images', 'prompts', 'encoder s/img', 'rest s/img',
-              '(rest: decoding+NPC s/img)', 'total s/img', 'images/s')
+    print(
+        f'\npoint2rbox converter on CPU ({torch.get_num_threads()} torch threads), '
+        f'{rows[0][2]} NWPU images ({rows[0][3]} point prompts) at SAM img_size 1024, '
+        f'after 1 warm-up image; {len(data["images"])} images from {args.gt_json}; '
+        f'{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared machine)'
+    )
+    header = (
+        'arch',
+        'weights',
+        'images',
+        'prompts',
+        'encoder s/img',
+        'rest s/img',
+        '(rest: decoding+NPC s/img)',
+        'total s/img',
+        'images/s',
+    )
     print(' | '.join(header))
     print(' | '.join('-' * len(h) for h in header))
     for r in rows:
-        print(f'{r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.3f} | {r[5]:.3f} | {r[6]:.3f} | '
-              f'{r[7]:.3f} | {r[8]:.3f}')
+        print(
+            f'{r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.3f} | {r[5]:.3f} | {r[6]:.3f} | '
+            f'{r[7]:.3f} | {r[8]:.3f}'
+        )
     if any(r[1] == 'random' for r in rows):
-        print('random weights: the encoder cost is the real one; the rest depends on the masks '
-              '(random masks cover much of the image and overlap, so NPC re-decodes nearly '
-              'every prompt; real ones are object-sized).')
+        print(
+            'random weights: the encoder cost is the real one; the rest depends on the masks '
+            '(random masks cover much of the image and overlap, so NPC re-decodes nearly '
+            'every prompt; real ones are object-sized).'
+        )
 
 
 if __name__ == '__main__':

@@ -45,6 +45,7 @@ Default CPU setting (about 50 min on a shared 2-core CPU, one torch thread):
   low-rank updates of a 128-wide encoder leave little to adapt (``--stage2-lora R`` runs LoRA);
   seeds 0, 1 and 2, seed-major (a full table for seed 0 first); Direct once (deterministic).
 """
+
 import argparse
 import copy
 import gc
@@ -62,7 +63,6 @@ sys.path.insert(0, REPO)
 
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import CheckpointLoader  # noqa: E402
@@ -71,6 +71,13 @@ import mmpointsam  # noqa: E402,F401
 import mmpointsam.benchmark  # noqa: E402,F401
 from mmpointsam.registry import DATASETS  # noqa: E402
 from mmpointsam.utils import apply_num_points  # noqa: E402
+
+
+def _mean_spread(stats):
+    """'mean +- std' over seeds, or the mean alone for a single run."""
+    if len(stats['values']) > 1:
+        return f'{stats["mean"]:.4f} +- {stats["std"]:.4f}'
+    return f'{stats["mean"]:.4f}'
 
 
 def _load_tool(name: str, path: str):
@@ -96,11 +103,18 @@ ROWS = {  # row name -> stage-2 config
     'PointSAM+ReSAM': 'stage2_pointsam_resam.py',
     'Supervised (masks)': 'stage2_supervised.py',
 }
-ROW_KEYS = {'direct': 'Direct', 'selftrain': 'Self-training',
-            'selftrain_bf16': 'Self-training (bf16)', 'pointsam': 'PointSAM',
-            'npc': 'Self-training+NPC', 'pbr': 'Self-training+PBR',
-            'npc_random': 'Self-training+NPC (random)', 'resam': 'ReSAM',
-            'pointsam_resam': 'PointSAM+ReSAM', 'supervised': 'Supervised (masks)'}
+ROW_KEYS = {
+    'direct': 'Direct',
+    'selftrain': 'Self-training',
+    'selftrain_bf16': 'Self-training (bf16)',
+    'pointsam': 'PointSAM',
+    'npc': 'Self-training+NPC',
+    'pbr': 'Self-training+PBR',
+    'npc_random': 'Self-training+NPC (random)',
+    'resam': 'ReSAM',
+    'pointsam_resam': 'PointSAM+ReSAM',
+    'supervised': 'Supervised (masks)',
+}
 
 # Default CPU setting (see the README section of configs/proxy_shift/_model.py and the report):
 # 256 px input, a 4-block ViT of width 128 and a 64-d decoder; stage 1 STAGE1_ITERS iterations of
@@ -113,64 +127,130 @@ STAGE2_ITERS = 150
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--work-dir', default='work_dirs/proxy_shift')
-    p.add_argument('--nwpu-root', default='data/nwpu_vhr10',
-                   help='NWPU VHR-10 with images/ (the source domain, and the default target)')
-    p.add_argument('--train-ann', default='annotations/NWPU_instances_train.json',
-                   help='the 520 training images, relative to --nwpu-root')
-    p.add_argument('--test-ann', default='annotations/NWPU_instances_val.json',
-                   help='the 130 test images, relative to --nwpu-root')
+    p.add_argument(
+        '--nwpu-root',
+        default='data/nwpu_vhr10',
+        help='NWPU VHR-10 with images/ (the source domain, and the default target)',
+    )
+    p.add_argument(
+        '--train-ann',
+        default='annotations/NWPU_instances_train.json',
+        help='the 520 training images, relative to --nwpu-root',
+    )
+    p.add_argument(
+        '--test-ann',
+        default='annotations/NWPU_instances_val.json',
+        help='the 130 test images, relative to --nwpu-root',
+    )
     p.add_argument('--split-dir', help='where the class split goes (default <work-dir>/split)')
-    p.add_argument('--val-ratio', type=float, default=0.1,
-                   help='share of the training images carved out for stage-1 validation')
+    p.add_argument(
+        '--val-ratio',
+        type=float,
+        default=0.1,
+        help='share of the training images carved out for stage-1 validation',
+    )
     p.add_argument('--split-seed', type=int, default=0)
     p.add_argument('--target-config', default=osp.join(CONFIGS, 'target_nwpu_vhr10.py'))
-    p.add_argument('--rows', nargs='+', choices=sorted(ROW_KEYS),
-                   default=[k for k in ROW_KEYS
-                            if k not in ('selftrain_bf16', 'npc', 'pbr', 'npc_random')],
-                   help='rows to run; npc, pbr (PointSAM without PBR / without NPC) and '
-                   "npc_random (NPC with the public code's random negatives) only when asked")
-    p.add_argument('--bf16-selftrain', action='store_true',
-                   help='also run the self-training row with bf16 mixed precision '
-                   '(BF16OptimWrapper), same seeds, beside the fp32 one')
+    p.add_argument(
+        '--rows',
+        nargs='+',
+        choices=sorted(ROW_KEYS),
+        default=[k for k in ROW_KEYS if k not in ('selftrain_bf16', 'npc', 'pbr', 'npc_random')],
+        help='rows to run; npc, pbr (PointSAM without PBR / without NPC) and '
+        "npc_random (NPC with the public code's random negatives) only when asked",
+    )
+    p.add_argument(
+        '--bf16-selftrain',
+        action='store_true',
+        help='also run the self-training row with bf16 mixed precision '
+        '(BF16OptimWrapper), same seeds, beside the fp32 one',
+    )
     p.add_argument('--num-points', nargs='+', type=int, default=[1, 3])
-    p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2],
-                   help='stage-2 seeds (the table shows their mean and sample std)')
+    p.add_argument(
+        '--seeds',
+        nargs='+',
+        type=int,
+        default=[0, 1, 2],
+        help='stage-2 seeds (the table shows their mean and sample std)',
+    )
     p.add_argument('--stage1-iters', type=int, default=STAGE1_ITERS)
     p.add_argument('--stage2-iters', type=int, default=STAGE2_ITERS)
-    p.add_argument('--stage2-lr', type=float, default=2e-5,
-                   help='stage-2 learning rate (2e-5 chosen on target_val: at 2e-4 every '
-                   'self-training row collapsed to empty masks)')
-    p.add_argument('--stage2-lora', type=int, default=0,
-                   help='LoRA rank for stage 2 (q, v of every encoder block; only LoRA trains, '
-                   'as in the papers); 0 (default): full fine-tuning')
-    p.add_argument('--teacher', choices=('current', 'ema'), default='current',
-                   help="self-training teacher: the current weights (the papers') or an EMA")
-    p.add_argument('--eval-split', choices=('test', 'val'), default='test',
-                   help="'val': evaluate stage 2 on the target validation part carved from the "
-                   'training images (target_val_ann), e.g. to choose settings without the test set')
-    p.add_argument('--stage1-checkpoint',
-                   help='skip stage 1 and start stage 2 from this SAM state dict (stage1_sam.pth)')
+    p.add_argument(
+        '--stage2-lr',
+        type=float,
+        default=2e-5,
+        help='stage-2 learning rate (2e-5 chosen on target_val: at 2e-4 every '
+        'self-training row collapsed to empty masks)',
+    )
+    p.add_argument(
+        '--stage2-lora',
+        type=int,
+        default=0,
+        help='LoRA rank for stage 2 (q, v of every encoder block; only LoRA trains, '
+        'as in the papers); 0 (default): full fine-tuning',
+    )
+    p.add_argument(
+        '--teacher',
+        choices=('current', 'ema'),
+        default='current',
+        help="self-training teacher: the current weights (the papers') or an EMA",
+    )
+    p.add_argument(
+        '--eval-split',
+        choices=('test', 'val'),
+        default='test',
+        help="'val': evaluate stage 2 on the target validation part carved from the "
+        'training images (target_val_ann), e.g. to choose settings without the test set',
+    )
+    p.add_argument(
+        '--stage1-checkpoint',
+        help='skip stage 1 and start stage 2 from this SAM state dict (stage1_sam.pth)',
+    )
     p.add_argument('--img-size', type=int, default=256, help="the model's input side")
-    p.add_argument('--image-side', type=int, default=256,
-                   help='NWPU images are downscaled once to this longer side (0: original '
-                   'size); training and evaluation (IoU, F1) happen at that size')
-    p.add_argument('--proto-images', type=int, default=128,
-                   help='target training images for the PBR prototypes')
+    p.add_argument(
+        '--image-side',
+        type=int,
+        default=256,
+        help='NWPU images are downscaled once to this longer side (0: original '
+        'size); training and evaluation (IoU, F1) happen at that size',
+    )
+    p.add_argument(
+        '--proto-images',
+        type=int,
+        default=128,
+        help='target training images for the PBR prototypes',
+    )
     p.add_argument('--workers', type=int, default=1, help='dataloader workers')
-    p.add_argument('--threads', type=int, default=1,
-                   help='torch threads; 1 by default: on a shared 2-core CPU a second thread '
-                   'costs more in waiting than it gains (measured 4x slower under load)')
-    p.add_argument('--quick', action='store_true',
-                   help="tiny model ('tiny' ViT, 128 px), 4 + 2 iterations, one seed")
-    p.add_argument('--resume', action='store_true',
-                   help='reuse stage 1 and every run already in <work-dir>/results.json')
-    p.add_argument('--diagnose', action='store_true',
-                   help='after the table, train each self-training row again (first seed) '
-                   "under the papers' protocol, prompts resampled from the target masks, and "
-                   'report how good its pseudo masks are over the iterations (pseudo_gt_iou) '
-                   'with pictures of ground truth, pseudo masks and student')
-    p.add_argument('--table-only', action='store_true',
-                   help='print the table of <work-dir>/results.json and run nothing')
+    p.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='torch threads; 1 by default: on a shared 2-core CPU a second thread '
+        'costs more in waiting than it gains (measured 4x slower under load)',
+    )
+    p.add_argument(
+        '--quick',
+        action='store_true',
+        help="tiny model ('tiny' ViT, 128 px), 4 + 2 iterations, one seed",
+    )
+    p.add_argument(
+        '--resume',
+        action='store_true',
+        help='reuse stage 1 and every run already in <work-dir>/results.json',
+    )
+    p.add_argument(
+        '--diagnose',
+        action='store_true',
+        help='after the table, train each self-training row again (first seed) '
+        "under the papers' protocol, prompts resampled from the target masks, and "
+        'report how good its pseudo masks are over the iterations (pseudo_gt_iou) '
+        'with pictures of ground truth, pseudo masks and student',
+    )
+    p.add_argument(
+        '--table-only',
+        action='store_true',
+        help='print the table of <work-dir>/results.json and run nothing',
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.stage1_iters = min(args.stage1_iters, 4)
@@ -202,6 +282,7 @@ def _model_overrides(cfg: Config, args) -> None:
 
 def _embed_dim(cfg: Config) -> int:
     from mmpointsam.models.sam.sam import DECODER_SETTINGS
+
     dec = cfg.model.sam.decoder
     return (DECODER_SETTINGS[dec] if isinstance(dec, str) else dec)['embed_dim']
 
@@ -211,10 +292,12 @@ def _loader(loader, workers: int) -> None:
     loader.persistent_workers = workers > 0
 
 
-def _iter_schedule(cfg: Config, iters: int, lr: Optional[float] = None,
-                   val: bool = False) -> None:
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
-                         val_interval=max(iters // 2, 1) if val else 10 ** 9)
+def _iter_schedule(cfg: Config, iters: int, lr: Optional[float] = None, val: bool = False) -> None:
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop',
+        max_iters=iters,
+        val_interval=max(iters // 2, 1) if val else 10**9,
+    )
     if lr is not None:
         cfg.optim_wrapper.optimizer.lr = lr
     warm = max(min(cfg.param_scheduler[0]['end'], iters // 5), 1)
@@ -241,8 +324,11 @@ def _run(cfg: Config, train: bool, history: Sequence[str] = ()) -> Dict[str, flo
         else:
             runner.model.init_weights()
         metrics = runner.test()
-        logged = {f'history/{k}': runner.message_hub.get_scalar(f'train/{k}').data[0].tolist()
-                  for k in history if f'train/{k}' in runner.message_hub.log_scalars}
+        logged = {
+            f'history/{k}': runner.message_hub.get_scalar(f'train/{k}').data[0].tolist()
+            for k in history
+            if f'train/{k}' in runner.message_hub.log_scalars
+        }
     finally:
         del runner
         gc.collect()
@@ -300,8 +386,10 @@ def run_stage1(args, results: dict, log) -> str:
     metrics = _run(cfg, train=True)  # the final weights on source_test, for the log only
     chosen = export_sam(cfg.work_dir, sam_path)
     train_time = time.time() - t0
-    log(f'stage 1: trained {args.stage1_iters} iterations in {train_time / 60:.1f} min, '
-        f'using {osp.basename(chosen)}')
+    log(
+        f'stage 1: trained {args.stage1_iters} iterations in {train_time / 60:.1f} min, '
+        f'using {osp.basename(chosen)}'
+    )
     # source-class test IoU of the chosen checkpoint and of the same model with random weights
     evals = {}
     for tag, ckpt in (('stage1', sam_path), ('random', None)):
@@ -312,10 +400,17 @@ def run_stage1(args, results: dict, log) -> str:
         _name(cfg, osp.join(_abs(args.work_dir), f'source_test_{tag}'))
         evals[tag] = _run(cfg, train=False)
     results['stage1'] = dict(
-        iters=args.stage1_iters, checkpoint=osp.basename(chosen), time_s=train_time,
-        final_source_test=metrics, source_test=evals['stage1'], random_source_test=evals['random'])
-    log(f"stage 1: source test mIoU {evals['stage1']['sam/mIoU']:.4f} "
-        f"(random weights {evals['random']['sam/mIoU']:.4f})")
+        iters=args.stage1_iters,
+        checkpoint=osp.basename(chosen),
+        time_s=train_time,
+        final_source_test=metrics,
+        source_test=evals['stage1'],
+        random_source_test=evals['random'],
+    )
+    log(
+        f'stage 1: source test mIoU {evals["stage1"]["sam/mIoU"]:.4f} '
+        f'(random weights {evals["random"]["sam/mIoU"]:.4f})'
+    )
     return sam_path
 
 
@@ -323,16 +418,18 @@ def run_stage1(args, results: dict, log) -> str:
 def load_target(args) -> dict:
     tcfg = Config.fromfile(args.target_config)
     fmt = dict(nwpu_root=_abs(args.nwpu_root), split_dir=_abs(args.split_dir))
-    target = dict(type=tcfg.target_type,
-                  root=tcfg.target_root.format(**fmt),
-                  img_prefix=tcfg.target_img_prefix,
-                  train_ann=tcfg.target_train_ann.format(**fmt),
-                  test_ann=tcfg.target_test_ann.format(**fmt),
-                  val_ann=tcfg.get('target_val_ann', '').format(**fmt) or None,
-                  points_ann=tcfg.get('target_points_ann'),
-                  # dataset keyword arguments, e.g. HRSID's exclude_img_ids
-                  train_options=dict(tcfg.get('target_train_options', {})),
-                  test_options=dict(tcfg.get('target_test_options', {})))
+    target = dict(
+        type=tcfg.target_type,
+        root=tcfg.target_root.format(**fmt),
+        img_prefix=tcfg.target_img_prefix,
+        train_ann=tcfg.target_train_ann.format(**fmt),
+        test_ann=tcfg.target_test_ann.format(**fmt),
+        val_ann=tcfg.get('target_val_ann', '').format(**fmt) or None,
+        points_ann=tcfg.get('target_points_ann'),
+        # dataset keyword arguments, e.g. HRSID's exclude_img_ids
+        train_options=dict(tcfg.get('target_train_options', {})),
+        test_options=dict(tcfg.get('target_test_options', {})),
+    )
     target['classes'] = DATASETS.get(target['type']).METAINFO['classes']
     return target
 
@@ -341,8 +438,9 @@ def points_file(args, target: dict, k: int) -> str:
     """The target point labels with k positive (+ k negative) points: the target config's file,
     else sampled once (seeded) from the training masks into the work dir."""
     if target['points_ann']:
-        path = target['points_ann'].format(nwpu_root=_abs(args.nwpu_root),
-                                           split_dir=_abs(args.split_dir), num_points=k)
+        path = target['points_ann'].format(
+            nwpu_root=_abs(args.nwpu_root), split_dir=_abs(args.split_dir), num_points=k
+        )
         path = path if osp.isabs(path) else osp.join(target['root'], path)
         if osp.isfile(path):
             return path
@@ -355,14 +453,14 @@ def points_file(args, target: dict, k: int) -> str:
         left_out = set(target['train_options'].get('exclude_img_ids', ()))
         if left_out:  # the images the training dataset leaves out get no point labels either
             coco['images'] = [i for i in coco['images'] if i['id'] not in left_out]
-            coco['annotations'] = [a for a in coco['annotations']
-                                   if a['image_id'] not in left_out]
+            coco['annotations'] = [a for a in coco['annotations'] if a['image_id'] not in left_out]
         split_tool._dump(split_tool.point_labels(coco, k, args.split_seed), out)
     return out
 
 
-def stage2_config(args, row: str, target: dict, sam_path: str, k: int, seed: int,
-                  protos: Optional[str] = None) -> Config:
+def stage2_config(
+    args, row: str, target: dict, sam_path: str, k: int, seed: int, protos: Optional[str] = None
+) -> Config:
     cfg = Config.fromfile(osp.join(CONFIGS, ROWS[row]))
     _model_overrides(cfg, args)
     cfg.model.sam.init_cfg = dict(type='Pretrained', checkpoint=sam_path)
@@ -414,25 +512,37 @@ def make_prototypes(args, target: dict, sam_path: str, k: int, log) -> str:
     if args.resume and osp.isfile(out):
         return out
     cfg = stage2_config(args, 'PointSAM', target, sam_path, k, 0, protos='unused')
-    cfg.test_dataloader.dataset.pipeline = [dict(type='LoadImageFromFile'),
-                                            dict(type='LoadPointLabels'),
-                                            dict(type='PackSAMInputs')]
+    cfg.test_dataloader.dataset.pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadPointLabels'),
+        dict(type='PackSAMInputs'),
+    ]
     init_default_scope('mmpointsam')
     t0 = time.time()
     result = proto_tool.compute_prototypes(cfg, args.proto_images, 'cpu')
     torch.save(result, out)
-    log(f'prototypes ({k} pt): {len(result["prototypes"])} from {result["num_features"]} point '
-        f'features of {result["num_images"]} images in {time.time() - t0:.0f} s')
+    log(
+        f'prototypes ({k} pt): {len(result["prototypes"])} from {result["num_features"]} point '
+        f'features of {result["num_images"]} images in {time.time() - t0:.0f} s'
+    )
     return out
 
 
 # ---------------------------------------------------------------------------- diagnosis
-SELF_TRAINING_ROWS = ('Self-training', 'Self-training+NPC', 'Self-training+PBR',
-                      'Self-training+NPC (random)', 'PointSAM', 'ReSAM', 'PointSAM+ReSAM')
+SELF_TRAINING_ROWS = (
+    'Self-training',
+    'Self-training+NPC',
+    'Self-training+PBR',
+    'Self-training+NPC (random)',
+    'PointSAM',
+    'ReSAM',
+    'PointSAM+ReSAM',
+)
 
 
-def diagnose_config(args, row: str, target: dict, sam_path: str, k: int, seed: int,
-                    protos: Optional[str]) -> Config:
+def diagnose_config(
+    args, row: str, target: dict, sam_path: str, k: int, seed: int, protos: Optional[str]
+) -> Config:
     """A self-training row under the papers' protocol: target masks are read to resample the
     prompts every iteration (never as a loss), so the pseudo masks can be scored against them
     and drawn beside them (SAMVisualizationHook, 4 pictures per third of the run)."""
@@ -442,23 +552,33 @@ def diagnose_config(args, row: str, target: dict, sam_path: str, k: int, seed: i
         if t['type'] == 'SamplePointPrompts':
             t['max_instances'] = 16
     cfg.train_dataloader.dataset = dict(
-        type=target['type'], data_root=target['root'], ann_file=target['train_ann'],
-        data_prefix=dict(img=target['img_prefix']), filter_cfg=dict(filter_empty_gt=True),
-        pipeline=pipeline, **target['train_options'])
+        type=target['type'],
+        data_root=target['root'],
+        ann_file=target['train_ann'],
+        data_prefix=dict(img=target['img_prefix']),
+        filter_cfg=dict(filter_empty_gt=True),
+        pipeline=pipeline,
+        **target['train_options'],
+    )
     _set_num_points(cfg, k)
     cfg.default_hooks.logger.interval = 1  # every iteration's pseudo_gt_iou in the history
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(
-        type='SAMVisualizationHook', num_images=4,
-        train_interval=max(args.stage2_iters // 3, 1))]
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(
+            type='SAMVisualizationHook', num_images=4, train_interval=max(args.stage2_iters // 3, 1)
+        )
+    ]
     return cfg
 
 
 def diagnosis_table(results: dict) -> str:
     """Pseudo-mask IoU with the ground truth at the start and the end of each diagnosed run."""
-    lines = ['**Diagnosis** (papers\' protocol: prompts resampled from the target masks; '
-             'pseudo masks scored against them; first and last 10 % of the iterations):', '',
-             '| row | points | pseudo/GT IoU, start | pseudo/GT IoU, end | change | '
-             'test mIoU |', '|---|---|---|---|---|---|']
+    lines = [
+        "**Diagnosis** (papers' protocol: prompts resampled from the target masks; "
+        'pseudo masks scored against them; first and last 10 % of the iterations):',
+        '',
+        '| row | points | pseudo/GT IoU, start | pseudo/GT IoU, end | change | test mIoU |',
+        '|---|---|---|---|---|---|',
+    ]
     for run_id, m in results.get('diagnose', {}).items():
         row, k, _ = run_id.split('|')
         series = m.get('history/pseudo_gt_iou') or []
@@ -466,13 +586,15 @@ def diagnosis_table(results: dict) -> str:
             continue
         n = max(len(series) // 10, 1)
         start, end = _mean(series[:n]), _mean(series[-n:])
-        lines.append(f"| {row} | {k} | {start:.4f} | {end:.4f} | {end - start:+.4f} | "
-                     f"{m['sam/mIoU']:.4f} |")
+        lines.append(
+            f'| {row} | {k} | {start:.4f} | {end:.4f} | {end - start:+.4f} | {m["sam/mIoU"]:.4f} |'
+        )
     return '\n'.join(lines)
 
 
-def run_diagnosis(args, results: dict, target: dict, sam_path: str, protos: dict, log,
-                  save) -> None:
+def run_diagnosis(
+    args, results: dict, target: dict, sam_path: str, protos: dict, log, save
+) -> None:
     results.setdefault('diagnose', {})
     seed = args.seeds[0]
     for k in args.num_points:
@@ -490,8 +612,10 @@ def run_diagnosis(args, results: dict, target: dict, sam_path: str, protos: dict
             results['diagnose'][run_id] = metrics
             save()
             series = metrics.get('history/pseudo_gt_iou', [])
-            log(f'diagnose {row}, {k} pt: pseudo/GT IoU {series[0] if series else float("nan"):.4f}'
-                f' -> {series[-1] if series else float("nan"):.4f}, pictures in {cfg.work_dir}')
+            log(
+                f'diagnose {row}, {k} pt: pseudo/GT IoU {series[0] if series else float("nan"):.4f}'
+                f' -> {series[-1] if series else float("nan"):.4f}, pictures in {cfg.work_dir}'
+            )
 
 
 # ---------------------------------------------------------------------------- table
@@ -514,8 +638,13 @@ def row_stats(results: dict, row: str, k: int, metric: str = 'sam/mIoU') -> Opti
     if not got:
         return None
     values = [got[s][metric] for s in sorted(got)]
-    return dict(seeds=sorted(got), values=values, mean=_mean(values), std=_std(values),
-                time_s=_mean([got[s]['time_s'] for s in got]))
+    return dict(
+        seeds=sorted(got),
+        values=values,
+        mean=_mean(values),
+        std=_std(values),
+        time_s=_mean([got[s]['time_s'] for s in got]),
+    )
 
 
 def verdict(stats: dict, direct: float) -> str:
@@ -536,25 +665,34 @@ def make_table(args, results: dict) -> str:
     if s1:
         lines += [
             '**Stage 1** (from scratch, source-class masks; 1-point prompts on the source '
-            'instances of the 130 test images):', '',
+            'instances of the 130 test images):',
+            '',
             '| model | source mIoU | source mF1 | instances | train time |',
             '|---|---|---|---|---|',
-            f"| random weights | {s1['random_source_test']['sam/mIoU']:.4f} | "
-            f"{s1['random_source_test']['sam/mF1']:.4f} | "
-            f"{int(s1['random_source_test']['sam/num_instances'])} | - |",
-            f"| stage 1 ({s1['iters']} it, {s1['checkpoint']}) | "
-            f"{s1['source_test']['sam/mIoU']:.4f} | {s1['source_test']['sam/mF1']:.4f} | "
-            f"{int(s1['source_test']['sam/num_instances'])} | {s1['time_s'] / 60:.1f} min |", '']
+            f'| random weights | {s1["random_source_test"]["sam/mIoU"]:.4f} | '
+            f'{s1["random_source_test"]["sam/mF1"]:.4f} | '
+            f'{int(s1["random_source_test"]["sam/num_instances"])} | - |',
+            f'| stage 1 ({s1["iters"]} it, {s1["checkpoint"]}) | '
+            f'{s1["source_test"]["sam/mIoU"]:.4f} | {s1["source_test"]["sam/mF1"]:.4f} | '
+            f'{int(s1["source_test"]["sam/num_instances"])} | {s1["time_s"] / 60:.1f} min |',
+            '',
+        ]
     ks = args.num_points
-    setting = (f'LoRA r={args.stage2_lora}' if args.stage2_lora else 'full fine-tuning') + \
-        f', lr {args.stage2_lr:g}, {args.stage2_iters} it, {args.teacher} teacher'
-    lines += [f'**Stage 2** (target: {results.get("target", "")}; {setting}; {args.eval_split} '
-              'split): mIoU mean +- sample std over seeds; vs Direct: "above"/"below" when the '
-              'mean differs from Direct by more than the std and every seed is on that side; '
-              'gap share: (row - Direct) / (Supervised - Direct).', '']
-    head = '| target row | ' + ' | '.join(
-        f'{k}-pt mIoU | {k}-pt mF1 | {k}-pt vs Direct | {k}-pt gap share' for k in ks) + \
-        ' | seeds | wall time / run |'
+    setting = (
+        f'LoRA r={args.stage2_lora}' if args.stage2_lora else 'full fine-tuning'
+    ) + f', lr {args.stage2_lr:g}, {args.stage2_iters} it, {args.teacher} teacher'
+    lines += [
+        f'**Stage 2** (target: {results.get("target", "")}; {setting}; {args.eval_split} '
+        'split): mIoU mean +- sample std over seeds; vs Direct: "above"/"below" when the '
+        'mean differs from Direct by more than the std and every seed is on that side; '
+        'gap share: (row - Direct) / (Supervised - Direct).',
+        '',
+    ]
+    head = (
+        '| target row | '
+        + ' | '.join(f'{k}-pt mIoU | {k}-pt mF1 | {k}-pt vs Direct | {k}-pt gap share' for k in ks)
+        + ' | seeds | wall time / run |'
+    )
     lines += [head, '|' + '---|' * (4 * len(ks) + 3)]
     for key in args.rows:
         row = ROW_KEYS[key]
@@ -567,16 +705,17 @@ def make_table(args, results: dict) -> str:
             f1 = row_stats(results, row, k, 'sam/mF1')
             direct = row_stats(results, 'Direct', k)
             sup = row_stats(results, 'Supervised (masks)', k)
-            spread = lambda x: f"{x['mean']:.4f} +- {x['std']:.4f}" if len(x['values']) > 1 \
-                else f"{x['mean']:.4f}"  # noqa: E731
-            cells += [spread(st), spread(f1)]
+            cells += [_mean_spread(st), _mean_spread(f1)]
             if row == 'Direct' or direct is None:
                 cells.append('-')
             else:
-                cells.append(f"{st['mean'] - direct['mean']:+.4f} {verdict(st, direct['mean'])}")
+                cells.append(f'{st["mean"] - direct["mean"]:+.4f} {verdict(st, direct["mean"])}')
             gap = sup['mean'] - direct['mean'] if sup and direct else 0.0
-            cells.append(f"{(st['mean'] - direct['mean']) / gap:+.0%}"
-                         if row != 'Direct' and direct and gap > 0 else '-')
+            cells.append(
+                f'{(st["mean"] - direct["mean"]) / gap:+.0%}'
+                if row != 'Direct' and direct and gap > 0
+                else '-'
+            )
             times.append(st['time_s'])
             nseeds = max(nseeds, len(st['values']))
         time_cell = f'{_mean(times):.0f} s' if times else '-'
@@ -585,20 +724,27 @@ def make_table(args, results: dict) -> str:
         fp32 = row_stats(results, 'Self-training', k)
         bf16 = row_stats(results, 'Self-training (bf16)', k)
         if fp32 and bf16:  # the seeds both rows have, pair by pair
-            pairs = [b - f for s, f in zip(fp32['seeds'], fp32['values'])
-                     for t, b in zip(bf16['seeds'], bf16['values']) if s == t]
+            pairs = [
+                b - f
+                for s, f in zip(fp32['seeds'], fp32['values'])
+                for t, b in zip(bf16['seeds'], bf16['values'])
+                if s == t
+            ]
             if not pairs:
                 continue
             spread = max(fp32['std'], bf16['std'])
-            lines += ['', f"Self-training bf16 - fp32 at {k} pt, same seeds: "
-                      + ', '.join(f'{d:+.4f}' for d in pairs)
-                      + f"; mean {_mean(pairs):+.4f} against a seed spread of {spread:.4f}: "
-                      + ('within' if abs(_mean(pairs)) <= spread else 'OUTSIDE')
-                      + ' the spread.']
+            lines += [
+                '',
+                f'Self-training bf16 - fp32 at {k} pt, same seeds: '
+                + ', '.join(f'{d:+.4f}' for d in pairs)
+                + f'; mean {_mean(pairs):+.4f} against a seed spread of {spread:.4f}: '
+                + ('within' if abs(_mean(pairs)) <= spread else 'OUTSIDE')
+                + ' the spread.',
+            ]
     if results.get('diagnose'):
         lines += ['', diagnosis_table(results)]
     if 'total_s' in results:
-        lines += ['', f"Total wall time: {results['total_s'] / 60:.1f} min"]
+        lines += ['', f'Total wall time: {results["total_s"] / 60:.1f} min']
     return '\n'.join(lines)
 
 
@@ -624,8 +770,11 @@ def main(argv=None) -> str:
     start = time.time() - results.get('total_s', 0.0) if args.resume else time.time()
 
     def log(msg: str) -> None:
-        print(f'[proxy_shift {time.strftime("%H:%M:%S")} +{(time.time() - start) / 60:.1f} min] '
-              f'{msg}', flush=True)
+        print(
+            f'[proxy_shift {time.strftime("%H:%M:%S")} +{(time.time() - start) / 60:.1f} min] '
+            f'{msg}',
+            flush=True,
+        )
 
     def save() -> None:
         results['total_s'] = time.time() - start
@@ -636,11 +785,18 @@ def main(argv=None) -> str:
 
     init_default_scope('mmpointsam')
     summary = split_tool.split_by_class(
-        osp.join(args.nwpu_root, args.train_ann), osp.join(args.nwpu_root, args.test_ann),
-        args.split_dir, seed=args.split_seed, val_ratio=args.val_ratio,
-        image_dir=osp.join(args.nwpu_root, 'images'), max_side=args.image_side or None)
-    log('class split: ' + ', '.join(f'{n} {s["images"]} img / {s["instances"]} inst'
-                                    for n, s in summary.items()))
+        osp.join(args.nwpu_root, args.train_ann),
+        osp.join(args.nwpu_root, args.test_ann),
+        args.split_dir,
+        seed=args.split_seed,
+        val_ratio=args.val_ratio,
+        image_dir=osp.join(args.nwpu_root, 'images'),
+        max_side=args.image_side or None,
+    )
+    log(
+        'class split: '
+        + ', '.join(f'{n} {s["images"]} img / {s["instances"]} inst' for n, s in summary.items())
+    )
     if args.stage1_checkpoint:
         sam_path = _abs(args.stage1_checkpoint)
         log(f'stage 1: using {sam_path}')
@@ -663,15 +819,16 @@ def main(argv=None) -> str:
                 if run_id in results['runs']:
                     continue
                 cfg = stage2_config(args, row, target, sam_path, k, seed, protos.get(k))
-                _name(cfg, osp.join(_abs(args.work_dir), 'stage2',
-                                    f'{key}_{k}pt_seed{seed}'))
+                _name(cfg, osp.join(_abs(args.work_dir), 'stage2', f'{key}_{k}pt_seed{seed}'))
                 t0 = time.time()
                 metrics = _run(cfg, train=row != 'Direct')
                 metrics['time_s'] = time.time() - t0
                 results['runs'][run_id] = metrics
                 save()
-                log(f'{row}, {k} pt, seed {seed}: mIoU {metrics["sam/mIoU"]:.4f} '
-                    f'mF1 {metrics["sam/mF1"]:.4f} in {metrics["time_s"]:.0f} s')
+                log(
+                    f'{row}, {k} pt, seed {seed}: mIoU {metrics["sam/mIoU"]:.4f} '
+                    f'mF1 {metrics["sam/mF1"]:.4f} in {metrics["time_s"]:.0f} s'
+                )
         with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
             f.write(make_table(args, results) + '\n')
     if args.diagnose:

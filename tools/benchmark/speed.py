@@ -14,6 +14,7 @@ bf16 training is ``optim_wrapper.type='BF16OptimWrapper'``: the floor's two enco
 under bf16 autocast, the iteration through that wrapper. ``--device cuda`` also prints images/s
 and peak GPU memory (untested here: written on a machine without a GPU).
 """
+
 import argparse
 import json
 import os
@@ -37,6 +38,7 @@ def _sync(args):
     """Wait for queued GPU work before reading the clock (CPU: nothing to wait for)."""
     if args.device.startswith('cuda'):
         import torch
+
         torch.cuda.synchronize()
 
 
@@ -45,6 +47,7 @@ def _train_autocast(args):
     import contextlib
 
     import torch
+
     if not args.train_bf16:
         return contextlib.nullcontext()
     return torch.autocast(args.device.split(':')[0], dtype=torch.bfloat16)
@@ -58,8 +61,9 @@ def _subset_json(data_root: str, names, out: str) -> str:
         raise FileNotFoundError(f'images {names} not all in the NWPU training split')
     images.sort(key=lambda img: names.index(img['file_name']))
     ids = {img['id'] for img in images}
-    coco = dict(coco, images=images,
-                annotations=[a for a in coco['annotations'] if a['image_id'] in ids])
+    coco = dict(
+        coco, images=images, annotations=[a for a in coco['annotations'] if a['image_id'] in ids]
+    )
     with open(out, 'w') as f:
         json.dump(coco, f)
     return out
@@ -72,6 +76,7 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
 
     from mmpointsam.registry import DATASETS, MODELS
     from mmpointsam.utils import set_sam_checkpoint
+
     init_default_scope('mmpointsam')
     cfg = Config.fromfile(osp.join(REPO, 'configs', config))
     set_sam_checkpoint(cfg, 'none')
@@ -98,8 +103,11 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
     tmp = tempfile.mkdtemp()
     loader = cfg.test_dataloader if test else cfg.train_dataloader
     ds_cfg = loader.dataset
-    ds_cfg.update(data_root=args.data_root, data_prefix=dict(img='images/'),
-                  ann_file=_subset_json(args.data_root, names, osp.join(tmp, 'subset.json')))
+    ds_cfg.update(
+        data_root=args.data_root,
+        data_prefix=dict(img='images/'),
+        ann_file=_subset_json(args.data_root, names, osp.join(tmp, 'subset.json')),
+    )
     for t in ds_cfg.pipeline:
         if t['type'] == 'SamplePointPrompts':
             t['max_instances'] = max_instances
@@ -109,12 +117,14 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
 
 def _batch(dataset, indices):
     from mmengine.dataset import pseudo_collate
+
     return pseudo_collate([dataset[i] for i in indices])
 
 
 def child_floor(args):
     """No-grad encoder forward and LoRA encoder forward+backward on one real image."""
     import torch
+
     model, dataset = _build(args, 'pointsam_nwpu.py', [ONE_OBJECT])
     model.train()
     data = model.data_preprocessor(_batch(dataset, [0]), True)
@@ -149,12 +159,13 @@ def child_iteration(args):
     from mmengine.optim import OptimWrapper
 
     from mmpointsam.engine.optimizers import BF16OptimWrapper
+
     if args.objects == 'slope':
         names, groups = [ONE_OBJECT, MANY_OBJECTS], [[0], [1]]
     elif args.objects == '1':
         names, groups = [ONE_OBJECT], [[0]]
     else:  # batches past the typical images repeat them
-        names = TYPICAL[:args.batch]
+        names = TYPICAL[: args.batch]
         groups = [[i % len(TYPICAL) for i in range(args.batch)]]
     model, dataset = _build(args, args.config, names, max_instances=args.max_instances)
     model.train()
@@ -187,20 +198,28 @@ def child_iteration(args):
                 continue
             no_grad = [c for c in calls if not c[0]]
             # no-grad decodes: the teacher's, then NPC's re-decode of the overlapping instances
-            group_runs.append(dict(
-                iteration=elapsed, objects=objects, images=len(indices),
-                teacher_decode=no_grad[0][2], npc_decode=sum(c[2] for c in no_grad[1:]),
-                npc_prompts=sum(c[1] for c in no_grad[1:]),
-                student_decode_fwd=sum(c[2] for c in calls if c[0])))
+            group_runs.append(
+                dict(
+                    iteration=elapsed,
+                    objects=objects,
+                    images=len(indices),
+                    teacher_decode=no_grad[0][2],
+                    npc_decode=sum(c[2] for c in no_grad[1:]),
+                    npc_prompts=sum(c[1] for c in no_grad[1:]),
+                    student_decode_fwd=sum(c[2] for c in calls if c[0]),
+                )
+            )
     best = [min(r, key=lambda x: x['iteration']) for r in runs]
     if len(best) == 1:
         return best[0]
-    return {f'{key}_{name}': value for name, r in zip(('one', 'many'), best)
-            for key, value in r.items()}
+    return {
+        f'{key}_{name}': value for name, r in zip(('one', 'many'), best) for key, value in r.items()
+    }
 
 
 def _encoder_time(model, data):
     import torch
+
     with torch.no_grad():
         t = time.perf_counter()
         model.sam.encode(data['inputs'])
@@ -210,7 +229,8 @@ def _encoder_time(model, data):
 def child_eval(args):
     """Point-prompt prediction (one mask per instance at full size) vs the encoder alone."""
     import torch
-    names = TYPICAL[:args.num_images]
+
+    names = TYPICAL[: args.num_images]
     model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True)
     model.eval()
     total = enc = 0.0
@@ -233,7 +253,8 @@ def child_eval(args):
 def child_convert(args):
     """Points -> rotated boxes (the converter's per-image path) vs the encoder alone."""
     from mmpointsam.apis.point2rbox import Point2RBoxConverter
-    names = TYPICAL[:args.num_images]
+
+    names = TYPICAL[: args.num_images]
     model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True, npc=True)
     converter = Point2RBoxConverter(model)
     converter.predict(dataset[0])  # warm-up
@@ -246,15 +267,31 @@ def child_convert(args):
     return dict(convert_per_image=total / len(names), encoder=enc / len(names))
 
 
-CHILDREN = dict(floor=child_floor, iteration=child_iteration, eval=child_eval,
-                convert=child_convert)
+CHILDREN = dict(
+    floor=child_floor, iteration=child_iteration, eval=child_eval, convert=child_convert
+)
 
 
 # ---------------------------------------------------------------------------------- parent
 def run_child(args, kind, **extra):
-    cmd = [sys.executable, osp.abspath(__file__), '--child', kind, '--arch', args.arch,
-           '--data-root', args.data_root, '--reps', str(args.reps), '--device', args.device,
-           '--num-images', str(args.num_images), '--config', args.config]
+    cmd = [
+        sys.executable,
+        osp.abspath(__file__),
+        '--child',
+        kind,
+        '--arch',
+        args.arch,
+        '--data-root',
+        args.data_root,
+        '--reps',
+        str(args.reps),
+        '--device',
+        args.device,
+        '--num-images',
+        str(args.num_images),
+        '--config',
+        args.config,
+    ]
     for key, value in extra.items():
         if value is True:
             cmd.append(f'--{key.replace("_", "-")}')
@@ -265,14 +302,19 @@ def run_child(args, kind, **extra):
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-5000:])
         raise RuntimeError(f'benchmark step {kind} {extra} failed')
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f'  {kind} {extra}: ' + ', '.join(
-        f'{k}={v:.2f}' if isinstance(v, float) else f'{k}={v}' for k, v in result.items()),
-          flush=True)
+    print(
+        f'  {kind} {extra}: '
+        + ', '.join(
+            f'{k}={v:.2f}' if isinstance(v, float) else f'{k}={v}' for k, v in result.items()
+        ),
+        flush=True,
+    )
     return result
 
 
 def mask_agreement(a_file: str, b_file: str) -> float:
     import torch
+
     a, b = torch.load(a_file), torch.load(b_file)
     ious = []
     for x, y in zip(a, b):
@@ -284,30 +326,41 @@ def mask_agreement(a_file: str, b_file: str) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--arch', default='vit_b',
-                        help='SAM vit_b/l/h, vit_t, tiny or SAM 2.1 hiera_t/s/b+/l')
-    parser.add_argument('--config', default='pointsam_nwpu.py',
-                        help='self-training config of the iteration (in configs/)')
+    parser.add_argument(
+        '--arch', default='vit_b', help='SAM vit_b/l/h, vit_t, tiny or SAM 2.1 hiera_t/s/b+/l'
+    )
+    parser.add_argument(
+        '--config',
+        default='pointsam_nwpu.py',
+        help='self-training config of the iteration (in configs/)',
+    )
     parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'nwpu_vhr10'))
     parser.add_argument('--reps', type=int, default=2, help='timed repetitions (min is kept)')
     parser.add_argument('--num-images', type=int, default=3)
     parser.add_argument('--batches', type=int, nargs='+', default=[2, 4])
-    parser.add_argument('--only', nargs='+', choices=['floor', 'iteration', 'objects', 'batch',
-                                                       'eval', 'convert', 'bf16', 'train-bf16'],
-                        help='train-bf16: floor, 1-object and 1-/50-object iterations (and '
-                        'batch, if asked) in fp32 and bf16 training, side by side')
+    parser.add_argument(
+        '--only',
+        nargs='+',
+        choices=['floor', 'iteration', 'objects', 'batch', 'eval', 'convert', 'bf16', 'train-bf16'],
+        help='train-bf16: floor, 1-object and 1-/50-object iterations (and '
+        'batch, if asked) in fp32 and bf16 training, side by side',
+    )
     parser.add_argument('--device', default='cpu', help='cpu or cuda (cuda: untested here)')
     parser.add_argument('--child', choices=list(CHILDREN))
     parser.add_argument('--objects')
     parser.add_argument('--batch', type=int, default=1)
     parser.add_argument('--max-instances', type=int)
     parser.add_argument('--bf16', action='store_true', help='bf16 encoder for inference')
-    parser.add_argument('--train-bf16', action='store_true',
-                        help='bf16 training: BF16OptimWrapper, autocast floor passes')
+    parser.add_argument(
+        '--train-bf16',
+        action='store_true',
+        help='bf16 training: BF16OptimWrapper, autocast floor passes',
+    )
     parser.add_argument('--save-masks')
     args = parser.parse_args()
     if args.child:
         import torch
+
         result = CHILDREN[args.child](args)
         result['peak_rss_gb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         if args.device.startswith('cuda'):
@@ -316,14 +369,15 @@ def main():
         print(json.dumps(result))
         return
 
-    steps = set(args.only or ['floor', 'iteration', 'objects', 'batch', 'eval', 'convert',
-                              'bf16'])
+    steps = set(args.only or ['floor', 'iteration', 'objects', 'batch', 'eval', 'convert', 'bf16'])
     if 'train-bf16' in steps:  # bf16 beside fp32, in the same run
         steps |= {'floor', 'iteration', 'objects'}
     cuda = args.device.startswith('cuda')
     where = args.device if cuda else f'{os.cpu_count()} CPUs'
-    print(f'speed benchmark: {args.arch}, 1024 input, random weights, real NWPU images, '
-          f'{where}', flush=True)
+    print(
+        f'speed benchmark: {args.arch}, 1024 input, random weights, real NWPU images, {where}',
+        flush=True,
+    )
     res = {}
     if steps & {'floor', 'iteration', 'objects'}:
         res['floor'] = run_child(args, 'floor')
@@ -334,24 +388,25 @@ def main():
     if 'train-bf16' in steps:
         res['floor_bf16'] = run_child(args, 'floor', train_bf16=True)
         res['it1_bf16'] = run_child(args, 'iteration', objects='1', train_bf16=True)
-        res['slope_bf16'] = run_child(args, 'iteration', objects='slope', max_instances=50,
-                                      train_bf16=True)
+        res['slope_bf16'] = run_child(
+            args, 'iteration', objects='slope', max_instances=50, train_bf16=True
+        )
     if 'batch' in steps:
         for b in args.batches:
             res[f'b{b}'] = run_child(args, 'iteration', objects='typical', batch=b)
         res['b1'] = run_child(args, 'iteration', objects='typical', batch=1)
         if 'train-bf16' in steps:
             for b in [1] + list(args.batches):
-                res[f'b{b}_bf16'] = run_child(args, 'iteration', objects='typical', batch=b,
-                                              train_bf16=True)
+                res[f'b{b}_bf16'] = run_child(
+                    args, 'iteration', objects='typical', batch=b, train_bf16=True
+                )
     tmp = tempfile.mkdtemp()
     if steps & {'eval', 'bf16'}:
         res['eval'] = run_child(args, 'eval', save_masks=osp.join(tmp, 'fp32.pth'))
     if 'convert' in steps:
         res['convert'] = run_child(args, 'convert')
     if 'bf16' in steps:
-        res['eval_bf16'] = run_child(args, 'eval', bf16=True,
-                                     save_masks=osp.join(tmp, 'bf16.pth'))
+        res['eval_bf16'] = run_child(args, 'eval', bf16=True, save_masks=osp.join(tmp, 'bf16.pth'))
         res['agreement'] = mask_agreement(osp.join(tmp, 'fp32.pth'), osp.join(tmp, 'bf16.pth'))
 
     print(f'\n| {args.arch}, CPU | value | target |\n| --- | --- | --- |')
@@ -363,40 +418,54 @@ def main():
         print(f'| floor (sum) | {floor:.2f} s | |')
     if 'it1' in res:
         it1 = res['it1']
-        print(f'| PointSAM iteration, 1 object, batch 1 | {it1["iteration"]:.2f} s '
-              f'({it1["iteration"] / floor:.2f} x floor) | <= 1.1 x floor |')
+        print(
+            f'| PointSAM iteration, 1 object, batch 1 | {it1["iteration"]:.2f} s '
+            f'({it1["iteration"] / floor:.2f} x floor) | <= 1.1 x floor |'
+        )
         print(f'| peak RSS, 1 object | {it1["peak_rss_gb"]:.2f} GB | <= 7 GB |')
     if 'slope' in res:
         sl = res['slope']
         n1, n50 = sl['objects_one'], sl['objects_many']
         t1, t50 = sl['iteration_one'], sl['iteration_many']
-        print(f'| PointSAM iteration, {n1} and {n50} objects alternating in one process | '
-              f'{t1:.2f} and {t50:.2f} s | |')
+        print(
+            f'| PointSAM iteration, {n1} and {n50} objects alternating in one process | '
+            f'{t1:.2f} and {t50:.2f} s | |'
+        )
         print(f'| per-object slope | {(t50 - t1) / (n50 - n1):.3f} s | <= 0.1 s |')
-        print(f'| of which decoder, per object: teacher / NPC ({sl["npc_prompts_many"]} '
-              f're-decoded) / student forward | {sl["teacher_decode_many"] / n50:.3f} / '
-              f'{sl["npc_decode_many"] / n50:.3f} / {sl["student_decode_fwd_many"] / n50:.3f} s '
-              f'| |')
+        print(
+            f'| of which decoder, per object: teacher / NPC ({sl["npc_prompts_many"]} '
+            f're-decoded) / student forward | {sl["teacher_decode_many"] / n50:.3f} / '
+            f'{sl["npc_decode_many"] / n50:.3f} / {sl["student_decode_fwd_many"] / n50:.3f} s '
+            f'| |'
+        )
         print(f'| peak RSS of that process | {sl["peak_rss_gb"]:.2f} GB | <= 7 GB |')
     for b in [1] + list(args.batches):
         if f'b{b}' in res:
             r = res[f'b{b}']
-            print(f'| iteration per image, batch {b} ({r["objects"]} objects) | '
-                  f'{r["iteration"] / b:.2f} s, {b / r["iteration"]:.2f} images/s '
-                  f'(peak RSS {r["peak_rss_gb"]:.1f} GB{_gpu_mem(r)}) | |')
+            print(
+                f'| iteration per image, batch {b} ({r["objects"]} objects) | '
+                f'{r["iteration"] / b:.2f} s, {b / r["iteration"]:.2f} images/s '
+                f'(peak RSS {r["peak_rss_gb"]:.1f} GB{_gpu_mem(r)}) | |'
+            )
     if 'eval' in res:
         e = res['eval']
-        print(f'| evaluation per image ({e["objects"]} objects in {args.num_images} images) | '
-              f'{e["eval_per_image"]:.2f} s ({e["eval_per_image"] / e["encoder"]:.2f} x encoder) '
-              f'| <= 1.05 x |')
+        print(
+            f'| evaluation per image ({e["objects"]} objects in {args.num_images} images) | '
+            f'{e["eval_per_image"]:.2f} s ({e["eval_per_image"] / e["encoder"]:.2f} x encoder) '
+            f'| <= 1.05 x |'
+        )
     if 'convert' in res:
         c = res['convert']
-        print(f'| conversion per image | {c["convert_per_image"]:.2f} s '
-              f'({c["convert_per_image"] / c["encoder"]:.2f} x encoder) | <= 1.15 x |')
+        print(
+            f'| conversion per image | {c["convert_per_image"]:.2f} s '
+            f'({c["convert_per_image"] / c["encoder"]:.2f} x encoder) | <= 1.15 x |'
+        )
     if 'eval_bf16' in res:
         e, b = res['eval'], res['eval_bf16']
-        print(f'| bf16 encoder | {b["encoder"]:.2f} s ({e["encoder"] / b["encoder"]:.2f} x faster '
-              f'than fp32 {e["encoder"]:.2f} s) | |')
+        print(
+            f'| bf16 encoder | {b["encoder"]:.2f} s ({e["encoder"] / b["encoder"]:.2f} x faster '
+            f'than fp32 {e["encoder"]:.2f} s) | |'
+        )
         print(f'| bf16 vs fp32 masks, mean IoU | {res["agreement"]:.4f} | |')
     if 'floor_bf16' in res:
         print_train_bf16(args, res)
@@ -412,35 +481,49 @@ def print_train_bf16(args, res):
     floor32 = f32['encoder_fwd'] + f32['lora_fwd_bwd']
     floor16 = f16['encoder_fwd'] + f16['lora_fwd_bwd']
     rel = lambda t: f'{t:.2f} s ({t / floor32:.2f} x fp32 floor)'  # noqa: E731
-    print(f'\n| {args.arch}, {args.device}, training | fp32 | bf16 (BF16OptimWrapper) | '
-          f'bf16 / fp32 |\n| --- | --- | --- | --- |')
-    for key, name in (('encoder_fwd', 'encoder forward (no grad)'),
-                      ('lora_fwd_bwd', 'LoRA encoder forward + backward')):
+    print(
+        f'\n| {args.arch}, {args.device}, training | fp32 | bf16 (BF16OptimWrapper) | '
+        f'bf16 / fp32 |\n| --- | --- | --- | --- |'
+    )
+    for key, name in (
+        ('encoder_fwd', 'encoder forward (no grad)'),
+        ('lora_fwd_bwd', 'LoRA encoder forward + backward'),
+    ):
         print(f'| {name} | {f32[key]:.2f} s | {f16[key]:.2f} s | {f16[key] / f32[key]:.2f} |')
     print(f'| floor (sum) | {floor32:.2f} s | {rel(floor16)} | {floor16 / floor32:.2f} |')
     a, b = res['it1'], res['it1_bf16']
-    print(f'| PointSAM iteration, 1 object, batch 1 (target: bf16 <= 0.5 x fp32 floor) | '
-          f'{rel(a["iteration"])} | {rel(b["iteration"])} | '
-          f'{b["iteration"] / a["iteration"]:.2f} |')
-    print(f'| peak RSS, 1 object | {a["peak_rss_gb"]:.2f} GB{_gpu_mem(a)} | '
-          f'{b["peak_rss_gb"]:.2f} GB{_gpu_mem(b)} | |')
+    print(
+        f'| PointSAM iteration, 1 object, batch 1 (target: bf16 <= 0.5 x fp32 floor) | '
+        f'{rel(a["iteration"])} | {rel(b["iteration"])} | '
+        f'{b["iteration"] / a["iteration"]:.2f} |'
+    )
+    print(
+        f'| peak RSS, 1 object | {a["peak_rss_gb"]:.2f} GB{_gpu_mem(a)} | '
+        f'{b["peak_rss_gb"]:.2f} GB{_gpu_mem(b)} | |'
+    )
     a, b = res['slope'], res['slope_bf16']
     n1, n50 = a['objects_one'], a['objects_many']
-    for key, name in (('iteration_one', f'PointSAM iteration, {n1} object (alternating)'),
-                      ('iteration_many', f'PointSAM iteration, {n50} objects (alternating)')):
+    for key, name in (
+        ('iteration_one', f'PointSAM iteration, {n1} object (alternating)'),
+        ('iteration_many', f'PointSAM iteration, {n50} objects (alternating)'),
+    ):
         print(f'| {name} | {rel(a[key])} | {rel(b[key])} | {b[key] / a[key]:.2f} |')
     s32 = (a['iteration_many'] - a['iteration_one']) / (n50 - n1)
     s16 = (b['iteration_many'] - b['iteration_one']) / (n50 - n1)
     print(f'| per-object slope | {s32:.3f} s | {s16:.3f} s | {s16 / s32:.2f} |')
-    print(f'| peak RSS of the 1-/50-object process | {a["peak_rss_gb"]:.2f} GB{_gpu_mem(a)} | '
-          f'{b["peak_rss_gb"]:.2f} GB{_gpu_mem(b)} | |')
+    print(
+        f'| peak RSS of the 1-/50-object process | {a["peak_rss_gb"]:.2f} GB{_gpu_mem(a)} | '
+        f'{b["peak_rss_gb"]:.2f} GB{_gpu_mem(b)} | |'
+    )
     for n in [1] + list(args.batches):
         if f'b{n}_bf16' in res:
             a, b = res[f'b{n}'], res[f'b{n}_bf16']
-            print(f'| batch {n}: images/s (peak memory) | {n / a["iteration"]:.2f} '
-                  f'({a["peak_rss_gb"]:.1f} GB RSS{_gpu_mem(a)}) | {n / b["iteration"]:.2f} '
-                  f'({b["peak_rss_gb"]:.1f} GB RSS{_gpu_mem(b)}) | '
-                  f'{a["iteration"] / b["iteration"]:.2f} x images/s |')
+            print(
+                f'| batch {n}: images/s (peak memory) | {n / a["iteration"]:.2f} '
+                f'({a["peak_rss_gb"]:.1f} GB RSS{_gpu_mem(a)}) | {n / b["iteration"]:.2f} '
+                f'({b["peak_rss_gb"]:.1f} GB RSS{_gpu_mem(b)}) | '
+                f'{a["iteration"] / b["iteration"]:.2f} x images/s |'
+            )
 
 
 if __name__ == '__main__':

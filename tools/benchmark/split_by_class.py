@@ -19,6 +19,7 @@ a file's classes are left out of it. With ``--image-dir`` the images are linked 
     python tools/benchmark/split_by_class.py data/nwpu_vhr10/annotations/NWPU_instances_train.json \
         data/nwpu_vhr10/annotations/NWPU_instances_val.json data/nwpu_vhr10/proxy_shift --seed 0
 """
+
 import argparse
 import json
 import os
@@ -26,7 +27,7 @@ import os.path as osp
 import sys
 import zlib
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -35,8 +36,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmpointsam.datasets.point_labels import coco_ann_to_mask  # noqa: E402
 
-SOURCE_CLASSES = ('airplane', 'storage_tank', 'baseball_diamond', 'tennis_court',
-                  'basketball_court', 'ground_track_field')
+SOURCE_CLASSES = (
+    'airplane',
+    'storage_tank',
+    'baseball_diamond',
+    'tennis_court',
+    'basketball_court',
+    'ground_track_field',
+)
 TARGET_CLASSES = ('ship', 'harbor', 'bridge', 'vehicle')
 POINT_FILE = 'target_train_points_{}pt.json'
 
@@ -60,19 +67,24 @@ def subset(coco: dict, image_ids: Sequence[int], classes: Sequence[str]) -> dict
     if missing:
         raise ValueError(f'classes {sorted(missing)} are not among the categories')
     wanted = set(image_ids)
-    anns = [a for a in coco['annotations']
-            if a['image_id'] in wanted and a['category_id'] in cat_ids and not a.get('iscrowd', 0)]
+    anns = [
+        a
+        for a in coco['annotations']
+        if a['image_id'] in wanted and a['category_id'] in cat_ids and not a.get('iscrowd', 0)
+    ]
     keep = {a['image_id'] for a in anns}
     images = [img for img in coco['images'] if img['id'] in keep]
     return dict(images=images, annotations=anns, categories=coco['categories'])
 
 
-def _resize_images(cocos: Sequence[dict], src_dir: str, out_dir: str,
-                   max_side: Optional[int]) -> None:
+def _resize_images(
+    cocos: Sequence[dict], src_dir: str, out_dir: str, max_side: Optional[int]
+) -> None:
     """Put every image of ``cocos`` into ``out_dir/images``: a link to the original, or with
     ``max_side`` a copy whose longer side is ``max_side`` (INTER_AREA), with the annotations
     (polygons, RLE, boxes, areas, sizes) rescaled in place."""
     import cv2
+
     os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
     done = {}
     for coco in cocos:
@@ -90,13 +102,18 @@ def _resize_images(cocos: Sequence[dict], src_dir: str, out_dir: str,
                     os.symlink(osp.abspath(src), dst)
                     size = (img['width'], img['height'])
                 else:
-                    size = (max(int(round(img['width'] * scale)), 1),
-                            max(int(round(img['height'] * scale)), 1))
+                    size = (
+                        max(int(round(img['width'] * scale)), 1),
+                        max(int(round(img['height'] * scale)), 1),
+                    )
                     pixels = cv2.imread(src, cv2.IMREAD_COLOR)
                     if pixels is None:
                         raise FileNotFoundError(src)
-                    cv2.imwrite(dst, cv2.resize(pixels, size, interpolation=cv2.INTER_AREA),
-                                [cv2.IMWRITE_JPEG_QUALITY, 95])
+                    cv2.imwrite(
+                        dst,
+                        cv2.resize(pixels, size, interpolation=cv2.INTER_AREA),
+                        [cv2.IMWRITE_JPEG_QUALITY, 95],
+                    )
                 done[name] = (size[0] / img['width'], size[1] / img['height'], size)
             sx, sy, size = done[name]
             if size == (img['width'], img['height']):
@@ -108,8 +125,9 @@ def _resize_images(cocos: Sequence[dict], src_dir: str, out_dir: str,
                     continue
                 seg = ann.get('segmentation')
                 if isinstance(seg, list):
-                    ann['segmentation'] = [[v * (sx if i % 2 == 0 else sy) for i, v in
-                                            enumerate(poly)] for poly in seg]
+                    ann['segmentation'] = [
+                        [v * (sx if i % 2 == 0 else sy) for i, v in enumerate(poly)] for poly in seg
+                    ]
                 elif isinstance(seg, dict):
                     mask = coco_ann_to_mask(ann, old_h, old_w).astype(np.uint8)
                     mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
@@ -141,18 +159,30 @@ def point_labels(coco: dict, num_points: int, seed: int) -> dict:
             pos = rng.choice(inside, num_points, replace=inside.size < num_points)
             neg = rng.choice(outside, num_points, replace=outside.size < num_points)
             pts = [[int(i % img['width']), int(i // img['width'])] for i in np.r_[pos, neg]]
-            out.append(dict(id=ann['id'], image_id=ann['image_id'],
-                            category_id=ann['category_id'], points=pts,
-                            point_labels=[1] * num_points + [0] * num_points))
+            out.append(
+                dict(
+                    id=ann['id'],
+                    image_id=ann['image_id'],
+                    category_id=ann['category_id'],
+                    points=pts,
+                    point_labels=[1] * num_points + [0] * num_points,
+                )
+            )
     return dict(images=coco['images'], annotations=out, categories=coco['categories'])
 
 
-def split_by_class(train_json: str, test_json: str, out_dir: str, seed: int = 0,
-                   val_ratio: float = 0.1, source_classes: Sequence[str] = SOURCE_CLASSES,
-                   target_classes: Sequence[str] = TARGET_CLASSES,
-                   point_counts: Sequence[int] = (1, 3),
-                   image_dir: Optional[str] = None,
-                   max_side: Optional[int] = None) -> Dict[str, dict]:
+def split_by_class(
+    train_json: str,
+    test_json: str,
+    out_dir: str,
+    seed: int = 0,
+    val_ratio: float = 0.1,
+    source_classes: Sequence[str] = SOURCE_CLASSES,
+    target_classes: Sequence[str] = TARGET_CLASSES,
+    point_counts: Sequence[int] = (1, 3),
+    image_dir: Optional[str] = None,
+    max_side: Optional[int] = None,
+) -> Dict[str, dict]:
     """Write the files described in the module docstring; returns a summary per file.
 
     With ``image_dir`` (the images of both jsons), the images go to ``out_dir/images`` (links,
@@ -197,13 +227,23 @@ def main() -> None:
     parser.add_argument('--source-classes', nargs='+', default=list(SOURCE_CLASSES))
     parser.add_argument('--target-classes', nargs='+', default=list(TARGET_CLASSES))
     parser.add_argument('--point-counts', nargs='+', type=int, default=[1, 3])
-    parser.add_argument('--image-dir', help='images of both jsons: link or resize them into '
-                        'OUT_DIR/images')
+    parser.add_argument(
+        '--image-dir', help='images of both jsons: link or resize them into OUT_DIR/images'
+    )
     parser.add_argument('--max-side', type=int, help='with --image-dir: downscale to this side')
     args = parser.parse_args()
-    summary = split_by_class(args.train_json, args.test_json, args.out_dir, args.seed,
-                             args.val_ratio, args.source_classes, args.target_classes,
-                             args.point_counts, args.image_dir, args.max_side)
+    summary = split_by_class(
+        args.train_json,
+        args.test_json,
+        args.out_dir,
+        args.seed,
+        args.val_ratio,
+        args.source_classes,
+        args.target_classes,
+        args.point_counts,
+        args.image_dir,
+        args.max_side,
+    )
     for name, s in summary.items():
         print(f'{osp.join(args.out_dir, name)}: {s["images"]} images, {s["instances"]} instances')
 

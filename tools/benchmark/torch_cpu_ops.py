@@ -6,6 +6,7 @@ versions to see where a stack change moves the encoder's time.
 Random weights, fp32, no grad, the threads torch picks (or --threads). Prints the minimum over
 --reps of each row, in milliseconds.
 """
+
 import argparse
 import time
 
@@ -45,25 +46,47 @@ def main():
         h = mlp(x)
         rows.append(('GELU on 4096x3072', _time(lambda: torch.nn.functional.gelu(h), args.reps)))
         rows.append(('LayerNorm on 4096x768', _time(lambda: norm(x), args.reps)))
-        rows.append(('q @ k^T, 12 heads, 196 tokens (x25 windows)',
-                     25 * _time(lambda: q @ q.transpose(-2, -1), args.reps)))
-        rows.append(('q @ k^T, 12 heads, 4096 tokens (global)',
-                     _time(lambda: qg @ qg.transpose(-2, -1), args.reps)))
+        rows.append(
+            (
+                'q @ k^T, 12 heads, 196 tokens (x25 windows)',
+                25 * _time(lambda: q @ q.transpose(-2, -1), args.reps),
+            )
+        )
+        rows.append(
+            (
+                'q @ k^T, 12 heads, 4096 tokens (global)',
+                _time(lambda: qg @ qg.transpose(-2, -1), args.reps),
+            )
+        )
         attn = torch.randn(heads, tokens, tokens)
         rows.append(('softmax over 12x4096x4096', _time(lambda: attn.softmax(-1), args.reps)))
         if not args.no_encoder:
-            from segment_anything.modeling import ImageEncoderViT
             from functools import partial
-            enc = ImageEncoderViT(depth=12, embed_dim=768, img_size=1024, mlp_ratio=4,
-                                  norm_layer=partial(torch.nn.LayerNorm, eps=1e-6), num_heads=12,
-                                  patch_size=16, qkv_bias=True, use_rel_pos=True,
-                                  global_attn_indexes=[2, 5, 8, 11], window_size=14,
-                                  out_chans=256).eval()
+
+            from segment_anything.modeling import ImageEncoderViT
+
+            enc = ImageEncoderViT(
+                depth=12,
+                embed_dim=768,
+                img_size=1024,
+                mlp_ratio=4,
+                norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
+                num_heads=12,
+                patch_size=16,
+                qkv_bias=True,
+                use_rel_pos=True,
+                global_attn_indexes=[2, 5, 8, 11],
+                window_size=14,
+                out_chans=256,
+            ).eval()
             img = torch.randn(1, 3, 1024, 1024)
-            rows.append(('SAM ViT-B encoder, 1024 input', _time(lambda: enc(img),
-                                                                max(1, args.reps - 1))))
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
-          f'MKL {torch.backends.mkl.is_available()}, oneDNN {torch.backends.mkldnn.is_available()}')
+            rows.append(
+                ('SAM ViT-B encoder, 1024 input', _time(lambda: enc(img), max(1, args.reps - 1)))
+            )
+    print(
+        f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
+        f'MKL {torch.backends.mkl.is_available()}, oneDNN {torch.backends.mkldnn.is_available()}'
+    )
     for name, ms in rows:
         print(f'| {name} | {ms:.1f} ms |')
 

@@ -7,6 +7,7 @@ read. No mask is needed or written.
     python tools/dataset_converters/clicks_to_point_labels.py person_keypoints.json OUT.json \
         [--keypoint nose]
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -14,14 +15,14 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import mmpointsam  # noqa: E402,F401
-from mmpointsam.datasets.click_sources import (coco_keypoints_to_point_labels,  # noqa: E402
-                                               csv_to_point_labels)
+from mmpointsam.datasets.click_sources import coco_keypoints_to_point_labels, csv_to_point_labels  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='clicks: .csv (image,x,y,class[,object]) or COCO keypoints '
-                        '.json')
+    parser.add_argument(
+        'src', help='clicks: .csv (image,x,y,class[,object]) or COCO keypoints .json'
+    )
     parser.add_argument('out_json', help='point-label json to write')
     parser.add_argument('--img-dir', help='images of a CSV (their sizes are read)')
     parser.add_argument('--classes', nargs='+', help='CSV class order (category ids 1..K)')
@@ -38,8 +39,10 @@ def main(argv=None) -> dict:
         summary = csv_to_point_labels(args.src, args.img_dir, args.out_json, args.classes)
     else:
         summary = coco_keypoints_to_point_labels(args.src, args.out_json, args.keypoint)
-    print(f'{summary["num_instances"]} objects of {summary["num_images"]} images written to '
-          f'{summary["out"]}')
+    print(
+        f'{summary["num_instances"]} objects of {summary["num_images"]} images written to '
+        f'{summary["out"]}'
+    )
     return summary
 
 

@@ -5,6 +5,7 @@
 
 The json feeds tools/point2rbox.py (see docs/point2rbox.md, DOTA-v1.0 recipe).
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -22,18 +23,28 @@ def parse_args():
     parser.add_argument('out_json', help='point-label json to write')
     parser.add_argument('--num-points', type=int, default=1, help='clicks per object')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--classes', nargs='+',
-                        help='class names, in label order (default: DOTA-v1.0, MMRotate order)')
-    parser.add_argument('--skip-difficult', action='store_true',
-                        help='no clicks on objects marked difficult')
+    parser.add_argument(
+        '--classes',
+        nargs='+',
+        help='class names, in label order (default: DOTA-v1.0, MMRotate order)',
+    )
+    parser.add_argument(
+        '--skip-difficult', action='store_true', help='no clicks on objects marked difficult'
+    )
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    out = dota_to_point_labels(args.label_dir, args.img_dir, args.out_json,
-                               num_points=args.num_points, seed=args.seed, classes=args.classes,
-                               skip_difficult=args.skip_difficult)
+    out = dota_to_point_labels(
+        args.label_dir,
+        args.img_dir,
+        args.out_json,
+        num_points=args.num_points,
+        seed=args.seed,
+        classes=args.classes,
+        skip_difficult=args.skip_difficult,
+    )
     print(f'{out["annotations"]} objects in {out["images"]} images -> {out["json"]}')
 
 

@@ -7,6 +7,7 @@ split and test on the papers' test split.
         data/nwpu_vhr10/annotations/NWPU_instances_train.json data/nwpu_vhr10_splits \
         --val-ratio 0.1 --seed 0
 """
+
 import argparse
 import json
 import os
@@ -28,7 +29,8 @@ def split_coco(coco: dict, val_ratio: float, seed: int):
         return dict(
             {k: v for k, v in coco.items() if k not in ('images', 'annotations')},
             images=[img for img in coco['images'] if keep(img['id'])],
-            annotations=[a for a in coco['annotations'] if keep(a['image_id'])])
+            annotations=[a for a in coco['annotations'] if keep(a['image_id'])],
+        )
 
     return subset(lambda i: i not in val_ids), subset(lambda i: i in val_ids)
 

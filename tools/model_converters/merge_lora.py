@@ -11,6 +11,7 @@ that ``sam2.build_sam.build_sam2`` loads the result strictly.
 Only the config and the checkpoint are read: the checkpoint holds every weight (and the PBR
 prototypes, which are not part of the SAM export), so no SAM or prototype file is needed.
 """
+
 import argparse
 import os
 import os.path as osp
@@ -24,12 +25,12 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmpointsam.models.sam.sam2 import SAM2, official_checkpoint  # noqa: E402
 from mmpointsam.registry import MODELS  # noqa: E402
 from mmpointsam.utils import register_all_modules  # noqa: E402
-from mmpointsam.utils.model_checkpoint import (load_model_checkpoint,  # noqa: E402
-                                               weights_from_checkpoint)
+from mmpointsam.utils.model_checkpoint import load_model_checkpoint, weights_from_checkpoint  # noqa: E402
 
 
-def merge_lora(config: str, checkpoint: str, out: str, cfg_options: dict = None,
-               sam2_video_weights: str = None) -> dict:
+def merge_lora(
+    config: str, checkpoint: str, out: str, cfg_options: dict = None, sam2_video_weights: str = None
+) -> dict:
     """Build the model of ``config``, load ``checkpoint``, write the merged SAM state dict
     (for SAM2 as an official SAM 2 file, see :func:`official_checkpoint`)."""
     register_all_modules()
@@ -40,13 +41,17 @@ def merge_lora(config: str, checkpoint: str, out: str, cfg_options: dict = None,
     model = MODELS.build(cfg.model)
     load_model_checkpoint(model, checkpoint)
     if sam2_video_weights and not isinstance(model.sam, SAM2):
-        raise ValueError('--sam2-video-weights is for SAM2 models; this config builds '
-                         f'{type(model.sam).__name__}')
+        raise ValueError(
+            '--sam2-video-weights is for SAM2 models; this config builds '
+            f'{type(model.sam).__name__}'
+        )
     state = model.sam.export_state_dict()
     tmp = f'{out}.tmp'
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    torch.save(official_checkpoint(state, sam2_video_weights)
-               if isinstance(model.sam, SAM2) else state, tmp)
+    torch.save(
+        official_checkpoint(state, sam2_video_weights) if isinstance(model.sam, SAM2) else state,
+        tmp,
+    )
     os.replace(tmp, out)  # never leave a half-written file under the final name
     return state
 
@@ -56,13 +61,20 @@ def main():
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('out')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value (e.g. model.sam.img_size=512)')
-    parser.add_argument('--sam2-video-weights',
-                        help='SAM2 only: the official file whose video-only tensors to copy in')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (e.g. model.sam.img_size=512)',
+    )
+    parser.add_argument(
+        '--sam2-video-weights',
+        help='SAM2 only: the official file whose video-only tensors to copy in',
+    )
     args = parser.parse_args()
-    state = merge_lora(args.config, args.checkpoint, args.out, args.cfg_options,
-                       args.sam2_video_weights)
+    state = merge_lora(
+        args.config, args.checkpoint, args.out, args.cfg_options, args.sam2_video_weights
+    )
     print(f'wrote {args.out}: {len(state)} tensors in the official SAM layout')
 
 

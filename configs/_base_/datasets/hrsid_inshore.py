@@ -7,7 +7,6 @@
 _base_ = './hrsid.py'
 inshore_train_ann = 'Annotations/inshore/inshore_train.json'
 inshore_test_ann = 'Annotations/inshore/inshore_test.json'
-train_dataloader = dict(
-    dataset=dict(ann_file=inshore_train_ann, exclude_img_ids=[351, 375, 376]))
+train_dataloader = dict(dataset=dict(ann_file=inshore_train_ann, exclude_img_ids=[351, 375, 376]))
 val_dataloader = dict(dataset=dict(ann_file=inshore_test_ann, exclude_img_ids=[166]))
 test_dataloader = dict(dataset=dict(ann_file=inshore_test_ann, exclude_img_ids=[166]))

@@ -22,13 +22,13 @@ train_pipeline = [
     dict(type='LoadSAMAnnotations'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='SamplePointPrompts', num_points=num_points, max_instances=max_train_instances),
-    dict(type='PackSAMInputs')
+    dict(type='PackSAMInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadSAMAnnotations'),
     dict(type='SamplePointPrompts', num_points=num_points, seed=eval_seed),
-    dict(type='PackSAMInputs')
+    dict(type='PackSAMInputs'),
 ]
 train_dataloader = dict(
     batch_size=1,
@@ -42,7 +42,9 @@ train_dataloader = dict(
         data_prefix=dict(img=img_prefix),
         filter_cfg=dict(filter_empty_gt=True),
         pipeline=train_pipeline,
-        backend_args=backend_args))
+        backend_args=backend_args,
+    ),
+)
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -56,7 +58,9 @@ val_dataloader = dict(
         data_prefix=dict(img=img_prefix),
         test_mode=True,
         pipeline=test_pipeline,
-        backend_args=backend_args))
+        backend_args=backend_args,
+    ),
+)
 test_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -70,6 +74,8 @@ test_dataloader = dict(
         data_prefix=dict(img=img_prefix),
         test_mode=True,
         pipeline=test_pipeline,
-        backend_args=backend_args))
+        backend_args=backend_args,
+    ),
+)
 val_evaluator = dict(type='PointPromptIoUMetric')
 test_evaluator = val_evaluator

@@ -11,26 +11,38 @@
 strong_view = dict(
     type='StrongView',
     transforms=[
-        dict(type='RandAugment',
-             aug_space=[[dict(type='Posterize')], [dict(type='Equalize')],
-                        [dict(type='Sharpness')], [dict(type='Solarize')],
-                        [dict(type='Brightness')], [dict(type='Contrast')]],
-             aug_num=2),
-        dict(type='RandomShadow', prob=0.5)
-    ])
+        dict(
+            type='RandAugment',
+            aug_space=[
+                [dict(type='Posterize')],
+                [dict(type='Equalize')],
+                [dict(type='Sharpness')],
+                [dict(type='Solarize')],
+                [dict(type='Brightness')],
+                [dict(type='Contrast')],
+            ],
+            aug_num=2,
+        ),
+        dict(type='RandomShadow', prob=0.5),
+    ],
+)
 selftrain_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadSAMAnnotations'),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
     strong_view,
     dict(type='SamplePointPrompts', num_points=1, max_instances=30),
-    dict(type='PackSAMInputs')
+    dict(type='PackSAMInputs'),
 ]
 clicks_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='LoadPointLabels', negatives=('other_instances', 'background'), num_neg_points=1,
-         max_instances=30),
+    dict(
+        type='LoadPointLabels',
+        negatives=('other_instances', 'background'),
+        num_neg_points=1,
+        max_instances=30,
+    ),
     dict(type='RandomFlipPoints', prob=0.5, direction=['horizontal', 'vertical']),
     strong_view,
-    dict(type='PackSAMInputs')
+    dict(type='PackSAMInputs'),
 ]

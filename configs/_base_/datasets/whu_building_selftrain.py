@@ -16,4 +16,6 @@ clicks_train_dataloader = dict(
         ann_file='clicks/train.json',
         data_prefix=dict(img='images/train/'),
         filter_empty=True,
-        pipeline={{_base_.clicks_pipeline}}))
+        pipeline={{_base_.clicks_pipeline}},
+    ),
+)

@@ -7,7 +7,8 @@
 sam2_model = dict(
     type='SAM2',
     arch='hiera_b+',
-    init_cfg=dict(type='Pretrained', checkpoint='checkpoints/sam2.1_hiera_base_plus.pt'))
+    init_cfg=dict(type='Pretrained', checkpoint='checkpoints/sam2.1_hiera_base_plus.pt'),
+)
 # LoRA rows: the ViT-B rows adapt q and v from block 6 (NWPU) or 1 (WHU, HRSID) of 12; Hiera-B+
 # has 24 attention blocks, so the SAM 2 rows start at block 2b for ViT-B's block b. Rank and
 # targets stay the row's.

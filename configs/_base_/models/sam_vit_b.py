@@ -11,10 +11,12 @@ model = dict(
         type='SAM',
         arch='vit_b',
         img_size=img_size,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/sam_vit_b_01ec64.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/sam_vit_b_01ec64.pth'),
+    ),
     loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0),
     loss_dice=dict(type='MaskDiceLoss', smooth=1.0, loss_weight=1.0),
     loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0),
     # the decoder's backward runs 8 prompts at a time: memory does not grow with object count
     train_cfg=dict(loss_chunk_size=8),
-    test_cfg=dict(multimask_output=False))
+    test_cfg=dict(multimask_output=False),
+)

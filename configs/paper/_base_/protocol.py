@@ -8,13 +8,14 @@
 # with the resized image in the centre. PointSAM: datasets/tools.py L10-49 (ResizeAndPad:
 # pad_w = (max_dim - w) // 2) and utils/model.py L90-95 (image_encoder(images), no preprocess);
 # ReSAM: the same files.
-paper_data_preprocessor = dict(mean=(0., 0., 0.), std=(255., 255., 255.), pad_mode='center')
+paper_data_preprocessor = dict(mean=(0.0, 0.0, 0.0), std=(255.0, 255.0, 255.0), pad_mode='center')
 
 # Weak view: albumentations Flip() at p=0.5, i.e. horizontal, vertical or both, one third each.
 # PointSAM: datasets/augmentation.py L11-15, datasets/tools.py L79-90 (soft_transform). mmcv
 # splits a float prob evenly over the listed directions; 'diagonal' is both flips.
-paper_weak_flip = dict(type='RandomFlip', prob=0.5,
-                       direction=['horizontal', 'vertical', 'diagonal'])
+paper_weak_flip = dict(
+    type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical', 'diagonal']
+)
 
 # Strong view: the weak image through albumentations.Compose([Posterize(), Equalize(), Sharpen(),
 # Solarize(), RandomBrightnessContrast(), RandomShadow()]): each op at its own p=0.5, in this
@@ -27,17 +28,26 @@ paper_weak_flip = dict(type='RandomFlip', prob=0.5,
 paper_strong_view = dict(
     type='StrongView',
     transforms=[
-        dict(type='PhotometricSequence',
-             ops=[
-                 dict(op='posterize', bits=4, prob=0.5),
-                 dict(op='equalize', prob=0.5),
-                 dict(op='sharpen', alpha=(0.2, 0.5), lightness=(0.5, 1.0), prob=0.5),
-                 dict(op='solarize', threshold=128, prob=0.5),
-                 dict(op='brightness_contrast', brightness=0.2, contrast=0.2, prob=0.5),
-                 dict(op='shadow', roi=(0., 0.5, 1., 1.), num_shadows=(1, 2), num_vertices=5,
-                      lightness=0.5, prob=0.5),
-             ])
-    ])
+        dict(
+            type='PhotometricSequence',
+            ops=[
+                dict(op='posterize', bits=4, prob=0.5),
+                dict(op='equalize', prob=0.5),
+                dict(op='sharpen', alpha=(0.2, 0.5), lightness=(0.5, 1.0), prob=0.5),
+                dict(op='solarize', threshold=128, prob=0.5),
+                dict(op='brightness_contrast', brightness=0.2, contrast=0.2, prob=0.5),
+                dict(
+                    op='shadow',
+                    roi=(0.0, 0.5, 1.0, 1.0),
+                    num_shadows=(1, 2),
+                    num_vertices=5,
+                    lightness=0.5,
+                    prob=0.5,
+                ),
+            ],
+        )
+    ],
+)
 
 # Learning rate: Adam, lr 5e-4, weight decay 1e-4, batch size 1 (configs/config_*.py "opt",
 # "batch_size"; train_pointsam.py L208-223, ReSAM train_resam.py L330-345): the default's values.
@@ -57,7 +67,8 @@ paper_selftrain_head = [*paper_load, paper_weak_flip, paper_strong_view]
 # The plain self-training baseline's teacher is a frozen copy of the starting weights, not the
 # student's current ones: train_selftrain.py L175 anchor_model = copy_model(model) (deepcopy +
 # freeze, utils/tools.py L63-66), L180 passed as teacher_model, L63 used for the pseudo masks.
-# FrozenTeacher is that copy, taken at the first iteration (after the weights load). PointSAM and ReSAM use the current weights (train_pointsam.py
+# FrozenTeacher is that copy, taken at the first iteration (after the weights load). PointSAM and
+# ReSAM use the current weights (train_pointsam.py
 # L74, train_resam.py L154/L193), as the default rows do.
 paper_selftrain_teacher = dict(type='FrozenTeacher')
 
@@ -70,8 +81,14 @@ paper_npc = dict(type='NegativePromptCalibration', iou_thr=0.1, negative_samplin
 # with H in nats (torch.log; the normalised entropy at L73 is unused), on the full-resolution
 # 1024 x 1024 masks (utils/model.py decode interpolates to the input size), pixels claimed by two
 # instances dropped (L165-176), and SAM requeried with the box of what is left, alone (L193).
-paper_resam_refiner = dict(type='ConfidenceRefiner', threshold=0.3, entropy_unit='nats',
-                           full_resolution=True, requery_prompt='box', requery=True)
+paper_resam_refiner = dict(
+    type='ConfidenceRefiner',
+    threshold=0.3,
+    entropy_unit='nats',
+    full_resolution=True,
+    requery_prompt='box',
+    requery=True,
+)
 
 # Checkpoints. PointSAM and its baselines validate on the test file every epoch and keep the
 # best (train_pointsam.py L200-205, train_selftrain.py L112-117, train_supervise.py L89-94):
@@ -92,14 +109,25 @@ paper_resam_default_hooks = dict(checkpoint=dict(save_best=None))
 # (1 - exp(-BCE))^2 * BCE = 20 * the SUM over masks of each mask's pixel mean (alpha 0.8 never
 # applies); dice = 1 - (2 sum_m I_m + N) / (sum_m P_m + sum_m G_m + N), pooled over the masks;
 # IoU: MSE against calc_iou (logits >= 0.5, I / (U + 1e-7)), mean over masks.
-paper_area_scale = (256 / 1024)**2
+paper_area_scale = (256 / 1024) ** 2
 paper_losses = dict(
-    loss_focal=dict(type='MaskFocalLoss', alpha=1.0, gamma=2.0, loss_weight=20.0,
-                    formula='uniform_alpha', mask_reduction='sum'),
-    loss_dice=dict(type='MaskDiceLoss', smooth=paper_area_scale, loss_weight=1.0,
-                   reduction='pooled', smooth_per_mask=True),
-    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5,
-                  union_eps=1e-7))
+    loss_focal=dict(
+        type='MaskFocalLoss',
+        alpha=1.0,
+        gamma=2.0,
+        loss_weight=20.0,
+        formula='uniform_alpha',
+        mask_reduction='sum',
+    ),
+    loss_dice=dict(
+        type='MaskDiceLoss',
+        smooth=paper_area_scale,
+        loss_weight=1.0,
+        reduction='pooled',
+        smooth_per_mask=True,
+    ),
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5, union_eps=1e-7),
+)
 # sums and pooled dice are not means over masks: one decoder graph for all prompts (the public
 # code decodes an image's prompts at once, utils/model.py L122-144), not chunks of 8
 paper_losses_train_cfg = dict(loss_chunk_size=None)
@@ -107,11 +135,17 @@ paper_losses_train_cfg = dict(loss_chunk_size=None)
 # smooth 1), summed and divided by the mask count (train_resam.py L227-235, L258-259): means
 # over masks, which chunks of prompts keep (ReSAM itself steps per 50 instances, L146).
 paper_resam_losses = dict(
-    loss_focal=dict(type='MaskFocalLoss', alpha=0.8, gamma=2.0, loss_weight=20.0,
-                    formula='uniform_alpha', mask_reduction='mean'),
+    loss_focal=dict(
+        type='MaskFocalLoss',
+        alpha=0.8,
+        gamma=2.0,
+        loss_weight=20.0,
+        formula='uniform_alpha',
+        mask_reduction='mean',
+    ),
     loss_dice=dict(type='MaskDiceLoss', smooth=paper_area_scale, loss_weight=1.0),
-    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5,
-                  union_eps=1e-7))
+    loss_iou=dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5, union_eps=1e-7),
+)
 
 # The plain self-training baseline skips every training image with more than 100 instances,
 # before the cap (train_selftrain.py L55-57: `continue`, no optimizer or scheduler step); PointSAM

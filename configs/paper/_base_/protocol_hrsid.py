@@ -15,16 +15,18 @@ paper_test_ann = 'Annotations/inshore/inshore_test.json'
 paper_train_exclude = [351, 375, 376]
 paper_test_exclude = [166]
 paper_test_dataloader = dict(
-    dataset=dict(ann_file=paper_test_ann, exclude_img_ids=paper_test_exclude))
+    dataset=dict(ann_file=paper_test_ann, exclude_img_ids=paper_test_exclude)
+)
 paper_val_dataloader = dict(
-    dataset=dict(ann_file=paper_test_ann, exclude_img_ids=paper_test_exclude))
+    dataset=dict(ann_file=paper_test_ann, exclude_img_ids=paper_test_exclude)
+)
 
 # x0.1 after 1500 and again after 2000 iterations: configs/config_hrsid.py L30-36 (opt.steps),
 # ReSAM configs/config_hrsid.py L32-38.
 paper_milestones = [1500, 2000]
 paper_param_scheduler = [
     _base_.paper_warmup,
-    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=paper_milestones, gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=paper_milestones, gamma=0.1),
 ]
 # 10 epochs: configs/config_hrsid.py L12 (PointSAM, self-training, supervised); ReSAM: 5,
 # configs/config_hrsid.py L15.
@@ -35,27 +37,36 @@ paper_resam_train_cfg = dict(max_epochs=5)
 # (max_nums), utils/tools.py L92-103 (reduce_instances), train_pointsam.py L62-64,
 # train_selftrain.py L58-59, train_supervise.py L51-52. ReSAM: no cap (train_resam.py L146).
 paper_max_instances = 50
-paper_supervised_train_dataloader = dict(dataset=dict(
-    ann_file=paper_train_ann,
-    exclude_img_ids=paper_train_exclude,
-    pipeline=[
-        *_base_.paper_load,
-        dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
-        _base_.paper_pack
-    ]))
-paper_selftrain_train_dataloader = dict(dataset=dict(
-    ann_file=paper_train_ann,
-    exclude_img_ids=paper_train_exclude,
-    pipeline=[
-        *_base_.paper_selftrain_head,
-        dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
-        _base_.paper_pack
-    ]))
-paper_resam_train_dataloader = dict(dataset=dict(
-    ann_file=paper_train_ann,
-    exclude_img_ids=paper_train_exclude,
-    pipeline=[
-        *_base_.paper_selftrain_head,
-        dict(type='SamplePointPrompts', num_points=1, max_instances=None),
-        _base_.paper_pack
-    ]))
+paper_supervised_train_dataloader = dict(
+    dataset=dict(
+        ann_file=paper_train_ann,
+        exclude_img_ids=paper_train_exclude,
+        pipeline=[
+            *_base_.paper_load,
+            dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
+            _base_.paper_pack,
+        ],
+    )
+)
+paper_selftrain_train_dataloader = dict(
+    dataset=dict(
+        ann_file=paper_train_ann,
+        exclude_img_ids=paper_train_exclude,
+        pipeline=[
+            *_base_.paper_selftrain_head,
+            dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
+            _base_.paper_pack,
+        ],
+    )
+)
+paper_resam_train_dataloader = dict(
+    dataset=dict(
+        ann_file=paper_train_ann,
+        exclude_img_ids=paper_train_exclude,
+        pipeline=[
+            *_base_.paper_selftrain_head,
+            dict(type='SamplePointPrompts', num_points=1, max_instances=None),
+            _base_.paper_pack,
+        ],
+    )
+)

@@ -16,7 +16,7 @@ paper_val_dataloader = dict(dataset=dict(ann_file=paper_test_ann))
 paper_milestones = [2000, 4000]
 paper_param_scheduler = [
     _base_.paper_warmup,
-    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=paper_milestones, gamma=0.1)
+    dict(type='MultiStepLR', by_epoch=False, begin=0, milestones=paper_milestones, gamma=0.1),
 ]
 # 10 epochs: configs/config_nwpu.py L12 (PointSAM, self-training, supervised); ReSAM
 # configs/config_nwpu.py L12.
@@ -27,24 +27,33 @@ paper_resam_train_cfg = dict(max_epochs=10)
 # (max_nums), utils/tools.py L92-103 (reduce_instances), train_pointsam.py L62-64,
 # train_selftrain.py L58-59, train_supervise.py L51-52. ReSAM: no cap (train_resam.py L146).
 paper_max_instances = 50
-paper_supervised_train_dataloader = dict(dataset=dict(
-    ann_file=paper_train_ann,
-    pipeline=[
-        *_base_.paper_load,
-        dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
-        _base_.paper_pack
-    ]))
-paper_selftrain_train_dataloader = dict(dataset=dict(
-    ann_file=paper_train_ann,
-    pipeline=[
-        *_base_.paper_selftrain_head,
-        dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
-        _base_.paper_pack
-    ]))
-paper_resam_train_dataloader = dict(dataset=dict(
-    ann_file=paper_train_ann,
-    pipeline=[
-        *_base_.paper_selftrain_head,
-        dict(type='SamplePointPrompts', num_points=1, max_instances=None),
-        _base_.paper_pack
-    ]))
+paper_supervised_train_dataloader = dict(
+    dataset=dict(
+        ann_file=paper_train_ann,
+        pipeline=[
+            *_base_.paper_load,
+            dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
+            _base_.paper_pack,
+        ],
+    )
+)
+paper_selftrain_train_dataloader = dict(
+    dataset=dict(
+        ann_file=paper_train_ann,
+        pipeline=[
+            *_base_.paper_selftrain_head,
+            dict(type='SamplePointPrompts', num_points=1, max_instances=paper_max_instances),
+            _base_.paper_pack,
+        ],
+    )
+)
+paper_resam_train_dataloader = dict(
+    dataset=dict(
+        ann_file=paper_train_ann,
+        pipeline=[
+            *_base_.paper_selftrain_head,
+            dict(type='SamplePointPrompts', num_points=1, max_instances=None),
+            _base_.paper_pack,
+        ],
+    )
+)

@@ -1,9 +1,11 @@
 """Packing of images, point prompts and (optionally) a second augmented view."""
+
 import numpy as np
 import torch
 from mmdet.datasets.transforms import PackDetInputs
 
 from mmpointsam.registry import TRANSFORMS
+
 from .point_frame import FRAME_KEY, check_points_frame
 
 
@@ -23,12 +25,23 @@ class PackSAMInputs(PackDetInputs):
     geometric transform left behind (:mod:`.point_frame`).
     """
 
-    mapping_table = dict(PackDetInputs.mapping_table,
-                         gt_points='points', gt_point_labels='point_labels')
+    mapping_table = dict(
+        PackDetInputs.mapping_table, gt_points='points', gt_point_labels='point_labels'
+    )
 
-    def __init__(self,
-                 meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'flip',
-                            'flip_direction', 'height', 'width')):
+    def __init__(
+        self,
+        meta_keys=(
+            'img_id',
+            'img_path',
+            'ori_shape',
+            'img_shape',
+            'flip',
+            'flip_direction',
+            'height',
+            'width',
+        ),
+    ):
         super().__init__(meta_keys=meta_keys)
 
     def transform(self, results: dict) -> dict:

@@ -1,8 +1,10 @@
 """A flip that moves point prompts with the image (mmdet's ``RandomFlip`` does not)."""
+
 import numpy as np
 from mmdet.datasets.transforms import RandomFlip
 
 from mmpointsam.registry import TRANSFORMS
+
 from .point_frame import check_points_frame, stamp_points_frame
 
 

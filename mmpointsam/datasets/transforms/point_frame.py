@@ -9,6 +9,7 @@ new frame after moving the points; ``PackSAMInputs`` checks it last. Any geometr
 moved the image but not the points therefore stops the pipeline with an error instead of
 training on misplaced prompts.
 """
+
 import numpy as np
 
 FRAME_KEY = 'gt_points_frame'
@@ -17,12 +18,15 @@ FRAME_KEY = 'gt_points_frame'
 def _current_frame(results: dict) -> dict:
     homography = results.get('homography_matrix')
     return dict(
-        homography=np.eye(3, dtype=np.float64) if homography is None else np.array(
-            homography, dtype=np.float64),
-        img_shape=tuple(results['img'].shape[:2]) if 'img' in results else tuple(
-            results.get('img_shape', ())[:2]),
+        homography=np.eye(3, dtype=np.float64)
+        if homography is None
+        else np.array(homography, dtype=np.float64),
+        img_shape=tuple(results['img'].shape[:2])
+        if 'img' in results
+        else tuple(results.get('img_shape', ())[:2]),
         flip=bool(results.get('flip', False)),
-        flip_direction=results.get('flip_direction'))
+        flip_direction=results.get('flip_direction'),
+    )
 
 
 def stamp_points_frame(results: dict, original: bool = False) -> None:
@@ -32,8 +36,12 @@ def stamp_points_frame(results: dict, original: bool = False) -> None:
     frame = _current_frame(results)
     if original:
         shape = results.get('ori_shape', frame['img_shape'])
-        frame = dict(homography=np.eye(3, dtype=np.float64), img_shape=tuple(shape[:2]),
-                     flip=False, flip_direction=None)
+        frame = dict(
+            homography=np.eye(3, dtype=np.float64),
+            img_shape=tuple(shape[:2]),
+            flip=False,
+            flip_direction=None,
+        )
     results[FRAME_KEY] = frame
 
 
@@ -55,4 +63,5 @@ def check_points_frame(results: dict, where: str) -> None:
             f'{results.get("img_path", "an image")}: a geometric transform moved the image but '
             f'not gt_points ({"; ".join(faults)}), found at {where}. In a point-label pipeline '
             'use point-aware transforms (RandomFlipPoints instead of RandomFlip) or sample the '
-            'points after the geometric transforms.')
+            'points after the geometric transforms.'
+        )

@@ -1,4 +1,5 @@
 """Point prompts read from annotations (``PointLabelDataset``) rather than sampled from masks."""
+
 import zlib
 from typing import Optional, Sequence, Union
 
@@ -6,6 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpointsam.registry import TRANSFORMS
+
 from .point_frame import stamp_points_frame
 
 NEGATIVE_SOURCES = ('other_instances', 'background')
@@ -37,13 +39,15 @@ class LoadPointLabels(BaseTransform):
             None draws from numpy's global generator (seeded by MMEngine's ``randomness``).
     """
 
-    def __init__(self,
-                 negatives: Union[None, str, Sequence[str]] = None,
-                 num_neg_points: int = 1,
-                 max_instances: Optional[int] = None,
-                 seed: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        negatives: Union[None, str, Sequence[str]] = None,
+        num_neg_points: int = 1,
+        max_instances: Optional[int] = None,
+        seed: Optional[int] = None,
+    ) -> None:
         if isinstance(negatives, str):
-            negatives = (negatives, )
+            negatives = (negatives,)
         negatives = tuple(negatives or ())
         unknown = [n for n in negatives if n not in NEGATIVE_SOURCES]
         if unknown:
@@ -65,12 +69,15 @@ class LoadPointLabels(BaseTransform):
         """Per instance, an array (K, 2) of negative points drawn from the sources."""
         positives = [
             np.asarray(inst['points'], np.float32).reshape(-1, 2)[
-                np.asarray(inst.get('point_labels', [1] * len(inst['points']))) == 1]
+                np.asarray(inst.get('point_labels', [1] * len(inst['points']))) == 1
+            ]
             for inst in instances
         ]
-        background = np.asarray(results.get('background_points', []),
-                                np.float32).reshape(-1, 2) if 'background' in self.negatives \
+        background = (
+            np.asarray(results.get('background_points', []), np.float32).reshape(-1, 2)
+            if 'background' in self.negatives
             else np.zeros((0, 2), np.float32)
+        )
         out = []
         for i in range(len(instances)):
             pools = [background]
@@ -96,20 +103,24 @@ class LoadPointLabels(BaseTransform):
         points = np.zeros((num, width, 2), dtype=np.float32)
         labels = np.full((num, width), -1, dtype=np.int64)
         for i, (inst, pts) in enumerate(zip(instances, own)):
-            points[i, :len(pts)] = pts
-            labels[i, :len(pts)] = inst.get('point_labels', [1] * len(pts))
+            points[i, : len(pts)] = pts
+            labels[i, : len(pts)] = inst.get('point_labels', [1] * len(pts))
             if extra[i]:
-                points[i, len(pts):len(pts) + extra[i]] = negatives[i]
-                labels[i, len(pts):len(pts) + extra[i]] = 0
+                points[i, len(pts) : len(pts) + extra[i]] = negatives[i]
+                labels[i, len(pts) : len(pts) + extra[i]] = 0
         results['gt_points'] = points
         results['gt_point_labels'] = labels
-        results['gt_bboxes_labels'] = np.array([inst['bbox_label'] for inst in instances],
-                                               dtype=np.int64)
-        results['instance_ids'] = np.array([inst.get('ann_id', -1) for inst in instances],
-                                           dtype=np.int64)
+        results['gt_bboxes_labels'] = np.array(
+            [inst['bbox_label'] for inst in instances], dtype=np.int64
+        )
+        results['instance_ids'] = np.array(
+            [inst.get('ann_id', -1) for inst in instances], dtype=np.int64
+        )
         stamp_points_frame(results, original=True)  # the file's clicks: the loaded image
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(negatives={self.negatives}, num_neg_points='
-                f'{self.num_neg_points}, max_instances={self.max_instances}, seed={self.seed})')
+        return (
+            f'{self.__class__.__name__}(negatives={self.negatives}, num_neg_points='
+            f'{self.num_neg_points}, max_instances={self.max_instances}, seed={self.seed})'
+        )

@@ -1,4 +1,5 @@
 """Point prompts sampled from instance masks, the papers' protocol for point supervision."""
+
 import zlib
 from typing import Optional
 
@@ -6,6 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmpointsam.registry import TRANSFORMS
+
 from .point_frame import stamp_points_frame
 
 
@@ -34,11 +36,13 @@ class SamplePointPrompts(BaseTransform):
 
     _INSTANCE_KEYS = ('gt_bboxes', 'gt_bboxes_labels', 'gt_masks', 'gt_ignore_flags')
 
-    def __init__(self,
-                 num_points: int = 1,
-                 num_neg_points: Optional[int] = None,
-                 max_instances: Optional[int] = None,
-                 seed: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        num_points: int = 1,
+        num_neg_points: Optional[int] = None,
+        max_instances: Optional[int] = None,
+        seed: Optional[int] = None,
+    ) -> None:
         if num_points < 1:
             raise ValueError(f'num_points must be >= 1, got {num_points}')
         self.num_points = num_points
@@ -76,14 +80,17 @@ class SamplePointPrompts(BaseTransform):
             if inside.size == 0:
                 raise ValueError(
                     f'{results.get("img_path", "an image")}: instance {i} has an empty mask '
-                    '(its polygon covers no pixel centre); no positive point can be sampled')
+                    '(its polygon covers no pixel centre); no positive point can be sampled'
+                )
             picked = rng.choice(inside, pos_n, replace=inside.size < pos_n)
             points[i, :pos_n] = self._to_xy(picked, mask.shape[1])
             if neg_n:
                 outside = np.flatnonzero(~mask)
                 if outside.size == 0:
-                    raise ValueError(f'{results.get("img_path", "an image")}: instance {i} covers '
-                                     'the whole image; no negative point can be sampled')
+                    raise ValueError(
+                        f'{results.get("img_path", "an image")}: instance {i} covers '
+                        'the whole image; no negative point can be sampled'
+                    )
                 picked = rng.choice(outside, neg_n, replace=outside.size < neg_n)
                 points[i, pos_n:] = self._to_xy(picked, mask.shape[1])
         results['gt_points'] = points
@@ -97,6 +104,8 @@ class SamplePointPrompts(BaseTransform):
         return np.stack([flat_idx % width, flat_idx // width], axis=-1).astype(np.float32)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(num_points={self.num_points}, '
-                f'num_neg_points={self.num_neg_points}, max_instances={self.max_instances}, '
-                f'seed={self.seed})')
+        return (
+            f'{self.__class__.__name__}(num_points={self.num_points}, '
+            f'num_neg_points={self.num_neg_points}, max_instances={self.max_instances}, '
+            f'seed={self.seed})'
+        )

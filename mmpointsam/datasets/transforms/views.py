@@ -3,6 +3,7 @@
 The strong view is the weak one plus photometric changes only, so geometry, masks and point
 prompts are shared by both views.
 """
+
 from typing import List, Optional
 
 import numpy as np
@@ -27,8 +28,9 @@ class StrongView(BaseTransform):
 
     def __init__(self, transforms: List[dict]) -> None:
         # built in our scope, so mmpointsam, mmdet and mmcv transforms all resolve
-        self.transforms = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t
-                                   for t in transforms])
+        self.transforms = Compose(
+            [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms]
+        )
 
     def transform(self, results: dict) -> dict:
         view = dict(img=results['img'].copy(), img_shape=results['img'].shape[:2])
@@ -37,8 +39,10 @@ class StrongView(BaseTransform):
             raise RuntimeError('a StrongView transform dropped the sample')
         strong = view['img']
         if strong.shape != results['img'].shape:
-            raise ValueError(f'StrongView transforms must be photometric: image shape changed '
-                             f'from {results["img"].shape} to {strong.shape}')
+            raise ValueError(
+                f'StrongView transforms must be photometric: image shape changed '
+                f'from {results["img"].shape} to {strong.shape}'
+            )
         results['img_strong'] = strong
         return results
 
@@ -70,10 +74,12 @@ class RandomShadow(BaseTransform):
         ys = np.random.uniform(0, h, n)
         order = np.argsort(np.arctan2(ys - ys.mean(), xs - xs.mean()))
         return np.stack([xs[order], ys[order]], 1).astype(np.int32), np.random.uniform(
-            *self.darkness)
+            *self.darkness
+        )
 
     def transform(self, results: dict) -> dict:
         import cv2
+
         img = results['img']
         sample = self._sample(*img.shape[:2])
         if sample is None:
@@ -87,8 +93,10 @@ class RandomShadow(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(prob={self.prob}, darkness={self.darkness}, '
-                f'num_vertices={self.num_vertices})')
+        return (
+            f'{self.__class__.__name__}(prob={self.prob}, darkness={self.darkness}, '
+            f'num_vertices={self.num_vertices})'
+        )
 
 
 @TRANSFORMS.register_module()
@@ -123,8 +131,9 @@ class PhotometricSequence(BaseTransform):
     def __init__(self, ops: List[dict], channel_order: str = 'bgr') -> None:
         for op in ops:
             if op.get('op') not in self.OPS:
-                raise ValueError(f'PhotometricSequence: unknown op {op.get("op")!r}, '
-                                 f'expected one of {self.OPS}')
+                raise ValueError(
+                    f'PhotometricSequence: unknown op {op.get("op")!r}, expected one of {self.OPS}'
+                )
             if not 0 <= op.get('prob', 1.0) <= 1:
                 raise ValueError(f'PhotometricSequence: prob of {op["op"]} must be in [0, 1]')
         if channel_order not in ('bgr', 'rgb'):
@@ -153,13 +162,17 @@ class PhotometricSequence(BaseTransform):
 
     def _equalize(self, img: np.ndarray, op: dict) -> np.ndarray:
         import cv2
+
         if img.ndim == 2:
             return cv2.equalizeHist(img)
-        return np.stack([cv2.equalizeHist(np.ascontiguousarray(img[..., c]))
-                         for c in range(img.shape[2])], axis=-1)
+        return np.stack(
+            [cv2.equalizeHist(np.ascontiguousarray(img[..., c])) for c in range(img.shape[2])],
+            axis=-1,
+        )
 
     def _sharpen(self, img: np.ndarray, op: dict) -> np.ndarray:
         import cv2
+
         alpha = np.random.uniform(*op.get('alpha', (0.2, 0.5)))
         lightness = np.random.uniform(*op.get('lightness', (0.5, 1.0)))
         effect = -np.ones((3, 3), np.float32)
@@ -184,10 +197,11 @@ class PhotometricSequence(BaseTransform):
 
     def _shadow(self, img: np.ndarray, op: dict) -> np.ndarray:
         import cv2
+
         if img.ndim != 3 or img.shape[2] != 3:
             raise TypeError('PhotometricSequence: the shadow needs a 3-channel image')
         h, w = img.shape[:2]
-        x0, y0, x1, y1 = op.get('roi', (0., 0.5, 1., 1.))
+        x0, y0, x1, y1 = op.get('roi', (0.0, 0.5, 1.0, 1.0))
         x0, x1, y0, y1 = int(x0 * w), int(x1 * w), int(y0 * h), int(y1 * h)
         low, high = op.get('num_shadows', (1, 2))
         region = np.zeros((h, w), np.uint8)
@@ -196,8 +210,11 @@ class PhotometricSequence(BaseTransform):
             xs = np.random.randint(x0, x1 + 1, n)
             ys = np.random.randint(y0, y1 + 1, n)
             cv2.fillPoly(region, [np.stack([xs, ys], 1).astype(np.int32)[None]], 1)
-        to_hls, from_hls = ((cv2.COLOR_BGR2HLS, cv2.COLOR_HLS2BGR) if self.channel_order == 'bgr'
-                            else (cv2.COLOR_RGB2HLS, cv2.COLOR_HLS2RGB))
+        to_hls, from_hls = (
+            (cv2.COLOR_BGR2HLS, cv2.COLOR_HLS2BGR)
+            if self.channel_order == 'bgr'
+            else (cv2.COLOR_RGB2HLS, cv2.COLOR_HLS2RGB)
+        )
         hls = cv2.cvtColor(np.ascontiguousarray(img), to_hls)
         inside = region.astype(bool)
         hls[..., 1][inside] = (hls[..., 1][inside] * op.get('lightness', 0.5)).astype(np.uint8)

@@ -6,6 +6,7 @@ prediction, in ``<work_dir>/<timestamp>/vis/{val_iter_<i>,test}/``. Self-trainin
 (``visualize_next = True``); the hook draws its teacher pseudo masks beside the student's
 prediction in ``vis/train_iter_<i>/`` and clears ``last_visualization``.
 """
+
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -46,19 +47,22 @@ class SAMVisualizationHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self,
-                 num_images: int = 8,
-                 draw_gt: bool = True,
-                 pred_score_thr: Optional[float] = None,
-                 train_interval: Optional[int] = None,
-                 out_dir: str = 'vis',
-                 file_ext: str = '.jpg',
-                 backend_args: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        num_images: int = 8,
+        draw_gt: bool = True,
+        pred_score_thr: Optional[float] = None,
+        train_interval: Optional[int] = None,
+        out_dir: str = 'vis',
+        file_ext: str = '.jpg',
+        backend_args: Optional[dict] = None,
+    ) -> None:
         if num_images < 0:
             raise ValueError(f'SAMVisualizationHook: num_images must be >= 0, got {num_images}')
         if train_interval is not None and train_interval < 1:
-            raise ValueError('SAMVisualizationHook: train_interval must be >= 1 or None, got '
-                             f'{train_interval}')
+            raise ValueError(
+                f'SAMVisualizationHook: train_interval must be >= 1 or None, got {train_interval}'
+            )
         if file_ext not in ('.jpg', '.jpeg', '.png'):
             raise ValueError(f'SAMVisualizationHook: file_ext must be .jpg or .png, got {file_ext}')
         self.num_images = num_images
@@ -82,23 +86,25 @@ class SAMVisualizationHook(Hook):
             return current
         name = f'{current.instance_name}_sam'
         if not SAMVisualizer.check_instance_created(name):
-            print_log(f'visualizer is {type(current).__name__}, not SAMVisualizer: '
-                      'SAMVisualizationHook draws with a SAMVisualizer sharing its backends',
-                      logger='current')
+            print_log(
+                f'visualizer is {type(current).__name__}, not SAMVisualizer: '
+                'SAMVisualizationHook draws with a SAMVisualizer sharing its backends',
+                logger='current',
+            )
         vis = SAMVisualizer.get_instance(name, vis_backends=list(current._vis_backends.values()))
         vis.dataset_meta = current.dataset_meta
         return vis
 
     def _load_image(self, img_path: str, flip_direction: Optional[str] = None) -> np.ndarray:
         """The original image (RGB), flipped like the pipeline flipped the annotations."""
-        img = mmcv.imfrombytes(get(img_path, backend_args=self.backend_args),
-                               channel_order='rgb')
+        img = mmcv.imfrombytes(get(img_path, backend_args=self.backend_args), channel_order='rgb')
         if flip_direction:
             img = mmcv.imflip(img, direction=flip_direction)
         return img
 
-    def _save(self, vis: Visualizer, drawn: np.ndarray, folder: str, stem: str, tag: str,
-              step: int) -> None:
+    def _save(
+        self, vis: Visualizer, drawn: np.ndarray, folder: str, stem: str, tag: str, step: int
+    ) -> None:
         mmcv.imwrite(drawn[..., ::-1], osp.join(folder, stem + self.file_ext))
         # the local backend would save a second copy; the others (TensorBoard...) get the image
         for backend in vis._vis_backends.values():
@@ -132,12 +138,15 @@ class SAMVisualizationHook(Hook):
                 break
             img_path = sample.metainfo.get('img_path')
             if img_path is None:
-                raise KeyError('SAMVisualizationHook: a predicted sample has no img_path in its '
-                               'metainfo (add it to PackSAMInputs meta_keys)')
+                raise KeyError(
+                    'SAMVisualizationHook: a predicted sample has no img_path in its '
+                    'metainfo (add it to PackSAMInputs meta_keys)'
+                )
             flip = sample.metainfo.get('flip_direction') if sample.metainfo.get('flip') else None
             image = self._load_image(img_path, flip)
-            drawn = vis.draw_datasample(image, sample.cpu(), draw_gt=self.draw_gt,
-                                        pred_score_thr=self.pred_score_thr)
+            drawn = vis.draw_datasample(
+                image, sample.cpu(), draw_gt=self.draw_gt, pred_score_thr=self.pred_score_thr
+            )
             stem = f'{self._count:03d}_{osp.splitext(osp.basename(img_path))[0]}'
             step = 0 if self._mode == 'test' else runner.iter
             self._save(vis, drawn, self._eval_dir, stem, self._mode, step)
@@ -151,8 +160,10 @@ class SAMVisualizationHook(Hook):
 
     def _end_eval(self, runner) -> None:
         if self._count and is_main_process():
-            print_log(f'SAMVisualizationHook: {self._count} pictures in {self._eval_dir}',
-                      logger='current')
+            print_log(
+                f'SAMVisualizationHook: {self._count} pictures in {self._eval_dir}',
+                logger='current',
+            )
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         self._end_eval(runner)
@@ -162,8 +173,7 @@ class SAMVisualizationHook(Hook):
 
     # ------------------------------------------------------------------ self-training
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        if self.train_interval is None or not self.every_n_train_iters(runner,
-                                                                      self.train_interval):
+        if self.train_interval is None or not self.every_n_train_iters(runner, self.train_interval):
             return
         strategy = self._strategy(runner)
         if strategy is not None:
@@ -180,8 +190,10 @@ class SAMVisualizationHook(Hook):
             return
         missing = [k for k in _RECORD_KEYS if k not in record]
         if missing:
-            raise KeyError(f'SAMVisualizationHook: {type(strategy).__name__}.last_visualization '
-                           f'lacks {missing}')
+            raise KeyError(
+                f'SAMVisualizationHook: {type(strategy).__name__}.last_visualization '
+                f'lacks {missing}'
+            )
         vis = self._visualizer(runner)
         flip = record.get('flip_direction') if record.get('flip', True) else None
         image = self._load_image(record['img_path'], flip)

@@ -8,6 +8,7 @@ pass, NPC, the student's LoRA forward and its chunked decoder backward all run t
 gradients and optimizer state stay float32; the segmentor casts the encoder's and decoder's
 outputs to float32 and computes its losses with autocast off.
 """
+
 from contextlib import contextmanager
 
 import torch

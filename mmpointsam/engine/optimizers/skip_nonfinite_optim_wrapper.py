@@ -4,6 +4,7 @@ nothing (``optim_wrapper.type='SkipNonFiniteOptimWrapper'``); too many such iter
 The default is to stop at the first one (``FiniteLossHook``); this wrapper is the opt-in
 alternative for data with rare bad batches. ``FiniteLossHook`` logs each skipped iteration.
 """
+
 from typing import Dict, Optional
 
 import torch
@@ -42,10 +43,15 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
         if self.num_skipped > self.max_skips:
             raise FloatingPointError(
                 f'{self.num_skipped} iterations skipped for non-finite losses or gradients '
-                f'(max_skips={self.max_skips}); the last: {why}. Training stopped.')
+                f'(max_skips={self.max_skips}); the last: {why}. Training stopped.'
+            )
 
-    def update_params(self, loss: torch.Tensor, step_kwargs: Optional[Dict] = None,
-                      zero_kwargs: Optional[Dict] = None) -> None:
+    def update_params(
+        self,
+        loss: torch.Tensor,
+        step_kwargs: Optional[Dict] = None,
+        zero_kwargs: Optional[Dict] = None,
+    ) -> None:
         step_kwargs = step_kwargs or {}
         zero_kwargs = zero_kwargs or {}
         self.skipped = None
@@ -55,8 +61,12 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
             return
         self.backward(self.scale_loss(loss))
         if self.should_update():
-            grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
-                     if p.grad is not None]
+            grads = [
+                p.grad
+                for group in self.optimizer.param_groups
+                for p in group['params']
+                if p.grad is not None
+            ]
             if not all(bool(torch.isfinite(g).all()) for g in grads):
                 self._skip('non-finite gradients', zero_kwargs)
                 return

@@ -1,5 +1,6 @@
 """Quality of rotated-box labels against ground-truth rotated boxes: per-class mean rotated IoU,
 fractions above IoU thresholds, and MMRotate's rotated mAP of the labels taken as detections."""
+
 import contextlib
 from collections import OrderedDict
 from typing import Dict, List, Sequence
@@ -26,16 +27,16 @@ class _SerialPool:
 
 
 class _SerialContext:
-
     Pool = _SerialPool
 
 
 def _exact_box_iou_rotated(bboxes1, bboxes2, mode='iou', aligned=False, clockwise=True):
     """Drop-in for ``mmcv.ops.box_iou_rotated`` (IoU mode) computed by :func:`rbox_iou`."""
     if mode != 'iou' or not clockwise:
-        raise NotImplementedError('only clockwise IoU, as MMRotate\'s mAP uses')
-    ious = rbox_iou(bboxes1[:, :5].double().numpy(), bboxes2[:, :5].double().numpy(),
-                    aligned=aligned)
+        raise NotImplementedError("only clockwise IoU, as MMRotate's mAP uses")
+    ious = rbox_iou(
+        bboxes1[:, :5].double().numpy(), bboxes2[:, :5].double().numpy(), aligned=aligned
+    )
     return torch.from_numpy(ious).float()
 
 
@@ -45,6 +46,7 @@ def _serial_map_eval(exact_iou: bool = False):
     seconds, and re-runs unguarded ``__main__`` scripts); with ``exact_iou`` its rotated IoU is
     :func:`rbox_iou` instead of mmcv's ``box_iou_rotated``."""
     from mmrotate.evaluation.functional import mean_ap
+
     originals = dict(get_context=mean_ap.get_context, box_iou_rotated=mean_ap.box_iou_rotated)
     mean_ap.get_context = lambda method=None: _SerialContext
     if exact_iou:
@@ -56,8 +58,13 @@ def _serial_map_eval(exact_iou: bool = False):
             setattr(mean_ap, name, value)
 
 
-def rotated_map(dets: List[List[np.ndarray]], gts: List[dict], iou_thr: float = 0.5,
-                use_07_metric: bool = True, exact_iou: bool = True):
+def rotated_map(
+    dets: List[List[np.ndarray]],
+    gts: List[dict],
+    iou_thr: float = 0.5,
+    use_07_metric: bool = True,
+    exact_iou: bool = True,
+):
     """MMRotate's ``eval_rbbox_map`` (rbox mode), both sides normalised to le90 first.
 
     mmcv's ``box_iou_rotated`` (inside it) can score one box given in two parametrisations far
@@ -73,17 +80,34 @@ def rotated_map(dets: List[List[np.ndarray]], gts: List[dict], iou_thr: float = 
     Returns:
         mAP and MMRotate's per-class results (``ap``, ``num_gts``, ``num_dets``, ...).
     """
-    dets = [[np.concatenate([norm_le90(d[:, :5]), d[:, 5:]], axis=1).astype(np.float32)
-             if len(d) else np.zeros((0, 6), np.float32) for d in per_img] for per_img in dets]
+    dets = [
+        [
+            np.concatenate([norm_le90(d[:, :5]), d[:, 5:]], axis=1).astype(np.float32)
+            if len(d)
+            else np.zeros((0, 6), np.float32)
+            for d in per_img
+        ]
+        for per_img in dets
+    ]
     annotations = [
-        dict(bboxes=norm_le90(g['bboxes']).astype(np.float32).reshape(-1, 5),
-             labels=np.asarray(g['labels'], dtype=np.int64),
-             bboxes_ignore=np.zeros((0, 5), np.float32),
-             labels_ignore=np.zeros(0, dtype=np.int64)) for g in gts
+        dict(
+            bboxes=norm_le90(g['bboxes']).astype(np.float32).reshape(-1, 5),
+            labels=np.asarray(g['labels'], dtype=np.int64),
+            bboxes_ignore=np.zeros((0, 5), np.float32),
+            labels_ignore=np.zeros(0, dtype=np.int64),
+        )
+        for g in gts
     ]
     with _serial_map_eval(exact_iou) as eval_rbbox_map:
-        return eval_rbbox_map(dets, annotations, iou_thr=iou_thr, use_07_metric=use_07_metric,
-                              box_type='rbox', logger='silent', nproc=1)
+        return eval_rbbox_map(
+            dets,
+            annotations,
+            iou_thr=iou_thr,
+            use_07_metric=use_07_metric,
+            box_type='rbox',
+            logger='silent',
+            nproc=1,
+        )
 
 
 def _match_by_iou(pseudo: dict, gt: dict) -> np.ndarray:
@@ -112,9 +136,14 @@ def size_bucket(areas: np.ndarray) -> np.ndarray:
     return np.where(areas < 32**2, 'small', np.where(areas < 96**2, 'medium', 'large'))
 
 
-def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float] = (0.5, 0.75),
-                       map_iou_thr: float = 0.5, use_07_metric: bool = True,
-                       exact_iou: bool = True) -> dict:
+def rbox_label_quality(
+    pseudo_json: str,
+    gt_json: str,
+    iou_thrs: Sequence[float] = (0.5, 0.75),
+    map_iou_thr: float = 0.5,
+    use_07_metric: bool = True,
+    exact_iou: bool = True,
+) -> dict:
     """Compare rotated-box labels with ground-truth rotated boxes (both COCO, 4-corner polygons).
 
     Each GT instance is paired with the label of the same annotation id (labels made from points
@@ -136,17 +165,21 @@ def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float]
         raise ValueError(f'{pseudo_json}: category ids {sorted(unknown)} are not in {gt_json}')
     extra = set(pseudo['boxes']) - set(gt['boxes'])
     if extra:
-        raise ValueError(f'{pseudo_json}: {len(extra)} image ids are not in {gt_json} '
-                         f'(e.g. {sorted(extra)[:3]})')
+        raise ValueError(
+            f'{pseudo_json}: {len(extra)} image ids are not in {gt_json} (e.g. {sorted(extra)[:3]})'
+        )
     gt_ids = np.concatenate([b['ids'] for b in gt['boxes'].values()] + [np.zeros(0, np.int64)])
-    ps_ids = np.concatenate([b['ids'] for b in pseudo['boxes'].values()] +
-                            [np.zeros(0, np.int64)])
+    ps_ids = np.concatenate([b['ids'] for b in pseudo['boxes'].values()] + [np.zeros(0, np.int64)])
     by_id = len(ps_ids) == 0 or bool(np.isin(ps_ids, gt_ids).any())
 
     ious, labels, missing, areas = [], [], [], []
     dets, gts = [], []
-    empty = dict(rboxes=np.zeros((0, 5)), category_ids=np.zeros(0, np.int64),
-                 scores=np.zeros(0), ids=np.zeros(0, np.int64))
+    empty = dict(
+        rboxes=np.zeros((0, 5)),
+        category_ids=np.zeros(0, np.int64),
+        scores=np.zeros(0),
+        ids=np.zeros(0, np.int64),
+    )
     for img_id, g in gt['boxes'].items():
         p = pseudo['boxes'].get(img_id, empty)
         if by_id:
@@ -163,21 +196,37 @@ def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float]
         missing.append(~found)
         areas.append(g['rboxes'][:, 2] * g['rboxes'][:, 3])
         p_labels = np.array([cat2label[c] for c in p['category_ids']], dtype=np.int64)
-        dets.append([
-            np.concatenate([p['rboxes'][p_labels == k], p['scores'][p_labels == k, None]], axis=1)
-            for k in range(len(categories))
-        ])
+        dets.append(
+            [
+                np.concatenate(
+                    [p['rboxes'][p_labels == k], p['scores'][p_labels == k, None]], axis=1
+                )
+                for k in range(len(categories))
+            ]
+        )
         gts.append(dict(bboxes=g['rboxes'], labels=labels[-1]))
-    ious, labels, missing, areas = (np.concatenate(x) if x else np.zeros(0)
-                                    for x in (ious, labels, missing, areas))
+    ious, labels, missing, areas = (
+        np.concatenate(x) if x else np.zeros(0) for x in (ious, labels, missing, areas)
+    )
     missing = missing.astype(bool)
-    mean_ap, per_class = rotated_map(dets, gts, iou_thr=map_iou_thr, use_07_metric=use_07_metric,
-                                     exact_iou=exact_iou) if gts else (0.0, [])
+    mean_ap, per_class = (
+        rotated_map(
+            dets, gts, iou_thr=map_iou_thr, use_07_metric=use_07_metric, exact_iou=exact_iou
+        )
+        if gts
+        else (0.0, [])
+    )
 
     def row(name: str, keep: np.ndarray, num_labels: int, ap: float) -> Dict:
-        out = OrderedDict([('class', name), ('gts', int(keep.sum())), ('labels', num_labels),
-                           ('missing', int(missing[keep].sum())),
-                           ('mIoU', float(ious[keep].mean()) if keep.any() else float('nan'))])
+        out = OrderedDict(
+            [
+                ('class', name),
+                ('gts', int(keep.sum())),
+                ('labels', num_labels),
+                ('missing', int(missing[keep].sum())),
+                ('mIoU', float(ious[keep].mean()) if keep.any() else float('nan')),
+            ]
+        )
         for t in iou_thrs:
             out[f'IoU>={t:g}'] = float((ious[keep] >= t).mean()) if keep.any() else float('nan')
         out['AP'] = ap
@@ -190,32 +239,46 @@ def rbox_label_quality(pseudo_json: str, gt_json: str, iou_thrs: Sequence[float]
             continue
         num_labels = int(per_class[k]['num_dets']) if per_class else 0
         rows.append(row(cat['name'], keep, num_labels, float(per_class[k]['ap'])))
-    rows.append(row('all', np.ones(len(labels), dtype=bool),
-                    sum(r['labels'] for r in rows), float(mean_ap)))
+    rows.append(
+        row('all', np.ones(len(labels), dtype=bool), sum(r['labels'] for r in rows), float(mean_ap))
+    )
     size = size_bucket(areas)
     size_rows = []
     for k, cat in [(k, c['name']) for k, c in enumerate(categories)] + [(None, 'all')]:
         for name in SIZE_BUCKETS:
             keep = (size == name) & ((labels == k) if k is not None else True)
             if keep.any():
-                size_rows.append(OrderedDict([('class', cat), ('size', name)] + list(
-                    row(cat, keep, 0, float('nan')).items())[1:-1]))
+                size_rows.append(
+                    OrderedDict(
+                        [('class', cat), ('size', name)]
+                        + list(row(cat, keep, 0, float('nan')).items())[1:-1]
+                    )
+                )
                 del size_rows[-1]['labels']
-    return dict(rows=rows, size_rows=size_rows, mAP=float(mean_ap), map_iou_thr=map_iou_thr,
-                pairing='annotation id' if by_id else 'one-to-one by IoU',
-                num_images=len(gt['boxes']))
+    return dict(
+        rows=rows,
+        size_rows=size_rows,
+        mAP=float(mean_ap),
+        map_iou_thr=map_iou_thr,
+        pairing='annotation id' if by_id else 'one-to-one by IoU',
+        num_images=len(gt['boxes']),
+    )
 
 
 def format_quality_table(result: dict) -> str:
     """The quality rows as a text table (``all``: instance means, mAP over classes)."""
     from terminaltables import AsciiTable
+
     rows = result['rows']
     if not rows:
         return '(no ground-truth boxes)'
     header = list(rows[0].keys())
     header[-1] = f'AP{int(result["map_iou_thr"] * 100)}'
-    body = [[r['class'], str(r['gts']), str(r['labels']), str(r['missing'])] +
-            [f'{v:.4f}' for v in list(r.values())[4:]] for r in rows]
+    body = [
+        [r['class'], str(r['gts']), str(r['labels']), str(r['missing'])]
+        + [f'{v:.4f}' for v in list(r.values())[4:]]
+        for r in rows
+    ]
     table = AsciiTable([header] + body)
     table.inner_footing_row_border = True
     return table.table
@@ -224,9 +287,13 @@ def format_quality_table(result: dict) -> str:
 def format_size_table(result: dict) -> str:
     """The per-size rows (small < 32^2, medium < 96^2, large; GT box area) as a text table."""
     from terminaltables import AsciiTable
+
     rows = result.get('size_rows') or []
     if not rows:
         return '(no ground-truth boxes)'
-    body = [[r['class'], r['size'], str(r['gts']), str(r['missing'])] +
-            [f'{v:.4f}' for v in list(r.values())[4:]] for r in rows]
+    body = [
+        [r['class'], r['size'], str(r['gts']), str(r['missing'])]
+        + [f'{v:.4f}' for v in list(r.values())[4:]]
+        for r in rows
+    ]
     return AsciiTable([list(rows[0].keys())] + body).table

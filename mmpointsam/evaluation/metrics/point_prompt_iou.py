@@ -3,6 +3,7 @@
 Each ground-truth instance is prompted once; its prediction is scored against its own GT mask at the
 original image resolution, then averaged per image and over the dataset.
 """
+
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -36,8 +37,9 @@ def _to_numpy_labels(labels) -> np.ndarray:
     return np.asarray(labels, dtype=np.int64).reshape(-1)
 
 
-def instance_iou_f1(pred_masks: torch.Tensor,
-                    gt_masks: torch.Tensor) -> Tuple[np.ndarray, np.ndarray]:
+def instance_iou_f1(
+    pred_masks: torch.Tensor, gt_masks: torch.Tensor
+) -> Tuple[np.ndarray, np.ndarray]:
     """IoU and F1 between ``pred_masks[i]`` and ``gt_masks[i]`` (bool tensors (N, H, W)).
 
     Both scores are 1.0 for a pair where prediction and ground truth are both empty.
@@ -88,22 +90,26 @@ class PointPromptIoUMetric(BaseMetric):
                 raise ValueError(
                     f'img_id {img_id}: {len(pred_masks)} predicted masks for {len(gt_masks)} '
                     'ground-truth instances; point-prompt evaluation needs one prediction per '
-                    'ground-truth instance, in the same order.')
+                    'ground-truth instance, in the same order.'
+                )
             if len(gt_masks) == 0:
                 # Keep one record per image: in distributed runs ``collect_results`` restores the
                 # order and drops the sampler's padding by counting records.
                 empty = np.zeros(0, dtype=np.float64)
                 self.results.append(
-                    dict(img_id=img_id, labels=np.zeros(0, dtype=np.int64), ious=empty, f1s=empty))
+                    dict(img_id=img_id, labels=np.zeros(0, dtype=np.int64), ious=empty, f1s=empty)
+                )
                 continue
             if pred_masks.shape[-2:] != gt_masks.shape[-2:]:
                 raise ValueError(
                     f'img_id {img_id}: predicted masks of size {tuple(pred_masks.shape[-2:])} but '
                     f'ground-truth masks of size {tuple(gt_masks.shape[-2:])} (ori_shape '
-                    f"{data_sample.get('ori_shape')}); predictions must be at original size.")
+                    f'{data_sample.get("ori_shape")}); predictions must be at original size.'
+                )
             if len(labels) != len(gt_masks):
-                raise ValueError(f'img_id {img_id}: {len(labels)} GT labels for '
-                                 f'{len(gt_masks)} GT masks.')
+                raise ValueError(
+                    f'img_id {img_id}: {len(labels)} GT labels for {len(gt_masks)} GT masks.'
+                )
 
             ious, f1s = instance_iou_f1(pred_masks, gt_masks)
             self.results.append(dict(img_id=img_id, labels=labels, ious=ious, f1s=f1s))
@@ -136,20 +142,30 @@ class PointPromptIoUMetric(BaseMetric):
             keep = labels == label
             metrics[f'IoU_{name}'] = round(float(ious[keep].mean()), 4)
             metrics[f'F1_{name}'] = round(float(f1s[keep].mean()), 4)
-            table_rows.append([
-                str(name), str(int(keep.sum())), f"{metrics[f'IoU_{name}']:.4f}",
-                f"{metrics[f'F1_{name}']:.4f}"
-            ])
+            table_rows.append(
+                [
+                    str(name),
+                    str(int(keep.sum())),
+                    f'{metrics[f"IoU_{name}"]:.4f}',
+                    f'{metrics[f"F1_{name}"]:.4f}',
+                ]
+            )
         metrics['num_images'] = len(results)
         metrics['num_instances'] = int(len(labels))
 
-        table_rows.append([
-            'all (instances)', str(len(labels)), f"{metrics['instance_mIoU']:.4f}",
-            f"{metrics['instance_mF1']:.4f}"
-        ])
+        table_rows.append(
+            [
+                'all (instances)',
+                str(len(labels)),
+                f'{metrics["instance_mIoU"]:.4f}',
+                f'{metrics["instance_mF1"]:.4f}',
+            ]
+        )
         self._log_table(logger, table_rows)
-        logger.info(f"Point-prompt mIoU {metrics['mIoU']:.4f}, mF1 {metrics['mF1']:.4f} "
-                    f'(per-image means over {len(results)} images)')
+        logger.info(
+            f'Point-prompt mIoU {metrics["mIoU"]:.4f}, mF1 {metrics["mF1"]:.4f} '
+            f'(per-image means over {len(results)} images)'
+        )
         return metrics
 
     @staticmethod

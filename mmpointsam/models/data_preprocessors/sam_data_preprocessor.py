@@ -1,7 +1,8 @@
 """SAM's input transform as an MMEngine data preprocessor: longest side to ``img_size``, pixel
 normalisation, zero padding to a square. Done on batched tensors (on the model's device) rather
 than in the CPU pipeline, and recorded in each sample's metainfo so outputs map back exactly."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from typing import Dict, List, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -40,13 +41,15 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
 
     PAD_MODES = ('corner', 'center')
 
-    def __init__(self,
-                 img_size: int = 1024,
-                 mean: Sequence[float] = (123.675, 116.28, 103.53),
-                 std: Sequence[float] = (58.395, 57.12, 57.375),
-                 bgr_to_rgb: bool = True,
-                 non_blocking: bool = False,
-                 pad_mode: str = 'corner') -> None:
+    def __init__(
+        self,
+        img_size: int = 1024,
+        mean: Sequence[float] = (123.675, 116.28, 103.53),
+        std: Sequence[float] = (58.395, 57.12, 57.375),
+        bgr_to_rgb: bool = True,
+        non_blocking: bool = False,
+        pad_mode: str = 'corner',
+    ) -> None:
         super().__init__(non_blocking)
         if pad_mode not in self.PAD_MODES:
             raise ValueError(f'pad_mode must be one of {self.PAD_MODES}, got {pad_mode!r}')
@@ -57,8 +60,7 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(-1, 1, 1), False)
 
     def _transform(self, images: List[torch.Tensor]) -> torch.Tensor:
-        batch = torch.zeros((len(images), 3, self.img_size, self.img_size),
-                            device=self.mean.device)
+        batch = torch.zeros((len(images), 3, self.img_size, self.img_size), device=self.mean.device)
         for i, img in enumerate(images):
             img = img.to(self.mean.device)
             if img.dim() != 3 or img.shape[0] != 3:
@@ -70,10 +72,11 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
             img = img.float()[None]
             if (new_h, new_w) != (h, w):
                 # antialiased bilinear matches the PIL resize segment-anything uses
-                img = F.interpolate(img, size=(new_h, new_w), mode='bilinear',
-                                    align_corners=False, antialias=True)
+                img = F.interpolate(
+                    img, size=(new_h, new_w), mode='bilinear', align_corners=False, antialias=True
+                )
             top, left = self.pad_offset(new_h, new_w)
-            batch[i, :, top:top + new_h, left:left + new_w] = (img[0] - self.mean) / self.std
+            batch[i, :, top : top + new_h, left : left + new_w] = (img[0] - self.mean) / self.std
         return batch
 
     def pad_offset(self, new_h: int, new_w: int) -> Tuple[int, int]:
@@ -97,10 +100,13 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
             for img, sample in zip(reference, data_samples):
                 h, w = img.shape[-2:]
                 new_h, new_w = longest_side_shape(h, w, self.img_size)
-                sample.set_metainfo(dict(
-                    img_shape=(new_h, new_w),
-                    scale_factor=(new_w / w, new_h / h),
-                    pad_shape=(self.img_size, self.img_size),
-                    batch_input_shape=(self.img_size, self.img_size),
-                    pad_offset=self.pad_offset(new_h, new_w)))
+                sample.set_metainfo(
+                    dict(
+                        img_shape=(new_h, new_w),
+                        scale_factor=(new_w / w, new_h / h),
+                        pad_shape=(self.img_size, self.img_size),
+                        batch_input_shape=(self.img_size, self.img_size),
+                        pad_offset=self.pad_offset(new_h, new_w),
+                    )
+                )
         return dict(inputs=out_inputs, data_samples=data_samples)

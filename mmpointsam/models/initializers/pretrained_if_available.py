@@ -1,4 +1,5 @@
 """Pretrained weights when they can be had, else a loud warning and random init (offline use)."""
+
 import logging
 
 from mmengine.logging import print_log
@@ -24,4 +25,6 @@ class PretrainedIfAvailable(PretrainedInit):
                 f'{type(module).__name__}: could not load {self.checkpoint} ({e}); it starts '
                 'from RANDOM weights. Detection results are then far below pretrained ones; '
                 'with internet (or the file in the torch hub cache) the weights load.',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING,
+            )

@@ -1,4 +1,5 @@
 """Soft dice loss on mask logits."""
+
 import torch
 import torch.nn as nn
 
@@ -24,8 +25,13 @@ class MaskDiceLoss(nn.Module):
             ``smooth`` (train_pointsam.py L157, train_selftrain.py L74, train_supervise.py L65).
     """
 
-    def __init__(self, smooth: float = 1.0, loss_weight: float = 1.0, reduction: str = 'mask',
-                 smooth_per_mask: bool = False) -> None:
+    def __init__(
+        self,
+        smooth: float = 1.0,
+        loss_weight: float = 1.0,
+        reduction: str = 'mask',
+        smooth_per_mask: bool = False,
+    ) -> None:
         super().__init__()
         if reduction not in DICE_REDUCTIONS:
             raise ValueError(f'reduction={reduction!r}: choose one of {DICE_REDUCTIONS}')

@@ -1,5 +1,6 @@
 """Sigmoid focal loss on mask logits (Lin et al. 2017), as SAM is trained with, and the public
 PointSAM / ReSAM code's variant of it."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -36,8 +37,14 @@ class MaskFocalLoss(nn.Module):
             image's N masks: with its batch size 1 that is the sum over masks with alpha 1.
     """
 
-    def __init__(self, alpha: float = 0.8, gamma: float = 2.0, loss_weight: float = 20.0,
-                 formula: str = 'balanced', mask_reduction: str = 'mean') -> None:
+    def __init__(
+        self,
+        alpha: float = 0.8,
+        gamma: float = 2.0,
+        loss_weight: float = 20.0,
+        formula: str = 'balanced',
+        mask_reduction: str = 'mean',
+    ) -> None:
         super().__init__()
         _check_choice('formula', formula, FOCAL_FORMULAS)
         _check_choice('mask_reduction', mask_reduction, MASK_REDUCTIONS)

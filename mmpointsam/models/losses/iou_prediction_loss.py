@@ -1,4 +1,5 @@
 """Loss of SAM's IoU head: MSE between predicted IoU and the IoU the mask really has."""
+
 from typing import Optional
 
 import torch
@@ -8,8 +9,13 @@ import torch.nn.functional as F
 from mmpointsam.registry import MODELS
 
 
-def binary_mask_iou(logits: torch.Tensor, targets: torch.Tensor, threshold: float = 0.0,
-                    inclusive: bool = False, union_eps: Optional[float] = None) -> torch.Tensor:
+def binary_mask_iou(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    threshold: float = 0.0,
+    inclusive: bool = False,
+    union_eps: Optional[float] = None,
+) -> torch.Tensor:
     """IoU (N,) between ``logits > threshold`` (``>=`` with ``inclusive``) and ``targets > 0.5``,
     both (N, H, W). Two empty masks have IoU 1, or with ``union_eps`` the IoU is
     ``I / (U + union_eps)`` and they have 0."""
@@ -38,8 +44,12 @@ class IoUPredictionLoss(nn.Module):
 
     averages_over_masks = True  # a mean over masks either way: chunks combine by n_c / N
 
-    def __init__(self, loss_weight: float = 1.0, pred_threshold: Optional[float] = None,
-                 union_eps: Optional[float] = None) -> None:
+    def __init__(
+        self,
+        loss_weight: float = 1.0,
+        pred_threshold: Optional[float] = None,
+        union_eps: Optional[float] = None,
+    ) -> None:
         super().__init__()
         self.loss_weight = loss_weight
         self.pred_threshold = pred_threshold
@@ -49,11 +59,13 @@ class IoUPredictionLoss(nn.Module):
         """The IoU (N,) the head learns to predict."""
         if self.pred_threshold is None:
             return binary_mask_iou(logits, targets, union_eps=self.union_eps)
-        return binary_mask_iou(logits, targets, self.pred_threshold, inclusive=True,
-                               union_eps=self.union_eps)
+        return binary_mask_iou(
+            logits, targets, self.pred_threshold, inclusive=True, union_eps=self.union_eps
+        )
 
-    def forward(self, iou_pred: torch.Tensor, logits: torch.Tensor,
-                targets: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, iou_pred: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor
+    ) -> torch.Tensor:
         if iou_pred.numel() == 0:
             return iou_pred.sum()
         with torch.no_grad():

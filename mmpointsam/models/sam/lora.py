@@ -1,10 +1,11 @@
 """LoRA on the attention projections of SAM's image encoder, built with ``peft``.
 
 SAM's attention computes q, k and v with one fused ``qkv`` Linear, while the papers adapt q and v
-only. :class:`SplitQKV` replaces the fused layer by three Linears that ``peft`` can target one by one,
-and converts state dicts so that official checkpoints (fused ``qkv.weight``) still load and merged
-exports are fused again.
+only. :class:`SplitQKV` replaces the fused layer by three Linears that ``peft`` can target one by
+one, and converts state dicts so that official checkpoints (fused ``qkv.weight``) still load
+and merged exports are fused again.
 """
+
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Union
 
@@ -27,12 +28,17 @@ class SplitQKV(nn.Module):
         dim = fused.out_features // 3
         has_bias = fused.bias is not None
         for i, name in enumerate(_PROJECTIONS):
-            linear = nn.Linear(fused.in_features, dim, bias=has_bias,
-                               device=fused.weight.device, dtype=fused.weight.dtype)
+            linear = nn.Linear(
+                fused.in_features,
+                dim,
+                bias=has_bias,
+                device=fused.weight.device,
+                dtype=fused.weight.dtype,
+            )
             with torch.no_grad():
-                linear.weight.copy_(fused.weight[i * dim:(i + 1) * dim])
+                linear.weight.copy_(fused.weight[i * dim : (i + 1) * dim])
                 if has_bias:
-                    linear.bias.copy_(fused.bias[i * dim:(i + 1) * dim])
+                    linear.bias.copy_(fused.bias[i * dim : (i + 1) * dim])
             setattr(self, name, linear)
         self._register_load_state_dict_pre_hook(self._split_fused_state)
 
@@ -70,33 +76,40 @@ class SplitQKV(nn.Module):
 def attention_qkv_names(encoder: nn.Module) -> List[str]:
     """Names of the ``qkv`` projections of ``encoder`` in forward (block) order."""
     return [
-        name for name, module in encoder.named_modules()
+        name
+        for name, module in encoder.named_modules()
         if name.endswith('qkv') and isinstance(module, (nn.Linear, SplitQKV))
     ]
 
 
-def _select_blocks(num_blocks: int, blocks: Optional[Union[Sequence[int], int]],
-                   first_block: int) -> List[int]:
+def _select_blocks(
+    num_blocks: int, blocks: Optional[Union[Sequence[int], int]], first_block: int
+) -> List[int]:
     if blocks is None:
         if not 0 <= first_block < num_blocks:
-            raise ValueError(f'first_block={first_block} but the encoder has {num_blocks} '
-                             'attention blocks')
+            raise ValueError(
+                f'first_block={first_block} but the encoder has {num_blocks} attention blocks'
+            )
         return list(range(first_block, num_blocks))
     selected = sorted(set(int(b) for b in blocks))
     bad = [b for b in selected if not 0 <= b < num_blocks]
     if bad:
-        raise ValueError(f'LoRA blocks {bad} do not exist: the encoder has {num_blocks} '
-                         'attention blocks (0-based)')
+        raise ValueError(
+            f'LoRA blocks {bad} do not exist: the encoder has {num_blocks} '
+            'attention blocks (0-based)'
+        )
     return selected
 
 
-def apply_lora(encoder: nn.Module,
-               r: int = 4,
-               alpha: Optional[float] = None,
-               dropout: float = 0.0,
-               targets: Iterable[str] = ('q', 'v'),
-               first_block: int = 0,
-               blocks: Optional[Sequence[int]] = None) -> List[str]:
+def apply_lora(
+    encoder: nn.Module,
+    r: int = 4,
+    alpha: Optional[float] = None,
+    dropout: float = 0.0,
+    targets: Iterable[str] = ('q', 'v'),
+    first_block: int = 0,
+    blocks: Optional[Sequence[int]] = None,
+) -> List[str]:
     """Inject LoRA adapters into the attention of ``encoder`` in place.
 
     Args:
@@ -138,8 +151,13 @@ def apply_lora(encoder: nn.Module,
     # peft matches target names as suffixes; anchor them so that e.g. `blocks.1.` does not also
     # match `layers.0.blocks.1.` of another stage
     pattern = '^(' + '|'.join(re.escape(n) for n in module_names) + ')$'
-    config = LoraConfig(r=r, lora_alpha=alpha if alpha is not None else r,
-                        lora_dropout=dropout, target_modules=pattern, bias='none')
+    config = LoraConfig(
+        r=r,
+        lora_alpha=alpha if alpha is not None else r,
+        lora_dropout=dropout,
+        target_modules=pattern,
+        bias='none',
+    )
     inject_adapter_in_model(config, encoder)
     for name in module_names:
         encoder.get_submodule(name)._register_load_state_dict_pre_hook(_redirect_to_base_layer)

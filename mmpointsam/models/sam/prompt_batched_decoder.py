@@ -19,6 +19,7 @@ P copies of a 4096 x 256 image. Here:
 Same weights, same mathematics as :meth:`MaskDecoder.predict_masks` (equal up to float rounding,
 outputs and gradients, checked in the tests).
 """
+
 import math
 from typing import NamedTuple, Optional, Tuple
 
@@ -54,6 +55,7 @@ def _reassociate(attn, num_tokens: int, mode: Optional[bool]) -> bool:
 
 class SharedImageSide(NamedTuple):
     """The first layer's image side, the same for every prompt of one image."""
+
     keys: Tensor  # (1, N, C) image embedding + dense (no-mask) embedding
     key_pe: Tensor  # (1, N, C)
     k0: Tensor  # (h, N, d) first token->image attention's keys
@@ -67,9 +69,13 @@ def shared_image_side(transformer, image_embedding: Tensor, image_pe: Tensor) ->
     layer = transformer.layers[0]
     t2i, i2t = layer.cross_attn_token_to_image, layer.cross_attn_image_to_token
     k = keys + key_pe
-    return SharedImageSide(keys, key_pe, _heads(t2i.k_proj(k), t2i.num_heads)[0],
-                           _heads(t2i.v_proj(keys), t2i.num_heads)[0],
-                           _heads(i2t.q_proj(k), i2t.num_heads)[0])
+    return SharedImageSide(
+        keys,
+        key_pe,
+        _heads(t2i.k_proj(k), t2i.num_heads)[0],
+        _heads(t2i.v_proj(keys), t2i.num_heads)[0],
+        _heads(i2t.q_proj(k), i2t.num_heads)[0],
+    )
 
 
 # ------------------------------------------------------------------ token -> image attention
@@ -86,8 +92,9 @@ def _token_to_shared_image(attn, tokens_q: Tensor, k0: Tensor, v0: Tensor) -> Te
     return attn.out_proj(out.view(h, p, t, d).permute(1, 2, 0, 3).reshape(p, t, h * d))
 
 
-def _token_to_image(attn, tokens_q: Tensor, image_k: Tensor, image_v: Tensor,
-                    reassociate: Optional[bool]) -> Tensor:
+def _token_to_image(
+    attn, tokens_q: Tensor, image_k: Tensor, image_v: Tensor, reassociate: Optional[bool]
+) -> Tensor:
     """``attn(q=tokens_q, k=image_k, v=image_v)``: tokens (P, T, C), image (P, N, C)."""
     h = attn.num_heads
     p, t, _ = tokens_q.shape
@@ -118,12 +125,14 @@ def _attend_tokens(attn, keys: Tensor, weights: Tensor, v: Tensor) -> Tensor:
     # heads as b/h per value row, since each head's weights sum to 1 over the tokens
     w_out = attn.out_proj.weight.view(-1, h, v.shape[-1])  # (C, h, d)
     values = torch.einsum('phtd,chd->phtc', v, w_out) + attn.out_proj.bias / h
-    return torch.baddbmm(keys, weights.reshape(p, h * t, n).transpose(1, 2),
-                         values.reshape(p, h * t, -1))
+    return torch.baddbmm(
+        keys, weights.reshape(p, h * t, n).transpose(1, 2), values.reshape(p, h * t, -1)
+    )
 
 
-def _image_to_shared_tokens(attn, keys: Tensor, q0: Tensor, tokens_k: Tensor,
-                            tokens_v: Tensor, reassociate: Optional[bool]) -> Tensor:
+def _image_to_shared_tokens(
+    attn, keys: Tensor, q0: Tensor, tokens_k: Tensor, tokens_v: Tensor, reassociate: Optional[bool]
+) -> Tensor:
     """``keys + attn(q=image, k=tokens_k, v=tokens_v)`` with the image's queries projected once;
     keys (1, N, C), returns (P, N, C)."""
     h = attn.num_heads
@@ -139,8 +148,14 @@ def _image_to_shared_tokens(attn, keys: Tensor, q0: Tensor, tokens_k: Tensor,
     return _attend_tokens(attn, keys, weights, v)
 
 
-def _image_to_tokens(attn, keys: Tensor, image_q: Tensor, tokens_k: Tensor, tokens_v: Tensor,
-                     reassociate: Optional[bool]) -> Tensor:
+def _image_to_tokens(
+    attn,
+    keys: Tensor,
+    image_q: Tensor,
+    tokens_k: Tensor,
+    tokens_v: Tensor,
+    reassociate: Optional[bool],
+) -> Tensor:
     """``keys + attn(q=image_q, k=tokens_k, v=tokens_v)``: image (P, N, C), tokens (P, T, C)."""
     h = attn.num_heads
     k = _heads(attn.k_proj(tokens_k), h)  # (P, h, T, d)
@@ -153,15 +168,17 @@ def _image_to_tokens(attn, keys: Tensor, image_q: Tensor, tokens_k: Tensor, toke
     k = k / math.sqrt(d)
     k_img = torch.einsum('phtd,hdc->phtc', k, _weight_heads(attn.q_proj, h))
     bias = torch.einsum('hd,phtd->pht', attn.q_proj.bias.view(h, d), k)
-    logits = torch.baddbmm(bias.reshape(p, h * t, 1), k_img.reshape(p, h * t, -1),
-                           image_q.transpose(1, 2))  # (P, h*T, N)
+    logits = torch.baddbmm(
+        bias.reshape(p, h * t, 1), k_img.reshape(p, h * t, -1), image_q.transpose(1, 2)
+    )  # (P, h*T, N)
     weights = torch.softmax(logits.view(p, h, t, -1), dim=2)  # over the tokens
     return _attend_tokens(attn, keys, weights, v)
 
 
 # ------------------------------------------------------------------ the decoder
-def two_way_transformer(transformer, image: SharedImageSide, point_embedding: Tensor,
-                        reassociate: Optional[bool] = None) -> Tuple[Tensor, Tensor]:
+def two_way_transformer(
+    transformer, image: SharedImageSide, point_embedding: Tensor, reassociate: Optional[bool] = None
+) -> Tuple[Tensor, Tensor]:
     """segment-anything's ``TwoWayTransformer.forward`` for one shared image and P prompts
     (P, T, C); returns tokens (P, T, C) and image tokens (P, N, C)."""
     keys, key_pe = image.keys, image.key_pe
@@ -182,14 +199,19 @@ def two_way_transformer(transformer, image: SharedImageSide, point_embedding: Te
         queries = layer.norm2(queries + attn_out)
         queries = layer.norm3(queries + layer.mlp(queries))
         if i == 0:
-            keys = _image_to_shared_tokens(i2t, keys, image.q0, queries + point_embedding,
-                                           queries, reassociate)
+            keys = _image_to_shared_tokens(
+                i2t, keys, image.q0, queries + point_embedding, queries, reassociate
+            )
         else:
-            keys = _image_to_tokens(i2t, keys, k, queries + point_embedding, queries,
-                                    reassociate)
+            keys = _image_to_tokens(i2t, keys, k, queries + point_embedding, queries, reassociate)
         keys = layer.norm4(keys)
-    attn_out = _token_to_image(transformer.final_attn_token_to_image, queries + point_embedding,
-                               keys + key_pe, keys, reassociate)
+    attn_out = _token_to_image(
+        transformer.final_attn_token_to_image,
+        queries + point_embedding,
+        keys + key_pe,
+        keys,
+        reassociate,
+    )
     queries = transformer.norm_final_attn(queries + attn_out)
     return queries, keys
 
@@ -202,8 +224,7 @@ def _transposed_conv_matrix(conv: torch.nn.ConvTranspose2d) -> Tuple[Tensor, Ten
     return matrix, conv.bias.repeat(4)
 
 
-def upscale_and_predict(upscaling, keys: Tensor, hyper_in: Tensor, size: Tuple[int, int]
-                        ) -> Tensor:
+def upscale_and_predict(upscaling, keys: Tensor, hyper_in: Tensor, size: Tuple[int, int]) -> Tensor:
     """``hyper_in @ output_upscaling(image)`` with the image kept channels-last (P, H*W, C).
 
     SAM's upscaling is two non-overlapping 2x2 transposed convolutions (each a per-pixel
@@ -218,7 +239,7 @@ def upscale_and_predict(upscaling, keys: Tensor, hyper_in: Tensor, size: Tuple[i
     w2, b2 = _transposed_conv_matrix(conv2)
     c1, c2 = conv1.weight.shape[1], conv2.weight.shape[1]
     y = torch.addmm(b1, keys.reshape(p * n, -1), w1).view(p, n, 4, c1)
-    y = act1(F.layer_norm(y, (c1, ), norm.weight, norm.bias, norm.eps))
+    y = act1(F.layer_norm(y, (c1,), norm.weight, norm.bias, norm.eps))
     y = act2(torch.addmm(b2, y.reshape(-1, c1), w2).view(p, n * 16, c2))
     # y @ hyper^T, not hyper @ y^T: the latter hands GELU's backward a transposed gradient,
     # which torch 2.1's CPU kernel turns into NaNs (float32)
@@ -229,14 +250,16 @@ def upscale_and_predict(upscaling, keys: Tensor, hyper_in: Tensor, size: Tuple[i
     return masks.reshape(p, k, 4 * h, 4 * w)
 
 
-def predict_masks(decoder,
-                  image_embedding: Tensor,
-                  image_pe: Tensor,
-                  sparse: Tensor,
-                  dense: Tensor,
-                  mask_tokens: slice = slice(None),
-                  chunk_size: Optional[int] = None,
-                  reassociate: Optional[bool] = None) -> Tuple[Tensor, Tensor]:
+def predict_masks(
+    decoder,
+    image_embedding: Tensor,
+    image_pe: Tensor,
+    sparse: Tensor,
+    dense: Tensor,
+    mask_tokens: slice = slice(None),
+    chunk_size: Optional[int] = None,
+    reassociate: Optional[bool] = None,
+) -> Tuple[Tensor, Tensor]:
     """``MaskDecoder.predict_masks`` for P prompts on one image whose dense prompt embedding is
     the same for every prompt (no mask prompt).
 
@@ -259,12 +282,16 @@ def predict_masks(decoder,
     chunk_size = chunk_size or max(p, 1)
     masks, ious = [], []
     for start in range(0, p, chunk_size):
-        chunk = sparse[start:start + chunk_size]
+        chunk = sparse[start : start + chunk_size]
         tokens = torch.cat([output_tokens.unsqueeze(0).expand(len(chunk), -1, -1), chunk], dim=1)
         hs, keys = two_way_transformer(decoder.transformer, image, tokens, reassociate)
         hyper_in = torch.stack(
-            [decoder.output_hypernetworks_mlps[i](hs[:, 1 + i, :]) for i in token_ids], dim=1)
-        masks.append(upscale_and_predict(decoder.output_upscaling, keys, hyper_in,
-                                         image_embedding.shape[-2:]))
+            [decoder.output_hypernetworks_mlps[i](hs[:, 1 + i, :]) for i in token_ids], dim=1
+        )
+        masks.append(
+            upscale_and_predict(
+                decoder.output_upscaling, keys, hyper_in, image_embedding.shape[-2:]
+            )
+        )
         ious.append(decoder.iou_prediction_head(hs[:, 0, :])[:, mask_tokens])
     return torch.cat(masks), torch.cat(ious)

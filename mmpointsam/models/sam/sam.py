@@ -4,6 +4,7 @@ The module keeps segment-anything's attribute names (``image_encoder``, ``prompt
 ``mask_decoder``) so official checkpoints load strictly. Input size, LoRA and which parts train
 come from the config; weights load in :meth:`SAM.init_weights` through ``init_cfg``.
 """
+
 from functools import partial
 from typing import Dict, Optional, Sequence, Tuple, Union
 
@@ -12,6 +13,7 @@ import torch.nn as nn
 from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, TwoWayTransformer
 
 from mmpointsam.registry import MODELS
+
 from . import prompt_batched_decoder
 from .sam_base import PromptableSAMBase, build_from_cfg
 from .tiny_vit import TinyViT
@@ -19,16 +21,25 @@ from .tiny_vit import TinyViT
 # Encoder presets. ViT ones are segment-anything's; `vit_t` is MobileSAM's TinyViT; `tiny` is a
 # two-block ViT for tests and quick CPU runs.
 ARCH_SETTINGS: Dict[str, dict] = {
-    'vit_h': dict(type='vit', embed_dim=1280, depth=32, num_heads=16,
-                  global_attn_indexes=(7, 15, 23, 31)),
-    'vit_l': dict(type='vit', embed_dim=1024, depth=24, num_heads=16,
-                  global_attn_indexes=(5, 11, 17, 23)),
-    'vit_b': dict(type='vit', embed_dim=768, depth=12, num_heads=12,
-                  global_attn_indexes=(2, 5, 8, 11)),
-    'vit_t': dict(type='tiny_vit', embed_dims=(64, 128, 160, 320), depths=(2, 2, 6, 2),
-                  num_heads=(2, 4, 5, 10), window_sizes=(7, 7, 14, 7)),
-    'tiny': dict(type='vit', embed_dim=64, depth=2, num_heads=2, global_attn_indexes=(1,),
-                 window_size=4),
+    'vit_h': dict(
+        type='vit', embed_dim=1280, depth=32, num_heads=16, global_attn_indexes=(7, 15, 23, 31)
+    ),
+    'vit_l': dict(
+        type='vit', embed_dim=1024, depth=24, num_heads=16, global_attn_indexes=(5, 11, 17, 23)
+    ),
+    'vit_b': dict(
+        type='vit', embed_dim=768, depth=12, num_heads=12, global_attn_indexes=(2, 5, 8, 11)
+    ),
+    'vit_t': dict(
+        type='tiny_vit',
+        embed_dims=(64, 128, 160, 320),
+        depths=(2, 2, 6, 2),
+        num_heads=(2, 4, 5, 10),
+        window_sizes=(7, 7, 14, 7),
+    ),
+    'tiny': dict(
+        type='vit', embed_dim=64, depth=2, num_heads=2, global_attn_indexes=(1,), window_size=4
+    ),
 }
 # Prompt-encoder / mask-decoder presets: SAM's own, and a narrow one for tests.
 DECODER_SETTINGS: Dict[str, dict] = {
@@ -110,29 +121,43 @@ class SAM(PromptableSAMBase):
     default_decoder = 'sam'
     embedding_stride = PATCH_SIZE
     weights_name = 'pretrained SAM'
-    checkpoint_hint = ('Download the official file (sam_vit_b_01ec64.pth, mobile_sam.pt, ...) '
-                       'there, pass --sam-checkpoint PATH, or --sam-checkpoint none for random '
-                       'weights.')
+    checkpoint_hint = (
+        'Download the official file (sam_vit_b_01ec64.pth, mobile_sam.pt, ...) '
+        'there, pass --sam-checkpoint PATH, or --sam-checkpoint none for random '
+        'weights.'
+    )
 
-    def __init__(self,
-                 arch: Union[str, dict] = 'vit_b',
-                 decoder: Optional[Union[str, dict]] = None,
-                 img_size: int = 1024,
-                 lora: Optional[dict] = None,
-                 trainable: Sequence[str] = (),
-                 encoder_autocast: Optional[str] = None,
-                 prompt_batched_decoder: bool = True,
-                 decoder_chunk_size: Optional[dict] = dict(cpu=4),
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(arch, decoder, img_size, lora, trainable, encoder_autocast,
-                         prompt_batched_decoder, decoder_chunk_size, init_cfg)
+    def __init__(
+        self,
+        arch: Union[str, dict] = 'vit_b',
+        decoder: Optional[Union[str, dict]] = None,
+        img_size: int = 1024,
+        lora: Optional[dict] = None,
+        trainable: Sequence[str] = (),
+        encoder_autocast: Optional[str] = None,
+        prompt_batched_decoder: bool = True,
+        decoder_chunk_size: Optional[dict] = dict(cpu=4),
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(
+            arch,
+            decoder,
+            img_size,
+            lora,
+            trainable,
+            encoder_autocast,
+            prompt_batched_decoder,
+            decoder_chunk_size,
+            init_cfg,
+        )
 
     def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
         """segment-anything's ViT or MobileSAM's TinyViT, prompt encoder and mask decoder."""
         multiple = 64 if arch['type'] == 'tiny_vit' else PATCH_SIZE
         if img_size % multiple:
-            raise ValueError(f'img_size={img_size} must be a multiple of {multiple} for '
-                             f'{arch["type"]} encoders')
+            raise ValueError(
+                f'img_size={img_size} must be a multiple of {multiple} for {arch["type"]} encoders'
+            )
         self.img_size = img_size
         embed_dim = decoder['embed_dim']
         grid = img_size // PATCH_SIZE
@@ -142,18 +167,24 @@ class SAM(PromptableSAMBase):
             embed_dim=embed_dim,
             image_embedding_size=(grid, grid),
             input_image_size=(img_size, img_size),
-            mask_in_chans=16)
+            mask_in_chans=16,
+        )
         self.mask_decoder = MaskDecoder(
             num_multimask_outputs=3,
             transformer=TwoWayTransformer(
-                depth=2, embedding_dim=embed_dim, mlp_dim=decoder['mlp_dim'],
-                num_heads=decoder['num_heads']),
+                depth=2,
+                embedding_dim=embed_dim,
+                mlp_dim=decoder['mlp_dim'],
+                num_heads=decoder['num_heads'],
+            ),
             transformer_dim=embed_dim,
             iou_head_depth=3,
-            iou_head_hidden_dim=decoder['iou_head_hidden_dim'])
+            iou_head_hidden_dim=decoder['iou_head_hidden_dim'],
+        )
 
-    def _prepare_state(self, state: Dict[str, torch.Tensor],
-                       checkpoint: str) -> Tuple[Dict[str, torch.Tensor], str]:
+    def _prepare_state(
+        self, state: Dict[str, torch.Tensor], checkpoint: str
+    ) -> Tuple[Dict[str, torch.Tensor], str]:
         """Raise naming the file, its arch and this model's arch when shapes differ.
 
         PyTorch would stop with a bare size-mismatch list (e.g. a MobileSAM file in a vit_b
@@ -167,7 +198,8 @@ class SAM(PromptableSAMBase):
                 f'SAM(arch={self.arch_name!r}, img_size={self.img_size}): {len(mismatched)} '
                 f'tensors differ in shape, e.g. {mismatched[0][0]} {mismatched[0][1]} in the '
                 f'file vs {mismatched[0][2]} in the model. Use a config of arch {file_arch!r} '
-                f'(model.sam.arch={file_arch}) or a checkpoint of arch {self.arch_name!r}.')
+                f'(model.sam.arch={file_arch}) or a checkpoint of arch {self.arch_name!r}.'
+            )
         return state, ''
 
     # ------------------------------------------------------------------ forward parts
@@ -175,19 +207,33 @@ class SAM(PromptableSAMBase):
         """Image embeddings (B, C, S/16, S/16)."""
         return self.image_encoder(images)
 
-    def _predict_masks(self, features: Sequence[torch.Tensor], image_pe: torch.Tensor,
-                       sparse: torch.Tensor, dense: torch.Tensor, tokens: slice, batched: bool,
-                       chunk_size: Optional[int]) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _predict_masks(
+        self,
+        features: Sequence[torch.Tensor],
+        image_pe: torch.Tensor,
+        sparse: torch.Tensor,
+        dense: torch.Tensor,
+        tokens: slice,
+        batched: bool,
+        chunk_size: Optional[int],
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """segment-anything's decoder, or the prompt-batched one (same weights and maths)."""
         if batched:
             return prompt_batched_decoder.predict_masks(
-                self.mask_decoder, features[0], image_pe, sparse, dense, mask_tokens=tokens,
-                chunk_size=chunk_size)
+                self.mask_decoder,
+                features[0],
+                image_pe,
+                sparse,
+                dense,
+                mask_tokens=tokens,
+                chunk_size=chunk_size,
+            )
         masks, iou = self.mask_decoder.predict_masks(
             image_embeddings=features[0],
             image_pe=image_pe,
             sparse_prompt_embeddings=sparse,
-            dense_prompt_embeddings=dense)
+            dense_prompt_embeddings=dense,
+        )
         return masks[:, tokens], iou[:, tokens]
 
 

@@ -13,6 +13,7 @@ computed once per image, shared by all its prompts, and travel (batch indexing, 
 backward) with the embedding. :meth:`SAM2.image_embedding` gives the C-channel embedding that
 PBR and ReSAM's alignment use.
 """
+
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -21,25 +22,53 @@ import torch.nn.functional as F
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmpointsam.registry import MODELS
+
 from . import prompt_batched_decoder as pbd
 from .lora import apply_lora
 from .sam_base import PromptableSAMBase, build_from_cfg
 
 # Hiera trunk presets of the SAM 2.1 configs (sam2/configs/sam2.1/*.yaml); `tiny` is for tests.
 ARCH_SETTINGS: Dict[str, dict] = {
-    'hiera_t': dict(embed_dim=96, num_heads=1, stages=(1, 2, 7, 2), global_att_blocks=(5, 7, 9),
-                    window_pos_embed_bkg_spatial_size=(7, 7), window_spec=(8, 4, 14, 7)),
-    'hiera_s': dict(embed_dim=96, num_heads=1, stages=(1, 2, 11, 2),
-                    global_att_blocks=(7, 10, 13), window_pos_embed_bkg_spatial_size=(7, 7),
-                    window_spec=(8, 4, 14, 7)),
-    'hiera_b+': dict(embed_dim=112, num_heads=2, stages=(2, 3, 16, 3),
-                     global_att_blocks=(12, 16, 20), window_pos_embed_bkg_spatial_size=(14, 14),
-                     window_spec=(8, 4, 14, 7)),
-    'hiera_l': dict(embed_dim=144, num_heads=2, stages=(2, 6, 36, 4),
-                    global_att_blocks=(23, 33, 43), window_pos_embed_bkg_spatial_size=(7, 7),
-                    window_spec=(8, 4, 16, 8)),
-    'tiny': dict(embed_dim=16, num_heads=1, stages=(1, 1, 2, 1), global_att_blocks=(3, ),
-                 window_pos_embed_bkg_spatial_size=(4, 4), window_spec=(4, 2, 2, 2)),
+    'hiera_t': dict(
+        embed_dim=96,
+        num_heads=1,
+        stages=(1, 2, 7, 2),
+        global_att_blocks=(5, 7, 9),
+        window_pos_embed_bkg_spatial_size=(7, 7),
+        window_spec=(8, 4, 14, 7),
+    ),
+    'hiera_s': dict(
+        embed_dim=96,
+        num_heads=1,
+        stages=(1, 2, 11, 2),
+        global_att_blocks=(7, 10, 13),
+        window_pos_embed_bkg_spatial_size=(7, 7),
+        window_spec=(8, 4, 14, 7),
+    ),
+    'hiera_b+': dict(
+        embed_dim=112,
+        num_heads=2,
+        stages=(2, 3, 16, 3),
+        global_att_blocks=(12, 16, 20),
+        window_pos_embed_bkg_spatial_size=(14, 14),
+        window_spec=(8, 4, 14, 7),
+    ),
+    'hiera_l': dict(
+        embed_dim=144,
+        num_heads=2,
+        stages=(2, 6, 36, 4),
+        global_att_blocks=(23, 33, 43),
+        window_pos_embed_bkg_spatial_size=(7, 7),
+        window_spec=(8, 4, 16, 8),
+    ),
+    'tiny': dict(
+        embed_dim=16,
+        num_heads=1,
+        stages=(1, 1, 2, 1),
+        global_att_blocks=(3,),
+        window_pos_embed_bkg_spatial_size=(4, 4),
+        window_spec=(4, 2, 2, 2),
+    ),
 }
 # Prompt-encoder / mask-decoder presets: SAM 2's own, and a narrow one for tests.
 DECODER_SETTINGS: Dict[str, dict] = {
@@ -48,17 +77,29 @@ DECODER_SETTINGS: Dict[str, dict] = {
 }
 # Tensors of an official SAM 2 / 2.1 checkpoint that only its video (memory) path uses. They are
 # skipped by these exact names/prefixes when loading; any other unknown key is an error.
-VIDEO_ONLY_PREFIXES = ('memory_attention.', 'memory_encoder.', 'mask_downsample.',
-                       'obj_ptr_proj.', 'obj_ptr_tpos_proj.', 'maskmem_tpos_enc',
-                       'no_mem_pos_enc', 'no_obj_ptr', 'no_obj_embed_spatial')
+VIDEO_ONLY_PREFIXES = (
+    'memory_attention.',
+    'memory_encoder.',
+    'mask_downsample.',
+    'obj_ptr_proj.',
+    'obj_ptr_tpos_proj.',
+    'maskmem_tpos_enc',
+    'no_mem_pos_enc',
+    'no_obj_ptr',
+    'no_obj_embed_spatial',
+)
 # SAM 2's mask decoder (SAM2Base defaults of the 2.1 configs, and build_sam2's post-processing:
 # a single-mask answer whose stability is below 0.98 falls back to the best multimask one).
-MASK_DECODER_FLAGS = dict(use_high_res_features=True, iou_prediction_use_sigmoid=True,
-                          pred_obj_scores=True, pred_obj_scores_mlp=True,
-                          use_multimask_token_for_obj_ptr=True,
-                          dynamic_multimask_via_stability=True,
-                          dynamic_multimask_stability_delta=0.05,
-                          dynamic_multimask_stability_thresh=0.98)
+MASK_DECODER_FLAGS = dict(
+    use_high_res_features=True,
+    iou_prediction_use_sigmoid=True,
+    pred_obj_scores=True,
+    pred_obj_scores_mlp=True,
+    use_multimask_token_for_obj_ptr=True,
+    dynamic_multimask_via_stability=True,
+    dynamic_multimask_stability_delta=0.05,
+    dynamic_multimask_stability_thresh=0.98,
+)
 BACKBONE_STRIDE = 16
 # the trunk's first stage (stride 4) tiles its window position embedding, and the last stage
 # has stride 32
@@ -80,8 +121,9 @@ def checkpoint_arch(state: Dict[str, torch.Tensor]) -> Optional[str]:
     for name, arch in ARCH_SETTINGS.items():
         if arch['embed_dim'] == patch.shape[0] and sum(arch['stages']) == depth:
             return name
-    raise ValueError(f'SAM 2 weights of an unknown Hiera (embed_dim={patch.shape[0]}, '
-                     f'{depth} blocks)')
+    raise ValueError(
+        f'SAM 2 weights of an unknown Hiera (embed_dim={patch.shape[0]}, {depth} blocks)'
+    )
 
 
 def build_image_encoder(arch: dict, embed_dim: int) -> nn.Module:
@@ -92,20 +134,28 @@ def build_image_encoder(arch: dict, embed_dim: int) -> nn.Module:
 
     arch = dict(arch)
     trunk = Hiera(
-        embed_dim=arch['embed_dim'], num_heads=arch['num_heads'], stages=tuple(arch['stages']),
+        embed_dim=arch['embed_dim'],
+        num_heads=arch['num_heads'],
+        stages=tuple(arch['stages']),
         global_att_blocks=tuple(arch['global_att_blocks']),
         window_pos_embed_bkg_spatial_size=tuple(arch['window_pos_embed_bkg_spatial_size']),
-        window_spec=tuple(arch['window_spec']))
+        window_spec=tuple(arch['window_spec']),
+    )
     neck = FpnNeck(
-        position_encoding=PositionEmbeddingSine(num_pos_feats=embed_dim, normalize=True,
-                                                scale=None, temperature=10000),
-        d_model=embed_dim, backbone_channel_list=list(trunk.channel_list),
-        fpn_top_down_levels=[2, 3], fpn_interp_model='nearest')
+        position_encoding=PositionEmbeddingSine(
+            num_pos_feats=embed_dim, normalize=True, scale=None, temperature=10000
+        ),
+        d_model=embed_dim,
+        backbone_channel_list=list(trunk.channel_list),
+        fpn_top_down_levels=[2, 3],
+        fpn_interp_model='nearest',
+    )
     return ImageEncoder(trunk=trunk, neck=neck, scalp=1)
 
 
-def pack_features(embedding: torch.Tensor, feat_s1: torch.Tensor,
-                  feat_s0: torch.Tensor) -> torch.Tensor:
+def pack_features(
+    embedding: torch.Tensor, feat_s1: torch.Tensor, feat_s0: torch.Tensor
+) -> torch.Tensor:
     """(B, C, h, w), (B, C/4, 2h, 2w), (B, C/8, 4h, 4w) -> one (B, 4C, h, w) tensor (exact)."""
     return torch.cat([embedding, F.pixel_unshuffle(feat_s1, 2), F.pixel_unshuffle(feat_s0, 4)], 1)
 
@@ -141,26 +191,41 @@ class SAM2(PromptableSAMBase):
     default_decoder = 'sam2'
     embedding_stride = BACKBONE_STRIDE
     weights_name = 'SAM 2'
-    checkpoint_hint = ('Download the official file (sam2.1_hiera_base_plus.pt, ...) there, pass '
-                       '--sam-checkpoint PATH, or --sam-checkpoint none for random weights.')
+    checkpoint_hint = (
+        'Download the official file (sam2.1_hiera_base_plus.pt, ...) there, pass '
+        '--sam-checkpoint PATH, or --sam-checkpoint none for random weights.'
+    )
 
-    def __init__(self,
-                 arch: Union[str, dict] = 'hiera_b+',
-                 decoder: Optional[Union[str, dict]] = None,
-                 img_size: int = 1024,
-                 lora: Optional[dict] = None,
-                 trainable: Sequence[str] = (),
-                 encoder_autocast: Optional[str] = None,
-                 prompt_batched_decoder: bool = True,
-                 decoder_chunk_size: Optional[dict] = dict(cpu=4),
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        arch: Union[str, dict] = 'hiera_b+',
+        decoder: Optional[Union[str, dict]] = None,
+        img_size: int = 1024,
+        lora: Optional[dict] = None,
+        trainable: Sequence[str] = (),
+        encoder_autocast: Optional[str] = None,
+        prompt_batched_decoder: bool = True,
+        decoder_chunk_size: Optional[dict] = dict(cpu=4),
+        init_cfg: Optional[dict] = None,
+    ) -> None:
         try:
             import sam2.modeling.sam.mask_decoder  # noqa: F401
         except ImportError as err:
-            raise ImportError('SAM2 needs the official sam2 package: SAM2_BUILD_CUDA=0 pip '
-                              'install --no-build-isolation sam2==1.1.0') from err
-        super().__init__(arch, decoder, img_size, lora, trainable, encoder_autocast,
-                         prompt_batched_decoder, decoder_chunk_size, init_cfg)
+            raise ImportError(
+                'SAM2 needs the official sam2 package: SAM2_BUILD_CUDA=0 pip '
+                'install --no-build-isolation sam2==1.1.0'
+            ) from err
+        super().__init__(
+            arch,
+            decoder,
+            img_size,
+            lora,
+            trainable,
+            encoder_autocast,
+            prompt_batched_decoder,
+            decoder_chunk_size,
+            init_cfg,
+        )
 
     def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
         """Hiera + FPN image encoder, ``sam_prompt_encoder``, ``sam_mask_decoder`` and
@@ -177,15 +242,24 @@ class SAM2(PromptableSAMBase):
 
         self.image_encoder = build_image_encoder(arch, embed_dim)
         self.sam_prompt_encoder = PromptEncoder(
-            embed_dim=embed_dim, image_embedding_size=(grid, grid),
-            input_image_size=(img_size, img_size), mask_in_chans=16)
+            embed_dim=embed_dim,
+            image_embedding_size=(grid, grid),
+            input_image_size=(img_size, img_size),
+            mask_in_chans=16,
+        )
         self.sam_mask_decoder = MaskDecoder(
             num_multimask_outputs=3,
-            transformer=TwoWayTransformer(depth=2, embedding_dim=embed_dim,
-                                          mlp_dim=decoder['mlp_dim'],
-                                          num_heads=decoder['num_heads']),
-            transformer_dim=embed_dim, iou_head_depth=3,
-            iou_head_hidden_dim=decoder['iou_head_hidden_dim'], **MASK_DECODER_FLAGS)
+            transformer=TwoWayTransformer(
+                depth=2,
+                embedding_dim=embed_dim,
+                mlp_dim=decoder['mlp_dim'],
+                num_heads=decoder['num_heads'],
+            ),
+            transformer_dim=embed_dim,
+            iou_head_depth=3,
+            iou_head_hidden_dim=decoder['iou_head_hidden_dim'],
+            **MASK_DECODER_FLAGS,
+        )
         # added to the stride-16 features of a frame without memory (every single image)
         self.no_mem_embed = nn.Parameter(torch.zeros(1, 1, embed_dim))
         nn.init.trunc_normal_(self.no_mem_embed, std=0.02)
@@ -196,8 +270,10 @@ class SAM2(PromptableSAMBase):
 
     def _trainable_prefixes(self, trainable: Sequence[str]) -> Tuple[str, ...]:
         """SAM's ``mask_decoder``/``prompt_encoder`` prefixes name the ``sam_`` modules."""
-        return tuple(_ALIASES.get(p.partition('.')[0], p.partition('.')[0]) +
-                     ''.join(p.partition('.')[1:]) for p in trainable)
+        return tuple(
+            _ALIASES.get(p.partition('.')[0], p.partition('.')[0]) + ''.join(p.partition('.')[1:])
+            for p in trainable
+        )
 
     # the names PointSAM and the self-training parts use
     @property
@@ -209,8 +285,9 @@ class SAM2(PromptableSAMBase):
         return self.sam_mask_decoder
 
     # ------------------------------------------------------------------ parameters
-    def _prepare_state(self, state: Dict[str, torch.Tensor],
-                       checkpoint: str) -> Tuple[Dict[str, torch.Tensor], str]:
+    def _prepare_state(
+        self, state: Dict[str, torch.Tensor], checkpoint: str
+    ) -> Tuple[Dict[str, torch.Tensor], str]:
         """Drop the video-only keys (:data:`VIDEO_ONLY_PREFIXES`); raise when shapes differ."""
         skipped = [k for k in state if is_video_only_key(k)]
         state = {k: v for k, v in state.items() if not is_video_only_key(k)}
@@ -220,9 +297,12 @@ class SAM2(PromptableSAMBase):
                 f'{checkpoint} does not fit SAM2(arch={self.arch_name!r}, img_size='
                 f'{self.img_size}): {len(mismatched)} tensors differ in shape, e.g. '
                 f'{mismatched[0][0]} {mismatched[0][1]} in the file vs {mismatched[0][2]}; '
-                'is it another Hiera size (hiera_t/s/b+/l)?')
-        return state, (f' ({len(skipped)} video-only tensors skipped: memory '
-                       'attention/encoder, object pointers)')
+                'is it another Hiera size (hiera_t/s/b+/l)?'
+            )
+        return state, (
+            f' ({len(skipped)} video-only tensors skipped: memory '
+            'attention/encoder, object pointers)'
+        )
 
     def _describe(self) -> str:
         return f'SAM2(arch={self.arch_name!r})'
@@ -235,15 +315,16 @@ class SAM2(PromptableSAMBase):
 
     def image_embedding(self, encoded: torch.Tensor) -> torch.Tensor:
         """The C-channel image embedding inside :meth:`encode`'s output (for PBR, alignment)."""
-        return encoded[:, :encoded.shape[1] // 4]
+        return encoded[:, : encoded.shape[1] // 4]
 
     def _encode(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 4C, S/16, S/16): the image embedding and the decoder's high-resolution maps
         (:func:`pack_features`)."""
         fpn = self.image_encoder(images)['backbone_fpn']  # strides 4, 8, 16
         emb = fpn[-1] + self.no_mem_embed.view(1, -1, 1, 1)
-        return pack_features(emb, self.sam_mask_decoder.conv_s1(fpn[1]),
-                             self.sam_mask_decoder.conv_s0(fpn[0]))
+        return pack_features(
+            emb, self.sam_mask_decoder.conv_s1(fpn[1]), self.sam_mask_decoder.conv_s0(fpn[0])
+        )
 
     def _prompt_embeddings(self, points, point_labels, boxes, mask_inputs):
         # like SAM2ImagePredictor: a box is two corner points labelled 2 and 3 ahead of the clicks
@@ -256,42 +337,69 @@ class SAM2(PromptableSAMBase):
             else:
                 points, point_labels = box_pts, box_lbl
         return self.sam_prompt_encoder(
-            points=(points, point_labels) if points is not None else None, boxes=None,
-            masks=mask_inputs)
+            points=(points, point_labels) if points is not None else None,
+            boxes=None,
+            masks=mask_inputs,
+        )
 
     def _output_tokens(self, multimask_output: bool) -> Tuple[slice, bool]:
         """Single-mask answers follow SAM 2 (``dynamic_multimask_via_stability`` when the
         decoder is in eval mode): all tokens are decoded and reduced."""
         dec = self.sam_mask_decoder
-        dynamic = (not multimask_output and dec.dynamic_multimask_via_stability
-                   and not dec.training)
+        dynamic = not multimask_output and dec.dynamic_multimask_via_stability and not dec.training
         tokens = slice(1, None) if multimask_output else slice(None) if dynamic else slice(0, 1)
         return tokens, dynamic
 
-    def _dynamic_single_mask(self, masks: torch.Tensor,
-                             iou: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _dynamic_single_mask(
+        self, masks: torch.Tensor, iou: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         return self.sam_mask_decoder._dynamic_multimask_via_stability(masks, iou)
 
-    def _predict_masks(self, features: Sequence[torch.Tensor], image_pe: torch.Tensor,
-                       sparse: torch.Tensor, dense: torch.Tensor, tokens: slice, batched: bool,
-                       chunk_size: Optional[int]) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _predict_masks(
+        self,
+        features: Sequence[torch.Tensor],
+        image_pe: torch.Tensor,
+        sparse: torch.Tensor,
+        dense: torch.Tensor,
+        tokens: slice,
+        batched: bool,
+        chunk_size: Optional[int],
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """SAM 2's decoder with the image's high-resolution maps, shared by all its prompts."""
         emb, feat_s1, feat_s0 = features
         high_res = [feat_s0, feat_s1]
         if batched:
-            return predict_masks_high_res(self.sam_mask_decoder, emb, image_pe, sparse, dense,
-                                          high_res, tokens, chunk_size=chunk_size)
+            return predict_masks_high_res(
+                self.sam_mask_decoder,
+                emb,
+                image_pe,
+                sparse,
+                dense,
+                high_res,
+                tokens,
+                chunk_size=chunk_size,
+            )
         masks, iou, _, _ = self.sam_mask_decoder.predict_masks(
-            image_embeddings=emb, image_pe=image_pe, sparse_prompt_embeddings=sparse,
-            dense_prompt_embeddings=dense, repeat_image=True, high_res_features=high_res)
+            image_embeddings=emb,
+            image_pe=image_pe,
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+            repeat_image=True,
+            high_res_features=high_res,
+        )
         return masks[:, tokens], iou[:, tokens]
 
 
-def predict_masks_high_res(decoder, image_embedding: torch.Tensor, image_pe: torch.Tensor,
-                           sparse: torch.Tensor, dense: torch.Tensor,
-                           high_res: List[torch.Tensor], mask_tokens: slice = slice(None),
-                           chunk_size: Optional[int] = None
-                           ) -> Tuple[torch.Tensor, torch.Tensor]:
+def predict_masks_high_res(
+    decoder,
+    image_embedding: torch.Tensor,
+    image_pe: torch.Tensor,
+    sparse: torch.Tensor,
+    dense: torch.Tensor,
+    high_res: List[torch.Tensor],
+    mask_tokens: slice = slice(None),
+    chunk_size: Optional[int] = None,
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """SAM 2's ``MaskDecoder.predict_masks`` for P prompts on one image: the two-way
     transformer of :mod:`.prompt_batched_decoder` (image side shared), then the upscaling with
     the image's high-resolution maps ``[s0 (1, C/8, 4h, 4w), s1 (1, C/4, 2h, 2w)]`` broadcast
@@ -299,29 +407,33 @@ def predict_masks_high_res(decoder, image_embedding: torch.Tensor, image_pe: tor
     p = sparse.shape[0]
     h, w = image_embedding.shape[-2:]
     image = pbd.shared_image_side(decoder.transformer, image_embedding + dense, image_pe)
-    output_tokens = torch.cat([decoder.obj_score_token.weight, decoder.iou_token.weight,
-                               decoder.mask_tokens.weight], dim=0)
+    output_tokens = torch.cat(
+        [decoder.obj_score_token.weight, decoder.iou_token.weight, decoder.mask_tokens.weight],
+        dim=0,
+    )
     token_ids = range(decoder.num_mask_tokens)[mask_tokens]
     dc1, ln1, act1, dc2, act2 = decoder.output_upscaling
     feat_s0, feat_s1 = high_res
     chunk_size = chunk_size or max(p, 1)
     masks, ious = [], []
     for start in range(0, p, chunk_size):
-        chunk = sparse[start:start + chunk_size]
+        chunk = sparse[start : start + chunk_size]
         tokens = torch.cat([output_tokens.unsqueeze(0).expand(len(chunk), -1, -1), chunk], dim=1)
         hs, keys = pbd.two_way_transformer(decoder.transformer, image, tokens)
         src = keys.transpose(1, 2).reshape(len(chunk), -1, h, w)
         up = act1(ln1(dc1(src) + feat_s1))
         up = act2(dc2(up) + feat_s0)
         hyper_in = torch.stack(
-            [decoder.output_hypernetworks_mlps[i](hs[:, 2 + i, :]) for i in token_ids], dim=1)
+            [decoder.output_hypernetworks_mlps[i](hs[:, 2 + i, :]) for i in token_ids], dim=1
+        )
         masks.append((hyper_in @ up.flatten(2)).view(len(chunk), -1, 4 * h, 4 * w))
         ious.append(decoder.iou_prediction_head(hs[:, 1, :])[:, mask_tokens])
     return torch.cat(masks), torch.cat(ious)
 
 
-def official_checkpoint(state: Dict[str, torch.Tensor],
-                        video_weights: Optional[str] = None) -> dict:
+def official_checkpoint(
+    state: Dict[str, torch.Tensor], video_weights: Optional[str] = None
+) -> dict:
     """An exported image-path state dict as an official SAM 2 file (weights under ``model``).
 
     With ``video_weights`` (the official file the model started from) its video-only tensors
@@ -333,8 +445,10 @@ def official_checkpoint(state: Dict[str, torch.Tensor],
         source = source.get('model', source)
         video = {k: v for k, v in source.items() if is_video_only_key(k)}
         if not video:
-            raise ValueError(f'{video_weights} holds no SAM 2 video-only tensors '
-                             f'({", ".join(VIDEO_ONLY_PREFIXES)})')
+            raise ValueError(
+                f'{video_weights} holds no SAM 2 video-only tensors '
+                f'({", ".join(VIDEO_ONLY_PREFIXES)})'
+            )
         state = dict(state, **video)
     return dict(model=state)
 

@@ -5,6 +5,7 @@ Subclasses build their own modules (under the official attribute names, so offic
 load strictly) and fill in the small architecture hooks (``_build_modules``, ``_prepare_state``,
 ``_encode``, ``_predict_masks``, ...).
 """
+
 import copy
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -17,6 +18,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpointsam.registry import MODELS
+
 from .lora import apply_lora, is_lora_parameter, merged_state_dict
 
 
@@ -62,16 +64,18 @@ class PromptableSAMBase(BaseModule):
     weights_name: str = ''
     checkpoint_hint: str = ''
 
-    def __init__(self,
-                 arch: Union[str, dict],
-                 decoder: Optional[Union[str, dict]] = None,
-                 img_size: int = 1024,
-                 lora: Optional[dict] = None,
-                 trainable: Sequence[str] = (),
-                 encoder_autocast: Optional[str] = None,
-                 prompt_batched_decoder: bool = True,
-                 decoder_chunk_size: Optional[dict] = dict(cpu=4),
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        arch: Union[str, dict],
+        decoder: Optional[Union[str, dict]] = None,
+        img_size: int = 1024,
+        lora: Optional[dict] = None,
+        trainable: Sequence[str] = (),
+        encoder_autocast: Optional[str] = None,
+        prompt_batched_decoder: bool = True,
+        decoder_chunk_size: Optional[dict] = dict(cpu=4),
+        init_cfg: Optional[dict] = None,
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.prompt_batched_decoder = prompt_batched_decoder
         self.decoder_chunk_size = dict(decoder_chunk_size or {})
@@ -80,8 +84,10 @@ class PromptableSAMBase(BaseModule):
         self.encoder_autocast = encoder_autocast
         if isinstance(arch, str):
             if arch not in self.arch_settings:
-                raise ValueError(f'unknown {self.model_name} arch {arch!r}; choose from '
-                                 f'{sorted(self.arch_settings)}')
+                raise ValueError(
+                    f'unknown {self.model_name} arch {arch!r}; choose from '
+                    f'{sorted(self.arch_settings)}'
+                )
             self.arch_name = arch
             arch = self.arch_settings[arch]
         else:
@@ -112,8 +118,9 @@ class PromptableSAMBase(BaseModule):
         """Parameter-name prefixes that train, as given in the config."""
         return tuple(trainable)
 
-    def _prepare_state(self, state: Dict[str, torch.Tensor],
-                       checkpoint: str) -> Tuple[Dict[str, torch.Tensor], str]:
+    def _prepare_state(
+        self, state: Dict[str, torch.Tensor], checkpoint: str
+    ) -> Tuple[Dict[str, torch.Tensor], str]:
         """Check a file's weights against this model before loading; returns the weights to
         load and a note for the log line."""
         return state, ''
@@ -128,30 +135,40 @@ class PromptableSAMBase(BaseModule):
 
     def _split_encoded(self, encoded: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """:meth:`encode`'s output as per-image tensors, the image embedding first."""
-        return (encoded, )
+        return (encoded,)
 
-    def _prompt_embeddings(self, points, point_labels, boxes,
-                           mask_inputs) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _prompt_embeddings(
+        self, points, point_labels, boxes, mask_inputs
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Sparse and dense prompt embeddings of the N prompts."""
         return self.prompt_encoder(
             points=(points, point_labels) if points is not None else None,
             boxes=boxes,
-            masks=mask_inputs)
+            masks=mask_inputs,
+        )
 
     def _output_tokens(self, multimask_output: bool) -> Tuple[slice, bool]:
         """Mask tokens to decode, and whether single-mask answers pick dynamically."""
         # SAM's mask token 0 is the single-mask output, tokens 1-3 the multimask ones
         return (slice(1, None) if multimask_output else slice(0, 1)), False
 
-    def _dynamic_single_mask(self, masks: torch.Tensor,
-                             iou: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _dynamic_single_mask(
+        self, masks: torch.Tensor, iou: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Reduce all tokens' masks to the single-mask answer (when :meth:`_output_tokens`
         says dynamic)."""
         raise NotImplementedError
 
-    def _predict_masks(self, features: Sequence[torch.Tensor], image_pe: torch.Tensor,
-                       sparse: torch.Tensor, dense: torch.Tensor, tokens: slice, batched: bool,
-                       chunk_size: Optional[int]) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _predict_masks(
+        self,
+        features: Sequence[torch.Tensor],
+        image_pe: torch.Tensor,
+        sparse: torch.Tensor,
+        dense: torch.Tensor,
+        tokens: slice,
+        batched: bool,
+        chunk_size: Optional[int],
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """One image's masks (P, K, 4h, 4w) and IoU (P, K) for its P prompts, ``tokens`` kept;
         ``batched``: with :mod:`.prompt_batched_decoder` (``dense`` is then one row)."""
         raise NotImplementedError
@@ -160,7 +177,8 @@ class PromptableSAMBase(BaseModule):
     def _set_trainable(self) -> None:
         for name, param in self.named_parameters():
             param.requires_grad = is_lora_parameter(name) or any(
-                name == p or name.startswith(p + '.') for p in self.trainable)
+                name == p or name.startswith(p + '.') for p in self.trainable
+            )
 
     def train(self, mode: bool = True) -> 'PromptableSAMBase':
         """Keep frozen BatchNorm layers (TinyViT) in eval mode so their statistics stay put."""
@@ -168,7 +186,8 @@ class PromptableSAMBase(BaseModule):
         if mode:
             for module in self.modules():
                 if isinstance(module, _BatchNorm) and not any(
-                        p.requires_grad for p in module.parameters()):
+                    p.requires_grad for p in module.parameters()
+                ):
                     module.eval()
         return self
 
@@ -178,10 +197,13 @@ class PromptableSAMBase(BaseModule):
             self._is_init = True
         else:
             if self.init_cfg is None and not getattr(self, '_is_init', False):
-                print_log(f'{self.model_name}({self.arch_name}): no checkpoint in init_cfg, '
-                          f'weights are RANDOM; masks mean nothing until {self.weights_name} '
-                          "weights are given (init_cfg=dict(type='Pretrained', checkpoint=...)).",
-                          logger='current', level=30)
+                print_log(
+                    f'{self.model_name}({self.arch_name}): no checkpoint in init_cfg, '
+                    f'weights are RANDOM; masks mean nothing until {self.weights_name} '
+                    "weights are given (init_cfg=dict(type='Pretrained', checkpoint=...)).",
+                    logger='current',
+                    level=30,
+                )
             super().init_weights()
 
     def load_checkpoint(self, checkpoint: str) -> None:
@@ -195,7 +217,8 @@ class PromptableSAMBase(BaseModule):
         """
         if '://' not in str(checkpoint) and not osp.isfile(checkpoint):
             raise FileNotFoundError(
-                f'{self.model_name} checkpoint {checkpoint} not found. {self.checkpoint_hint}')
+                f'{self.model_name} checkpoint {checkpoint} not found. {self.checkpoint_hint}'
+            )
         state, note = self._prepare_state(read_state_dict(checkpoint), checkpoint)
         incompatible = self.load_state_dict(state, strict=False)
         missing = [k for k in incompatible.missing_keys if not is_lora_parameter(k)]
@@ -203,16 +226,22 @@ class PromptableSAMBase(BaseModule):
         if missing or unexpected:
             raise RuntimeError(
                 f'{checkpoint} does not match {self._describe()}: {len(missing)} missing keys '
-                f'{missing[:5]}, {len(unexpected)} unexpected keys {unexpected[:5]}')
-        print_log(f'{self.model_name}({self.arch_name}): loaded {checkpoint} strictly{note}',
-                  logger='current')
+                f'{missing[:5]}, {len(unexpected)} unexpected keys {unexpected[:5]}'
+            )
+        print_log(
+            f'{self.model_name}({self.arch_name}): loaded {checkpoint} strictly{note}',
+            logger='current',
+        )
         self._set_trainable()
 
     def _shape_mismatches(self, state: Dict[str, torch.Tensor]) -> List[tuple]:
         """(key, file shape, model shape) of the file's tensors whose shape differs here."""
         own = self.state_dict()
-        return [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
-                if k in own and hasattr(v, 'shape') and tuple(v.shape) != tuple(own[k].shape)]
+        return [
+            (k, tuple(v.shape), tuple(own[k].shape))
+            for k, v in state.items()
+            if k in own and hasattr(v, 'shape') and tuple(v.shape) != tuple(own[k].shape)
+        ]
 
     def export_state_dict(self) -> Dict[str, torch.Tensor]:
         """State dict in the official layout (LoRA merged) that official code loads strictly."""
@@ -242,15 +271,17 @@ class PromptableSAMBase(BaseModule):
         with torch.autocast(images.device.type, dtype=torch.bfloat16):
             return self._encode(images).float()
 
-    def decode(self,
-               image_embeddings: torch.Tensor,
-               batch_idx: torch.Tensor,
-               points: Optional[torch.Tensor] = None,
-               point_labels: Optional[torch.Tensor] = None,
-               boxes: Optional[torch.Tensor] = None,
-               mask_inputs: Optional[torch.Tensor] = None,
-               multimask_output: bool = False,
-               all_masks: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+    def decode(
+        self,
+        image_embeddings: torch.Tensor,
+        batch_idx: torch.Tensor,
+        points: Optional[torch.Tensor] = None,
+        point_labels: Optional[torch.Tensor] = None,
+        boxes: Optional[torch.Tensor] = None,
+        mask_inputs: Optional[torch.Tensor] = None,
+        multimask_output: bool = False,
+        all_masks: bool = False,
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Decode N prompts over a batch of :meth:`encode` outputs.
 
         Prompts are in the padded input frame (pixels of the ``img_size`` square). All prompts of
@@ -272,7 +303,7 @@ class PromptableSAMBase(BaseModule):
         num = batch_idx.numel()
         low = self.low_res_size
         keep_all = multimask_output and all_masks
-        extra = (3, ) if keep_all else ()
+        extra = (3,) if keep_all else ()
         if num == 0:
             empty = image_embeddings.new_zeros((0, *extra, low, low))
             return empty, image_embeddings.new_zeros((0, *extra))
@@ -288,8 +319,14 @@ class PromptableSAMBase(BaseModule):
         for b in torch.unique(batch_idx).tolist():
             sel = (batch_idx == b).nonzero(as_tuple=True)[0]
             masks_b, iou_b = self._predict_masks(
-                [f[b:b + 1] for f in features], image_pe, sparse[sel],
-                dense[:1] if batched else dense[sel], tokens, batched, chunk_size)
+                [f[b : b + 1] for f in features],
+                image_pe,
+                sparse[sel],
+                dense[:1] if batched else dense[sel],
+                tokens,
+                batched,
+                chunk_size,
+            )
             if dynamic:
                 masks_b, iou_b = self._dynamic_single_mask(masks_b, iou_b)
             if not keep_all:

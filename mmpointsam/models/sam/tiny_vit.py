@@ -1,5 +1,6 @@
 """TinyViT image encoder in MobileSAM's ``vit_t`` configuration, written locally
 so that ``mobile_sam.pt`` loads strictly without depending on the MobileSAM package."""
+
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -41,7 +42,7 @@ class DropPath(nn.Module):
         if self.drop_prob == 0.0 or not self.training:
             return x
         keep = 1.0 - self.drop_prob
-        mask = x.new_empty((x.shape[0], ) + (1, ) * (x.ndim - 1))
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1))
         mask.bernoulli_(keep)
         return x * mask / keep
 
@@ -56,25 +57,21 @@ def _drop_path(p: float) -> nn.Module:
 class Conv2d_BN(nn.Sequential):
     """Bias-free Conv2d followed by BatchNorm2d (children ``c`` and ``bn``)."""
 
-    def __init__(self,
-                 in_chans: int,
-                 out_chans: int,
-                 kernel_size: int = 1,
-                 stride: int = 1,
-                 padding: int = 0,
-                 groups: int = 1,
-                 bn_weight_init: float = 1.0) -> None:
+    def __init__(
+        self,
+        in_chans: int,
+        out_chans: int,
+        kernel_size: int = 1,
+        stride: int = 1,
+        padding: int = 0,
+        groups: int = 1,
+        bn_weight_init: float = 1.0,
+    ) -> None:
         super().__init__()
         self.add_module(
             'c',
-            nn.Conv2d(
-                in_chans,
-                out_chans,
-                kernel_size,
-                stride,
-                padding,
-                groups=groups,
-                bias=False))
+            nn.Conv2d(in_chans, out_chans, kernel_size, stride, padding, groups=groups, bias=False),
+        )
         bn = nn.BatchNorm2d(out_chans)
         nn.init.constant_(bn.weight, bn_weight_init)
         nn.init.zeros_(bn.bias)
@@ -99,10 +96,7 @@ class PatchEmbed(nn.Module):
 class MBConv(nn.Module):
     """Inverted residual block: 1x1 expand, 3x3 depthwise, 1x1 project."""
 
-    def __init__(self,
-                 dim: int,
-                 expand_ratio: float,
-                 drop_path: float = 0.0) -> None:
+    def __init__(self, dim: int, expand_ratio: float, drop_path: float = 0.0) -> None:
         super().__init__()
         hidden = int(dim * expand_ratio)
         self.conv1 = Conv2d_BN(dim, hidden, 1)
@@ -124,11 +118,9 @@ class MBConv(nn.Module):
 class PatchMerging(nn.Module):
     """Conv-based token merging; returns tokens of shape (B, L', out_dim)."""
 
-    def __init__(self,
-                 input_resolution: Tuple[int, int],
-                 dim: int,
-                 out_dim: int,
-                 stride: int = 2) -> None:
+    def __init__(
+        self, input_resolution: Tuple[int, int], dim: int, out_dim: int, stride: int = 2
+    ) -> None:
         super().__init__()
         self.input_resolution = input_resolution
         self.conv1 = Conv2d_BN(dim, out_dim, 1)
@@ -161,17 +153,18 @@ class _Stage(nn.Module):
 class ConvLayer(_Stage):
     """Stage of MBConv blocks on (B, C, H, W) maps, then optional merging."""
 
-    def __init__(self,
-                 dim: int,
-                 input_resolution: Tuple[int, int],
-                 depth: int,
-                 drop_path: Sequence[float],
-                 expand_ratio: float,
-                 downsample: Optional[nn.Module] = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        input_resolution: Tuple[int, int],
+        depth: int,
+        drop_path: Sequence[float],
+        expand_ratio: float,
+        downsample: Optional[nn.Module] = None,
+    ) -> None:
         super().__init__()
         self.input_resolution = input_resolution
-        self.blocks = nn.ModuleList(
-            [MBConv(dim, expand_ratio, drop_path[i]) for i in range(depth)])
+        self.blocks = nn.ModuleList([MBConv(dim, expand_ratio, drop_path[i]) for i in range(depth)])
         self.downsample = downsample
 
 
@@ -195,8 +188,7 @@ class Attention(nn.Module):
     """Pre-norm multi-head self-attention over a fixed-size window with a
     learned bias per head and per (|dy|, |dx|) offset."""
 
-    def __init__(self, dim: int, num_heads: int,
-                 resolution: Tuple[int, int]) -> None:
+    def __init__(self, dim: int, num_heads: int, resolution: Tuple[int, int]) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
@@ -207,13 +199,11 @@ class Attention(nn.Module):
         self.proj = nn.Linear(inner, dim)
 
         rh, rw = resolution
-        ys, xs = torch.meshgrid(
-            torch.arange(rh), torch.arange(rw), indexing='ij')
+        ys, xs = torch.meshgrid(torch.arange(rh), torch.arange(rw), indexing='ij')
         ys, xs = ys.flatten(), xs.flatten()
         # Offset (dy, dx) maps to column dy * rw + dx, the order in which the
         # pretrained checkpoint enumerates offsets.
-        idxs = ((ys[:, None] - ys[None, :]).abs() * rw +
-                (xs[:, None] - xs[None, :]).abs())
+        idxs = (ys[:, None] - ys[None, :]).abs() * rw + (xs[:, None] - xs[None, :]).abs()
         self.attention_biases = nn.Parameter(torch.zeros(num_heads, rh * rw))
         self.register_buffer('attention_bias_idxs', idxs, persistent=False)
 
@@ -222,8 +212,11 @@ class Attention(nn.Module):
         x = self.norm(x)
         qkv = self.qkv(x)
         # Channels are laid out per head as [q | k | v].
-        q, k, v = qkv.view(B, N, self.num_heads, 3 * self.head_dim).permute(
-            0, 2, 1, 3).split(self.head_dim, dim=3)
+        q, k, v = (
+            qkv.view(B, N, self.num_heads, 3 * self.head_dim)
+            .permute(0, 2, 1, 3)
+            .split(self.head_dim, dim=3)
+        )
         attn = (q @ k.transpose(-2, -1)) * self.scale
         attn = attn + self.attention_biases[:, self.attention_bias_idxs]
         attn = attn.softmax(dim=-1)
@@ -234,15 +227,17 @@ class Attention(nn.Module):
 class TinyViTBlock(nn.Module):
     """Window attention + depthwise local conv + MLP on (B, L, C) tokens."""
 
-    def __init__(self,
-                 dim: int,
-                 input_resolution: Tuple[int, int],
-                 num_heads: int,
-                 window_size: int = 7,
-                 mlp_ratio: float = 4.0,
-                 drop: float = 0.0,
-                 drop_path: float = 0.0,
-                 local_conv_size: int = 3) -> None:
+    def __init__(
+        self,
+        dim: int,
+        input_resolution: Tuple[int, int],
+        num_heads: int,
+        window_size: int = 7,
+        mlp_ratio: float = 4.0,
+        drop: float = 0.0,
+        drop_path: float = 0.0,
+        local_conv_size: int = 3,
+    ) -> None:
         super().__init__()
         assert dim % num_heads == 0, 'dim must be divisible by num_heads'
         self.dim = dim
@@ -251,13 +246,7 @@ class TinyViTBlock(nn.Module):
         self.attn = Attention(dim, num_heads, (window_size, window_size))
         self.drop_path = _drop_path(drop_path)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
-        self.local_conv = Conv2d_BN(
-            dim,
-            dim,
-            local_conv_size,
-            1,
-            local_conv_size // 2,
-            groups=dim)
+        self.local_conv = Conv2d_BN(dim, dim, local_conv_size, 1, local_conv_size // 2, groups=dim)
 
     def _window_attn(self, x: Tensor) -> Tensor:
         H, W = self.input_resolution
@@ -272,8 +261,7 @@ class TinyViTBlock(nn.Module):
             x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
         Hp, Wp = H + pad_b, W + pad_r
         nh, nw = Hp // ws, Wp // ws
-        x = x.view(B, nh, ws, nw, ws, C).transpose(2, 3).reshape(
-            B * nh * nw, ws * ws, C)
+        x = x.view(B, nh, ws, nw, ws, C).transpose(2, 3).reshape(B * nh * nw, ws * ws, C)
         x = self.attn(x)
         x = x.view(B, nh, nw, ws, ws, C).transpose(2, 3).reshape(B, Hp, Wp, C)
         x = x[:, :H, :W].contiguous()
@@ -290,31 +278,45 @@ class TinyViTBlock(nn.Module):
         return x + self.drop_path(self.mlp(x))
 
     def extra_repr(self) -> str:
-        return (f'dim={self.dim}, input_resolution={self.input_resolution}, '
-                f'window_size={self.window_size}')
+        return (
+            f'dim={self.dim}, input_resolution={self.input_resolution}, '
+            f'window_size={self.window_size}'
+        )
 
 
 class BasicLayer(_Stage):
     """Stage of TinyViT blocks, then optional merging."""
 
-    def __init__(self,
-                 dim: int,
-                 input_resolution: Tuple[int, int],
-                 depth: int,
-                 num_heads: int,
-                 window_size: int,
-                 mlp_ratio: float,
-                 drop: float,
-                 drop_path: Sequence[float],
-                 local_conv_size: int,
-                 downsample: Optional[nn.Module] = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        input_resolution: Tuple[int, int],
+        depth: int,
+        num_heads: int,
+        window_size: int,
+        mlp_ratio: float,
+        drop: float,
+        drop_path: Sequence[float],
+        local_conv_size: int,
+        downsample: Optional[nn.Module] = None,
+    ) -> None:
         super().__init__()
         self.input_resolution = input_resolution
-        self.blocks = nn.ModuleList([
-            TinyViTBlock(dim, input_resolution, num_heads, window_size,
-                         mlp_ratio, drop, drop_path[i], local_conv_size)
-            for i in range(depth)
-        ])
+        self.blocks = nn.ModuleList(
+            [
+                TinyViTBlock(
+                    dim,
+                    input_resolution,
+                    num_heads,
+                    window_size,
+                    mlp_ratio,
+                    drop,
+                    drop_path[i],
+                    local_conv_size,
+                )
+                for i in range(depth)
+            ]
+        )
         self.downsample = downsample
 
 
@@ -328,25 +330,26 @@ class TinyViT(nn.Module):
     only so pretrained checkpoints load strictly.
     """
 
-    def __init__(self,
-                 img_size: int = 1024,
-                 in_chans: int = 3,
-                 num_classes: int = 1000,
-                 embed_dims: Sequence[int] = (64, 128, 160, 320),
-                 depths: Sequence[int] = (2, 2, 6, 2),
-                 num_heads: Sequence[int] = (2, 4, 5, 10),
-                 window_sizes: Sequence[int] = (7, 7, 14, 7),
-                 mlp_ratio: float = 4.0,
-                 drop_rate: float = 0.0,
-                 drop_path_rate: float = 0.0,
-                 mbconv_expand_ratio: float = 4.0,
-                 local_conv_size: int = 3,
-                 out_chans: int = 256) -> None:
+    def __init__(
+        self,
+        img_size: int = 1024,
+        in_chans: int = 3,
+        num_classes: int = 1000,
+        embed_dims: Sequence[int] = (64, 128, 160, 320),
+        depths: Sequence[int] = (2, 2, 6, 2),
+        num_heads: Sequence[int] = (2, 4, 5, 10),
+        window_sizes: Sequence[int] = (7, 7, 14, 7),
+        mlp_ratio: float = 4.0,
+        drop_rate: float = 0.0,
+        drop_path_rate: float = 0.0,
+        mbconv_expand_ratio: float = 4.0,
+        local_conv_size: int = 3,
+        out_chans: int = 256,
+    ) -> None:
         super().__init__()
         num_layers = len(depths)
         assert num_layers >= 2, 'need a conv stage and an attention stage'
-        assert len(embed_dims) == len(num_heads) == len(window_sizes) == \
-            num_layers
+        assert len(embed_dims) == len(num_heads) == len(window_sizes) == num_layers
         self.img_size = img_size
         self.num_classes = num_classes
         self.depths = tuple(depths)
@@ -360,30 +363,36 @@ class TinyViT(nn.Module):
         res = img_size // 4
         self.layers = nn.ModuleList()
         for i in range(num_layers):
-            stage_dpr = dpr[sum(depths[:i]):sum(depths[:i + 1])]
+            stage_dpr = dpr[sum(depths[:i]) : sum(depths[: i + 1])]
             downsample = None
             next_res = res
             if i < num_layers - 1:
                 stride = 1 if i == num_layers - 2 else 2
-                downsample = PatchMerging((res, res), embed_dims[i],
-                                          embed_dims[i + 1], stride)
+                downsample = PatchMerging((res, res), embed_dims[i], embed_dims[i + 1], stride)
                 next_res = (res - 1) // stride + 1
             if i == 0:
-                layer = ConvLayer(embed_dims[0], (res, res), depths[0],
-                                  stage_dpr, mbconv_expand_ratio, downsample)
+                layer = ConvLayer(
+                    embed_dims[0], (res, res), depths[0], stage_dpr, mbconv_expand_ratio, downsample
+                )
             else:
-                layer = BasicLayer(embed_dims[i], (res, res), depths[i],
-                                   num_heads[i], window_sizes[i], mlp_ratio,
-                                   drop_rate, stage_dpr, local_conv_size,
-                                   downsample)
+                layer = BasicLayer(
+                    embed_dims[i],
+                    (res, res),
+                    depths[i],
+                    num_heads[i],
+                    window_sizes[i],
+                    mlp_ratio,
+                    drop_rate,
+                    stage_dpr,
+                    local_conv_size,
+                    downsample,
+                )
             self.layers.append(layer)
             res = next_res
         self.out_resolution = res
 
         self.norm_head = nn.LayerNorm(embed_dims[-1])
-        self.head = (
-            nn.Linear(embed_dims[-1], num_classes)
-            if num_classes > 0 else nn.Identity())
+        self.head = nn.Linear(embed_dims[-1], num_classes) if num_classes > 0 else nn.Identity()
 
         self.neck = nn.Sequential(
             nn.Conv2d(embed_dims[-1], out_chans, 1, bias=False),
@@ -408,7 +417,8 @@ class TinyViT(nn.Module):
         if x.shape[-2:] != (self.img_size, self.img_size):
             raise ValueError(
                 f'TinyViT built for {self.img_size}x{self.img_size} input, '
-                f'got {tuple(x.shape[-2:])}')
+                f'got {tuple(x.shape[-2:])}'
+            )
         x = self.patch_embed(x)
         for layer in self.layers:
             x = layer(x)

@@ -1,5 +1,6 @@
 """Negative Prompt Calibration (PointSAM): where two instances' masks overlap, each one's positive
 points become the other's negative prompts, and SAM is asked again for the overlapping ones."""
+
 from typing import Optional, Tuple
 
 import torch
@@ -49,20 +50,30 @@ class NegativePromptCalibration:
 
     NEGATIVE_SAMPLING = ('all', 'random')
 
-    def __init__(self, iou_thr: float = 0.1, max_negatives: Optional[int] = None,
-                 negative_sampling: str = 'all') -> None:
+    def __init__(
+        self,
+        iou_thr: float = 0.1,
+        max_negatives: Optional[int] = None,
+        negative_sampling: str = 'all',
+    ) -> None:
         if max_negatives is not None and max_negatives < 1:
             raise ValueError(f'max_negatives must be >= 1 or None, got {max_negatives}')
         if negative_sampling not in self.NEGATIVE_SAMPLING:
-            raise ValueError(f'negative_sampling must be one of {self.NEGATIVE_SAMPLING}, '
-                             f'got {negative_sampling!r}')
+            raise ValueError(
+                f'negative_sampling must be one of {self.NEGATIVE_SAMPLING}, '
+                f'got {negative_sampling!r}'
+            )
         self.iou_thr = iou_thr
         self.max_negatives = max_negatives
         self.negative_sampling = negative_sampling
 
-    def calibrated_prompts(self, points: torch.Tensor, labels: torch.Tensor,
-                           overlap: torch.Tensor, iou: Optional[torch.Tensor] = None
-                           ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def calibrated_prompts(
+        self,
+        points: torch.Tensor,
+        labels: torch.Tensor,
+        overlap: torch.Tensor,
+        iou: Optional[torch.Tensor] = None,
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Prompts of the overlapping instances with their negatives added.
 
         Args:
@@ -106,46 +117,62 @@ class NegativePromptCalibration:
         used = torch.arange(extra, device=points.device)[None] < counts[:, None]
         neg_points = torch.where(used[..., None], neg_points, neg_points.new_zeros(()))
         neg_labels = torch.where(used, labels.new_zeros(()), labels.new_full((), -1))
-        return (rows, torch.cat([points[rows], neg_points], dim=1),
-                torch.cat([labels[rows], neg_labels], dim=1))
+        return (
+            rows,
+            torch.cat([points[rows], neg_points], dim=1),
+            torch.cat([labels[rows], neg_labels], dim=1),
+        )
 
-    def _random_negatives(self, rows: torch.Tensor, points: torch.Tensor, labels: torch.Tensor,
-                          overlap: torch.Tensor
-                          ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _random_negatives(
+        self, rows: torch.Tensor, points: torch.Tensor, labels: torch.Tensor, overlap: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The public code's NPC: N negatives drawn from own negatives + others' positives."""
         positive = labels == 1
         new_points, new_labels = [], []
         for i in rows.tolist():
             own_pos = points[i][positive[i]]
-            candidates = torch.cat([points[i][labels[i] == 0],
-                                    points[overlap[i]][positive[overlap[i]]]])
+            candidates = torch.cat(
+                [points[i][labels[i] == 0], points[overlap[i]][positive[overlap[i]]]]
+            )
             n = len(own_pos)
             if self.max_negatives is not None:
                 n = min(n, self.max_negatives)
             draw = torch.randperm(len(candidates))[:n].to(points.device)
             negatives = candidates[draw]
             new_points.append(torch.cat([own_pos, negatives]))
-            new_labels.append(torch.cat([labels.new_ones(len(own_pos)),
-                                         labels.new_zeros(len(negatives))]))
+            new_labels.append(
+                torch.cat([labels.new_ones(len(own_pos)), labels.new_zeros(len(negatives))])
+            )
         width = max(len(p) for p in new_points)
         out_points = points.new_zeros((len(rows), width, 2))
         out_labels = labels.new_full((len(rows), width), -1)
         for k, (pts, lbs) in enumerate(zip(new_points, new_labels)):
-            out_points[k, :len(pts)], out_labels[k, :len(lbs)] = pts, lbs
+            out_points[k, : len(pts)], out_labels[k, : len(lbs)] = pts, lbs
         return rows, out_points, out_labels
 
-    def prompts_from_masks(self, masks: torch.Tensor, batch_idx: torch.Tensor,
-                           points: torch.Tensor, labels: torch.Tensor
-                           ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def prompts_from_masks(
+        self,
+        masks: torch.Tensor,
+        batch_idx: torch.Tensor,
+        points: torch.Tensor,
+        labels: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """:meth:`calibrated_prompts` for the instances whose masks (N, H, W) overlap."""
         mask_iou = pairwise_mask_iou(masks, batch_idx)
         return self.calibrated_prompts(points, labels, mask_iou > self.iou_thr, mask_iou)
 
     @torch.no_grad()
-    def __call__(self, sam, embeddings: torch.Tensor, batch_idx: torch.Tensor,
-                 points: torch.Tensor, labels: torch.Tensor, logits: torch.Tensor,
-                 iou_pred: torch.Tensor, progress: Optional[ProgressFn] = None
-                 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __call__(
+        self,
+        sam,
+        embeddings: torch.Tensor,
+        batch_idx: torch.Tensor,
+        points: torch.Tensor,
+        labels: torch.Tensor,
+        logits: torch.Tensor,
+        iou_pred: torch.Tensor,
+        progress: Optional[ProgressFn] = None,
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Re-decode overlapping instances with calibrated prompts.
 
         ``logits`` (N, L, L) are the first predictions of the same prompts on ``embeddings``. The
@@ -157,13 +184,15 @@ class NegativePromptCalibration:
             Calibrated logits (N, L, L), predicted IoU (N,), and a bool (N,) marking the instances
             that were calibrated.
         """
-        rows, new_points, new_labels = self.prompts_from_masks(logits > sam.mask_threshold,
-                                                               batch_idx, points, labels)
+        rows, new_points, new_labels = self.prompts_from_masks(
+            logits > sam.mask_threshold, batch_idx, points, labels
+        )
         calibrated = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
         if rows.numel() == 0:
             return logits, iou_pred, calibrated
-        new_logits, new_iou = decode_in_chunks(sam, embeddings, batch_idx[rows], new_points,
-                                               new_labels, progress=progress, stage='NPC')
+        new_logits, new_iou = decode_in_chunks(
+            sam, embeddings, batch_idx[rows], new_points, new_labels, progress=progress, stage='NPC'
+        )
         logits = logits.index_copy(0, rows, new_logits.to(logits.dtype))
         iou_pred = iou_pred.index_copy(0, rows, new_iou.to(iou_pred.dtype))
         calibrated[rows] = True

@@ -7,6 +7,7 @@ pairs them with the targets, and the mean matched cost is the loss. Unlike the p
 predicted prototypes include this iteration's features with their gradient, so the loss trains
 the LoRA weights.
 """
+
 import pickle
 from typing import Optional, Tuple
 
@@ -27,6 +28,7 @@ def finch_prototypes(features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         Cluster means (k, d) and each feature's cluster label (n,).
     """
     from finch import FINCH
+
     features = np.asarray(features, dtype=np.float32)
     if len(features) < 3:
         raise ValueError(f'FINCH needs at least 3 features, got {len(features)}')
@@ -38,8 +40,9 @@ def finch_prototypes(features: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return means, labels
 
 
-def sample_point_features(embeddings: torch.Tensor, points: torch.Tensor,
-                          batch_idx: torch.Tensor, input_size: int) -> torch.Tensor:
+def sample_point_features(
+    embeddings: torch.Tensor, points: torch.Tensor, batch_idx: torch.Tensor, input_size: int
+) -> torch.Tensor:
     """Bilinear samples (K, C) of image embeddings (B, C, h, w) at points (K, 2) of the input
     frame; point ``k`` is read from image ``batch_idx[k]``."""
     num = points.shape[0]
@@ -50,14 +53,19 @@ def sample_point_features(embeddings: torch.Tensor, points: torch.Tensor,
     out = embeddings.new_empty((num, embeddings.shape[1]))
     for b in torch.unique(batch_idx).tolist():
         sel = (batch_idx == b).nonzero(as_tuple=True)[0]
-        sampled = F.grid_sample(embeddings[b:b + 1], grid[sel].view(1, 1, -1, 2).to(
-            embeddings.dtype), mode='bilinear', align_corners=False)
+        sampled = F.grid_sample(
+            embeddings[b : b + 1],
+            grid[sel].view(1, 1, -1, 2).to(embeddings.dtype),
+            mode='bilinear',
+            align_corners=False,
+        )
         out = out.index_copy(0, sel, sampled[0, :, 0].T)
     return out
 
 
-def prototype_matching_loss(predicted: torch.Tensor, targets: torch.Tensor
-                            ) -> Tuple[torch.Tensor, np.ndarray, np.ndarray]:
+def prototype_matching_loss(
+    predicted: torch.Tensor, targets: torch.Tensor
+) -> Tuple[torch.Tensor, np.ndarray, np.ndarray]:
     """Hungarian matching of predicted (k, d) to target (m, d) prototypes on cost 1 - cosine.
 
     Returns:
@@ -66,7 +74,9 @@ def prototype_matching_loss(predicted: torch.Tensor, targets: torch.Tensor
     """
     cost = 1.0 - F.normalize(predicted, dim=1) @ F.normalize(targets, dim=1).T
     rows, cols = linear_sum_assignment(cost.detach().cpu().numpy())
-    loss = cost[torch.as_tensor(rows, device=cost.device), torch.as_tensor(cols, device=cost.device)]
+    loss = cost[
+        torch.as_tensor(rows, device=cost.device), torch.as_tensor(cols, device=cost.device)
+    ]
     return loss.mean(), rows, cols
 
 
@@ -80,7 +90,7 @@ class PrototypeMemoryBank(nn.Module):
         super().__init__()
         self.size = size
         self.register_buffer('features', torch.zeros(size, dim))
-        self.register_buffer('labels', torch.full((size, ), -1, dtype=torch.long))
+        self.register_buffer('labels', torch.full((size,), -1, dtype=torch.long))
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
         self.register_buffer('count', torch.zeros((), dtype=torch.long))
 
@@ -94,10 +104,10 @@ class PrototypeMemoryBank(nn.Module):
     @torch.no_grad()
     def push(self, features: torch.Tensor, labels: Optional[torch.Tensor] = None) -> None:
         """Append features (k, dim); the oldest entries are overwritten once full."""
-        features = features.detach()[-self.size:]
+        features = features.detach()[-self.size :]
         if labels is None:
-            labels = torch.full((len(features), ), -1, dtype=torch.long, device=features.device)
-        labels = labels[-self.size:]
+            labels = torch.full((len(features),), -1, dtype=torch.long, device=features.device)
+        labels = labels[-self.size :]
         k = len(features)
         idx = (int(self.ptr) + torch.arange(k, device=self.features.device)) % self.size
         self.features[idx] = features.to(self.features.dtype)
@@ -122,12 +132,14 @@ class PrototypeRegularizer(nn.Module):
         dim: feature size (SAM's neck: 256).
     """
 
-    def __init__(self,
-                 target_prototypes: Optional[str] = None,
-                 bank_size: int = 128,
-                 cluster_interval: int = 30,
-                 loss_weight: float = 0.1,
-                 dim: int = 256) -> None:
+    def __init__(
+        self,
+        target_prototypes: Optional[str] = None,
+        bank_size: int = 128,
+        cluster_interval: int = 30,
+        loss_weight: float = 0.1,
+        dim: int = 256,
+    ) -> None:
         super().__init__()
         self.target_file = target_prototypes
         self.cluster_interval = cluster_interval
@@ -136,7 +148,7 @@ class PrototypeRegularizer(nn.Module):
         # predicted prototypes (first num_pred rows) and the target matched to each (-1: none)
         self.register_buffer('pred_prototypes', torch.zeros(bank_size, dim))
         self.register_buffer('num_pred', torch.zeros((), dtype=torch.long))
-        self.register_buffer('matched_target', torch.full((bank_size, ), -1, dtype=torch.long))
+        self.register_buffer('matched_target', torch.full((bank_size,), -1, dtype=torch.long))
         self.register_buffer('steps', torch.zeros((), dtype=torch.long))
         self.register_buffer('targets', torch.zeros(0, dim))
         if target_prototypes is not None:
@@ -149,22 +161,28 @@ class PrototypeRegularizer(nn.Module):
         except FileNotFoundError:
             raise FileNotFoundError(
                 f'target prototypes {path} not found: make them with tools/compute_prototypes.py '
-                '(frozen-SAM features of the training set)') from None
+                '(frozen-SAM features of the training set)'
+            ) from None
         except pickle.UnpicklingError as e:
             # tensors and plain Python values only; older compute_prototypes runs stored a
             # custom arch as a ConfigDict
             raise ValueError(
                 f'{path} holds objects other than tensors and plain values, which are not loaded '
-                f'(weights_only): make it again with tools/compute_prototypes.py ({e})') from None
+                f'(weights_only): make it again with tools/compute_prototypes.py ({e})'
+            ) from None
         protos = data['prototypes'] if isinstance(data, dict) else data
         if protos.dim() != 2 or len(protos) < 1:
-            raise ValueError(f'{path}: expected prototypes of shape (k, d), got {tuple(protos.shape)}')
+            raise ValueError(
+                f'{path}: expected prototypes of shape (k, d), got {tuple(protos.shape)}'
+            )
         return protos.float()
 
     def set_targets(self, prototypes: torch.Tensor) -> None:
         if prototypes.shape[1] != self.bank.features.shape[1]:
-            raise ValueError(f'target prototypes have {prototypes.shape[1]} dims, the features '
-                             f'{self.bank.features.shape[1]}')
+            raise ValueError(
+                f'target prototypes have {prototypes.shape[1]} dims, the features '
+                f'{self.bank.features.shape[1]}'
+            )
         self.targets = prototypes.to(self.bank.features.device)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
@@ -186,7 +204,7 @@ class PrototypeRegularizer(nn.Module):
         self.num_pred.fill_(k)
         self.matched_target.fill_(-1)
         self.matched_target[torch.as_tensor(rows)] = torch.as_tensor(cols, device=feats.device)
-        self.bank.labels[:len(labels)] = torch.as_tensor(labels, device=feats.device)
+        self.bank.labels[: len(labels)] = torch.as_tensor(labels, device=feats.device)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Loss for this iteration's student features (k, d) at prompt points; updates the bank.
@@ -194,19 +212,23 @@ class PrototypeRegularizer(nn.Module):
         Before the bank first fills (and is clustered) the loss is zero.
         """
         if len(self.targets) == 0:
-            raise RuntimeError('PrototypeRegularizer has no target prototypes: set '
-                               'target_prototypes to the file of tools/compute_prototypes.py')
+            raise RuntimeError(
+                'PrototypeRegularizer has no target prototypes: set '
+                'target_prototypes to the file of tools/compute_prototypes.py'
+            )
         self.steps.add_(1)
-        if self.bank.full and (int(self.num_pred) == 0
-                               or int(self.steps) % self.cluster_interval == 0):
+        if self.bank.full and (
+            int(self.num_pred) == 0 or int(self.steps) % self.cluster_interval == 0
+        ):
             self._recluster()
         loss = features.sum() * 0.0
-        assign = torch.full((len(features), ), -1, dtype=torch.long, device=features.device)
+        assign = torch.full((len(features),), -1, dtype=torch.long, device=features.device)
         k = int(self.num_pred)
         if k > 0 and len(features) > 0:
             protos = self.pred_prototypes[:k]
-            assign = (F.normalize(features.detach(), dim=1)
-                      @ F.normalize(protos, dim=1).T).argmax(1)
+            assign = (F.normalize(features.detach(), dim=1) @ F.normalize(protos, dim=1).T).argmax(
+                1
+            )
             loss = self.loss_weight * self._matched_cost(features, assign, k)
         self.bank.push(features, assign)
         return loss
@@ -220,7 +242,8 @@ class PrototypeRegularizer(nn.Module):
         counts = torch.bincount(assign, minlength=k).to(features.dtype)
         member = bank_labels >= 0
         sums = sums + features.new_zeros((k, dim)).index_add(
-            0, bank_labels[member], bank_feats[member].to(features.dtype))
+            0, bank_labels[member], bank_feats[member].to(features.dtype)
+        )
         counts = counts + torch.bincount(bank_labels[member], minlength=k).to(features.dtype)
         matched = (self.matched_target[:k] >= 0).nonzero(as_tuple=True)[0]
         matched = matched[counts[matched] > 0]

@@ -1,5 +1,6 @@
 """ReSAM's self-prompting: Refine the teacher's masks by confidence, Requery SAM with their boxes,
 Reinforce with an alignment of box-pooled embeddings across the two views."""
+
 from typing import Optional, Tuple
 
 import torch
@@ -66,16 +67,24 @@ class ConfidenceRefiner(nn.Module):
     ENTROPY_UNITS = ('bits', 'nats')
     REQUERY_PROMPTS = ('points+box', 'box')
 
-    def __init__(self, threshold: float = 0.25, requery: bool = True,
-                 entropy_unit: str = 'bits', full_resolution: bool = False,
-                 requery_prompt: str = 'points+box', chunk: int = 16) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.25,
+        requery: bool = True,
+        entropy_unit: str = 'bits',
+        full_resolution: bool = False,
+        requery_prompt: str = 'points+box',
+        chunk: int = 16,
+    ) -> None:
         super().__init__()
         if entropy_unit not in self.ENTROPY_UNITS:
-            raise ValueError(f'entropy_unit must be one of {self.ENTROPY_UNITS}, '
-                             f'got {entropy_unit!r}')
+            raise ValueError(
+                f'entropy_unit must be one of {self.ENTROPY_UNITS}, got {entropy_unit!r}'
+            )
         if requery_prompt not in self.REQUERY_PROMPTS:
-            raise ValueError(f'requery_prompt must be one of {self.REQUERY_PROMPTS}, '
-                             f'got {requery_prompt!r}')
+            raise ValueError(
+                f'requery_prompt must be one of {self.REQUERY_PROMPTS}, got {requery_prompt!r}'
+            )
         self.threshold = threshold
         self.requery = requery
         self.entropy_unit = entropy_unit
@@ -88,32 +97,43 @@ class ConfidenceRefiner(nn.Module):
         prob = logits.sigmoid()
         return prob * (1 - binary_entropy(prob, self.entropy_unit)) > self.threshold
 
-    def refine(self, logits: torch.Tensor, batch_idx: torch.Tensor,
-               size: Optional[int] = None) -> torch.Tensor:
+    def refine(
+        self, logits: torch.Tensor, batch_idx: torch.Tensor, size: Optional[int] = None
+    ) -> torch.Tensor:
         """Confident, unclaimed-by-others region (N, L, L) bool of each instance; with ``size``
         the logits are first upsampled to (size, size) (the padded input frame) and so is the
         region."""
         if size is None or size == logits.shape[-1]:
             keep = self.confident(logits)
         else:
-            keep = torch.empty((len(logits), size, size), dtype=torch.bool,
-                               device=logits.device)
+            keep = torch.empty((len(logits), size, size), dtype=torch.bool, device=logits.device)
             for start in range(0, len(logits), self.chunk):
-                up = F.interpolate(logits[None, start:start + self.chunk].float(),
-                                   size=(size, size), mode='bilinear', align_corners=False)[0]
-                keep[start:start + self.chunk] = self.confident(up)
+                up = F.interpolate(
+                    logits[None, start : start + self.chunk].float(),
+                    size=(size, size),
+                    mode='bilinear',
+                    align_corners=False,
+                )[0]
+                keep[start : start + self.chunk] = self.confident(up)
         if len(keep) > 1:
             # pixels kept by two instances of the same image belong to neither
-            claims = torch.zeros((int(batch_idx.max()) + 1, ) + keep.shape[1:],
-                                 dtype=torch.int32, device=keep.device)
+            claims = torch.zeros(
+                (int(batch_idx.max()) + 1,) + keep.shape[1:], dtype=torch.int32, device=keep.device
+            )
             claims.index_add_(0, batch_idx, keep.int())
             keep = keep & (claims[batch_idx] <= 1)
         return keep
 
     @torch.no_grad()
-    def forward(self, sam, embeddings: torch.Tensor, batch_idx: torch.Tensor,
-                points: torch.Tensor, labels: torch.Tensor,
-                logits: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        sam,
+        embeddings: torch.Tensor,
+        batch_idx: torch.Tensor,
+        points: torch.Tensor,
+        labels: torch.Tensor,
+        logits: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Pseudo-mask logits (N, L, L), their boxes in the input frame (N, 4) and whether each
         instance was refined (N,) bool."""
         low = logits.shape[-1]
@@ -128,8 +148,9 @@ class ConfidenceRefiner(nn.Module):
             if self.requery_prompt == 'box':
                 new_logits, _ = sam.decode(embeddings, batch_idx[sel], boxes=boxes[sel])
             else:
-                new_logits, _ = sam.decode(embeddings, batch_idx[sel], points[sel], labels[sel],
-                                           boxes=boxes[sel])
+                new_logits, _ = sam.decode(
+                    embeddings, batch_idx[sel], points[sel], labels[sel], boxes=boxes[sel]
+                )
             out[sel] = new_logits.to(out.dtype)
         elif refined.any():
             if region.shape[-1] != low:
@@ -157,8 +178,14 @@ class EmbeddingAlignmentLoss(nn.Module):
         dim: embedding channels (256 for SAM).
     """
 
-    def __init__(self, queue_size: int = 64, temperature: float = 0.05, loss_weight: float = 0.1,
-                 warmup_iters: int = 250, dim: int = 256) -> None:
+    def __init__(
+        self,
+        queue_size: int = 64,
+        temperature: float = 0.05,
+        loss_weight: float = 0.1,
+        warmup_iters: int = 250,
+        dim: int = 256,
+    ) -> None:
         super().__init__()
         self.temperature = temperature
         self.loss_weight = loss_weight
@@ -174,18 +201,31 @@ class EmbeddingAlignmentLoss(nn.Module):
         return self.loss_weight * min(1.0, float(self.steps) / self.warmup_iters)
 
     @staticmethod
-    def pool(embeddings: torch.Tensor, boxes: torch.Tensor, batch_idx: torch.Tensor,
-             input_size: int) -> torch.Tensor:
+    def pool(
+        embeddings: torch.Tensor, boxes: torch.Tensor, batch_idx: torch.Tensor, input_size: int
+    ) -> torch.Tensor:
         """Mean embedding (N, C) inside each box (input-frame xyxy) via RoIAlign."""
         rois = torch.cat([batch_idx[:, None].to(boxes.dtype), boxes], dim=1)
         scale = embeddings.shape[-1] / input_size
-        pooled = roi_align(embeddings, rois.to(embeddings.dtype), output_size=4,
-                           spatial_scale=scale, sampling_ratio=2, aligned=True)
+        pooled = roi_align(
+            embeddings,
+            rois.to(embeddings.dtype),
+            output_size=4,
+            spatial_scale=scale,
+            sampling_ratio=2,
+            aligned=True,
+        )
         return pooled.mean(dim=(2, 3))
 
-    def forward(self, student_emb: torch.Tensor, teacher_emb: torch.Tensor, boxes: torch.Tensor,
-                batch_idx: torch.Tensor, input_size: int,
-                valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        student_emb: torch.Tensor,
+        teacher_emb: torch.Tensor,
+        boxes: torch.Tensor,
+        batch_idx: torch.Tensor,
+        input_size: int,
+        valid: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
         self.steps.add_(1)
         if valid is not None:
             boxes, batch_idx = boxes[valid], batch_idx[valid]
@@ -195,7 +235,7 @@ class EmbeddingAlignmentLoss(nn.Module):
         with torch.no_grad():
             z_t = F.normalize(self.pool(teacher_emb, boxes, batch_idx, input_size), dim=1)
         # a copy: the queue is updated in place below, after the graph used it
-        queue = self.queue[:min(int(self.count), len(self.queue))].to(z_s.dtype, copy=True)
+        queue = self.queue[: min(int(self.count), len(self.queue))].to(z_s.dtype, copy=True)
         # instance i's positive is its own teacher embedding; the other instances of the batch
         # and the queue are negatives
         logits = torch.cat([z_s @ z_t.T, z_s @ queue.T], dim=1) / self.temperature
@@ -206,7 +246,7 @@ class EmbeddingAlignmentLoss(nn.Module):
 
     @torch.no_grad()
     def _enqueue(self, z: torch.Tensor) -> None:
-        z = z[-len(self.queue):]
+        z = z[-len(self.queue) :]
         idx = (int(self.ptr) + torch.arange(len(z), device=z.device)) % len(self.queue)
         self.queue[idx] = z.to(self.queue.dtype)
         self.ptr.fill_((int(self.ptr) + len(z)) % len(self.queue))

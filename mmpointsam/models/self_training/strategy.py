@@ -1,11 +1,13 @@
 """Point-supervised self-training of SAM: one configurable strategy for plain self-training,
 PointSAM (NPC + PBR) and ReSAM (refine, requery, reinforce)."""
+
 from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
 
 from mmpointsam.registry import MODELS
+
 from ..losses import binary_mask_iou
 from ..utils import input_to_original_points, low_res_to_original, pad_offset_of
 from .prototypes import sample_point_features
@@ -27,12 +29,14 @@ class PointPromptSelfTraining(nn.Module):
         alignment_loss: ReSAM's ``EmbeddingAlignmentLoss`` config or None.
     """
 
-    def __init__(self,
-                 teacher: dict = dict(type='CurrentWeightsTeacher'),
-                 npc: Optional[dict] = None,
-                 refiner: Optional[dict] = None,
-                 prototype_loss: Optional[dict] = None,
-                 alignment_loss: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        teacher: dict = dict(type='CurrentWeightsTeacher'),
+        npc: Optional[dict] = None,
+        refiner: Optional[dict] = None,
+        prototype_loss: Optional[dict] = None,
+        alignment_loss: Optional[dict] = None,
+    ) -> None:
         super().__init__()
         self.teacher = MODELS.build(teacher)
         self.npc = MODELS.build(npc) if npc else None
@@ -54,15 +58,24 @@ class PointPromptSelfTraining(nn.Module):
         self.teacher.update(sam)
         with self.teacher.model(sam) as teacher:
             embeddings = teacher.encode(images)
-            logits, iou = teacher.decode(embeddings, prompts.batch_idx, prompts.points,
-                                         prompts.labels)
+            logits, iou = teacher.decode(
+                embeddings, prompts.batch_idx, prompts.points, prompts.labels
+            )
             if self.npc is not None:
-                logits, iou, _ = self.npc(teacher, embeddings, prompts.batch_idx,
-                                          prompts.points, prompts.labels, logits, iou)
+                logits, iou, _ = self.npc(
+                    teacher,
+                    embeddings,
+                    prompts.batch_idx,
+                    prompts.points,
+                    prompts.labels,
+                    logits,
+                    iou,
+                )
             boxes = valid = None
             if self.refiner is not None:
-                logits, boxes, _ = self.refiner(teacher, embeddings, prompts.batch_idx,
-                                                prompts.points, prompts.labels, logits)
+                logits, boxes, _ = self.refiner(
+                    teacher, embeddings, prompts.batch_idx, prompts.points, prompts.labels, logits
+                )
                 valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         return logits, embeddings, boxes, valid
 
@@ -82,19 +95,27 @@ class PointPromptSelfTraining(nn.Module):
             if self.prototype_loss is not None:
                 positive = prompts.labels == 1
                 feats = sample_point_features(
-                    sam.image_embedding(student_emb), prompts.points[positive],
-                    prompts.batch_idx[:, None].expand_as(prompts.labels)[positive], sam.img_size)
+                    sam.image_embedding(student_emb),
+                    prompts.points[positive],
+                    prompts.batch_idx[:, None].expand_as(prompts.labels)[positive],
+                    sam.img_size,
+                )
                 losses['loss_pbr'] = self.prototype_loss(feats)
             if self.alignment_loss is not None:
                 if boxes is None:
                     raise ValueError('alignment_loss needs boxes from a refiner (ReSAM)')
-                losses['loss_align'] = self.alignment_loss(sam.image_embedding(student_emb),
-                                                           sam.image_embedding(weak_emb), boxes,
-                                                           prompts.batch_idx, sam.img_size,
-                                                           valid)
+                losses['loss_align'] = self.alignment_loss(
+                    sam.image_embedding(student_emb),
+                    sam.image_embedding(weak_emb),
+                    boxes,
+                    prompts.batch_idx,
+                    sam.img_size,
+                    valid,
+                )
         with torch.no_grad():
-            losses['pseudo_iou'] = binary_mask_iou(logits, targets).mean() if len(targets) \
-                else logits.new_zeros(())
+            losses['pseudo_iou'] = (
+                binary_mask_iou(logits, targets).mean() if len(targets) else logits.new_zeros(())
+            )
             if len(targets) and all('masks' in s.gt_instances for s in data_samples):
                 # a diagnostic where ground truth is at hand (the papers' resample-from-masks
                 # protocol): how good the pseudo masks are; never a loss
@@ -103,8 +124,9 @@ class PointPromptSelfTraining(nn.Module):
                 # empty pseudo mask would score 1 against them): they are left out
                 seen = (truth > 0.5).flatten(1).any(1)
                 if seen.any():
-                    losses['pseudo_gt_iou'] = binary_mask_iou(pseudo_logits[seen],
-                                                              truth[seen]).mean()
+                    losses['pseudo_gt_iou'] = binary_mask_iou(
+                        pseudo_logits[seen], truth[seen]
+                    ).mean()
         if self.visualize_next:
             self._record_visualization(sam, data_samples, prompts, pseudo_logits, logits)
         return losses
@@ -116,8 +138,15 @@ class PointPromptSelfTraining(nn.Module):
         sample = data_samples[0]
         n = prompts.counts[0]
         offset = pad_offset_of(sample)
-        to_full = lambda x: low_res_to_original(  # noqa: E731
-            x[:n].float(), sample.img_shape, sample.ori_shape, sam.img_size, offset) > 0
+
+        def to_full(logits):
+            return (
+                low_res_to_original(
+                    logits[:n].float(), sample.img_shape, sample.ori_shape, sam.img_size, offset
+                )
+                > 0
+            )
+
         self.last_visualization = dict(
             img_path=sample.metainfo.get('img_path'),
             ori_shape=tuple(sample.ori_shape),
@@ -127,7 +156,9 @@ class PointPromptSelfTraining(nn.Module):
             point_labels=prompts.labels[:n].cpu(),
             labels=torch.as_tensor(sample.gt_instances.labels).cpu(),
             pseudo_masks=to_full(pseudo_logits).cpu(),
-            student_masks=to_full(logits).cpu())
+            student_masks=to_full(logits).cpu(),
+        )
         if 'masks' in sample.gt_instances:  # ground truth at hand: drawn as a third panel
             from ..segmentors.pointsam import gt_masks_tensor
+
             self.last_visualization['gt_masks'] = gt_masks_tensor(sample, 'cpu')

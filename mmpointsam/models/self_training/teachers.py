@@ -1,4 +1,5 @@
 """Teachers of self-training: which weights make the pseudo masks on the weak view."""
+
 import contextlib
 from typing import Iterator
 

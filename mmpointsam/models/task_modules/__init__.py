@@ -1,8 +1,19 @@
-from .mask_selection import (AreaPriorScorer, ClickCentreScorer, MaskCandidates, MaskSelector,
-                             PredictedIoUScorer, RectangularityScorer)
+from .mask_selection import (
+    AreaPriorScorer,
+    ClickCentreScorer,
+    MaskCandidates,
+    MaskSelector,
+    PredictedIoUScorer,
+    RectangularityScorer,
+)
 from .prompt_simulation import InteractivePromptSimulation
 
 __all__ = [
-    'AreaPriorScorer', 'ClickCentreScorer', 'InteractivePromptSimulation', 'MaskCandidates',
-    'MaskSelector', 'PredictedIoUScorer', 'RectangularityScorer'
+    'AreaPriorScorer',
+    'ClickCentreScorer',
+    'InteractivePromptSimulation',
+    'MaskCandidates',
+    'MaskSelector',
+    'PredictedIoUScorer',
+    'RectangularityScorer',
 ]

@@ -5,6 +5,7 @@ masks. :class:`MaskSelector` scores each with a weighted mean of registered scor
 [0, 1]) and keeps the best; a click whose best score is under ``min_score`` is flagged (kept or
 skipped by the caller). Scorers work on the candidates at the original image size.
 """
+
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -17,8 +18,9 @@ from mmpointsam.structures import mask_to_rbox
 class MaskCandidates:
     """SAM's candidate masks of one click, with what scorers look at (computed once)."""
 
-    def __init__(self, masks: np.ndarray, pred_iou: np.ndarray, click: Sequence[float],
-                 class_name: str) -> None:
+    def __init__(
+        self, masks: np.ndarray, pred_iou: np.ndarray, click: Sequence[float], class_name: str
+    ) -> None:
         self.masks = np.asarray(masks, dtype=bool)  # (K, H, W)
         self.pred_iou = np.asarray(pred_iou, dtype=np.float64)  # (K,)
         self.click = np.asarray(click, dtype=np.float64)  # (x, y) pixel index
@@ -85,7 +87,7 @@ class AreaPriorScorer:
             return np.ones(len(cand.masks))
         median, sigma = self.priors[cand.class_name]
         log_ratio = np.log(np.maximum(cand.areas, 1.0) / median)
-        return np.where(cand.areas > 0, np.exp(-0.5 * (log_ratio / sigma)**2), 0.0)
+        return np.where(cand.areas > 0, np.exp(-0.5 * (log_ratio / sigma) ** 2), 0.0)
 
 
 @TASK_UTILS.register_module()
@@ -98,10 +100,12 @@ class MaskSelector:
         low_score: ``'flag'`` keeps a flagged click's box, ``'skip'`` drops it (no box).
     """
 
-    def __init__(self,
-                 scorers: Sequence[Union[dict, object]] = (dict(type='PredictedIoUScorer'), ),
-                 min_score: Optional[float] = None,
-                 low_score: str = 'flag') -> None:
+    def __init__(
+        self,
+        scorers: Sequence[Union[dict, object]] = (dict(type='PredictedIoUScorer'),),
+        min_score: Optional[float] = None,
+        low_score: str = 'flag',
+    ) -> None:
         if low_score not in ('flag', 'skip'):
             raise ValueError(f"low_score must be 'flag' or 'skip', got {low_score!r}")
         self.scorers, self.weights = [], []

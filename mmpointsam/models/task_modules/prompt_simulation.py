@@ -8,11 +8,13 @@ that prediction's logits back as the mask prompt. Without it, supervised trainin
 never trains SAM's box and mask-prompt paths, so anything that requeries with a box (ReSAM) would
 ask an untrained path.
 """
+
 from typing import Dict, List, Tuple
 
 import torch
 
 from mmpointsam.registry import MODELS
+
 from ..losses import binary_mask_iou
 from ..self_training.resam import masks_to_boxes
 
@@ -36,15 +38,22 @@ class InteractivePromptSimulation:
             has two); 0: none.
     """
 
-    def __init__(self, rounds: int = 3, box_prob: float = 0.5, box_noise: float = 0.1,
-                 max_box_noise: float = 20.0, mask_only_round: int = 0) -> None:
+    def __init__(
+        self,
+        rounds: int = 3,
+        box_prob: float = 0.5,
+        box_noise: float = 0.1,
+        max_box_noise: float = 20.0,
+        mask_only_round: int = 0,
+    ) -> None:
         if rounds < 1:
             raise ValueError(f'rounds must be >= 1, got {rounds}')
         if not 0.0 <= box_prob <= 1.0:
             raise ValueError(f'box_prob must be in [0, 1], got {box_prob}')
         if mask_only_round == 1 or mask_only_round < 0 or mask_only_round > rounds:
-            raise ValueError(f'mask_only_round must be 0 or in [2, rounds={rounds}], '
-                             f'got {mask_only_round}')
+            raise ValueError(
+                f'mask_only_round must be 0 or in [2, rounds={rounds}], got {mask_only_round}'
+            )
         self.rounds = rounds
         self.box_prob = box_prob
         self.box_noise = box_noise
@@ -62,16 +71,19 @@ class InteractivePromptSimulation:
         noise = (torch.randn_like(boxes) * self.box_noise * side).clamp(-cap, cap)
         boxes = (boxes + noise).clamp(0, input_size)
         # keep x0 <= x1, y0 <= y1 after the noise
-        return torch.cat([torch.minimum(boxes[:, :2], boxes[:, 2:]),
-                          torch.maximum(boxes[:, :2], boxes[:, 2:])], 1)
+        return torch.cat(
+            [torch.minimum(boxes[:, :2], boxes[:, 2:]), torch.maximum(boxes[:, :2], boxes[:, 2:])],
+            1,
+        )
 
     @staticmethod
-    def corrective_points(logits: torch.Tensor, targets: torch.Tensor, threshold: float,
-                          input_size: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    def corrective_points(
+        logits: torch.Tensor, targets: torch.Tensor, threshold: float, input_size: int
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """One point (N, 1, 2) per instance, uniform over its error region, in the input frame,
         and its label (N, 1): 1 on a missed pixel, 0 on a false one, -1 (padding) when the
         prediction has no error."""
-        num, low = logits.shape[0], logits.shape[-1]
+        low = logits.shape[-1]
         gt = targets > 0.5
         pred = logits > threshold
         error = (gt ^ pred).flatten(1)
@@ -88,15 +100,15 @@ class InteractivePromptSimulation:
         return points[:, None].to(logits.dtype), labels[:, None]
 
     # ------------------------------------------------------------------ training
-    def loss(self, model, embeddings: torch.Tensor, prompts,
-             targets: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def loss(
+        self, model, embeddings: torch.Tensor, prompts, targets: torch.Tensor
+    ) -> Dict[str, torch.Tensor]:
         """Mask losses averaged over the rounds (each a mean over instances), and the last
         round's IoU with the targets as ``train_iou``."""
         sam = model.sam
         num = len(targets)
         if num == 0:
-            logits, iou = sam.decode(embeddings, prompts.batch_idx, prompts.points,
-                                     prompts.labels)
+            logits, iou = sam.decode(embeddings, prompts.batch_idx, prompts.points, prompts.labels)
             losses = model.mask_losses(logits, iou, targets)
             losses['train_iou'] = logits.new_zeros(())
             return losses
@@ -105,20 +117,21 @@ class InteractivePromptSimulation:
         use_box = (torch.rand(num, device=targets.device) < self.box_prob) & has_box
         boxes = self.noisy_boxes(targets, sam.img_size)
         # the box group starts with no points: one padding point (label -1) as a placeholder
-        points = torch.where(use_box[:, None, None], prompts.points.new_zeros(()),
-                             prompts.points)
+        points = torch.where(use_box[:, None, None], prompts.points.new_zeros(()), prompts.points)
         labels = torch.where(use_box[:, None], prompts.labels.new_full((), -1), prompts.labels)
         mask_input = None
         totals: Dict[str, torch.Tensor] = {}
         logits = None
         for r in range(1, self.rounds + 1):
             if r > 1 and r != self.mask_only_round:
-                new_pts, new_lbl = self.corrective_points(logits, targets, sam.mask_threshold,
-                                                          sam.img_size)
+                new_pts, new_lbl = self.corrective_points(
+                    logits, targets, sam.mask_threshold, sam.img_size
+                )
                 points = torch.cat([points, new_pts], 1)
                 labels = torch.cat([labels, new_lbl], 1)
-            logits, iou = self._decode_groups(sam, embeddings, prompts.batch_idx, points, labels,
-                                              boxes, use_box, mask_input)
+            logits, iou = self._decode_groups(
+                sam, embeddings, prompts.batch_idx, points, labels, boxes, use_box, mask_input
+            )
             for k, v in model.mask_losses(logits, iou, targets).items():
                 totals[k] = totals[k] + v / self.rounds if k in totals else v / self.rounds
             logits = logits.detach()
@@ -128,22 +141,27 @@ class InteractivePromptSimulation:
         return totals
 
     @staticmethod
-    def _decode_groups(sam, embeddings, batch_idx, points, labels, boxes, use_box,
-                       mask_input) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _decode_groups(
+        sam, embeddings, batch_idx, points, labels, boxes, use_box, mask_input
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Decode the box-prompted and the point-prompted instances (SAM's prompt encoder takes
         boxes for all prompts of a call or none) and put them back in order."""
         num, low = len(batch_idx), sam.low_res_size
         logits = embeddings.new_empty((num, low, low))
-        iou = embeddings.new_empty((num, ))
+        iou = embeddings.new_empty((num,))
         parts: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         for with_box in (True, False):
             sel = (use_box == with_box).nonzero(as_tuple=True)[0]
             if sel.numel() == 0:
                 continue
             out_logits, out_iou = sam.decode(
-                embeddings, batch_idx[sel], points[sel], labels[sel],
+                embeddings,
+                batch_idx[sel],
+                points[sel],
+                labels[sel],
                 boxes=boxes[sel] if with_box else None,
-                mask_inputs=mask_input[sel] if mask_input is not None else None)
+                mask_inputs=mask_input[sel] if mask_input is not None else None,
+            )
             parts.append((sel, out_logits, out_iou))
         for sel, out_logits, out_iou in parts:
             logits = logits.index_copy(0, sel, out_logits.to(logits.dtype))

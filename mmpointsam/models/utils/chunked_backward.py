@@ -8,6 +8,7 @@ soon as they are computed, and the summed gradient is handed to autograd when th
 reaches this node ("gradient caching"). Only one chunk's activations are alive at a time; the
 arithmetic is the same as one big backward.
 """
+
 from typing import Callable, Dict, List, Sequence
 
 import torch
@@ -17,21 +18,27 @@ ChunkLosses = Callable[[Tensor, int], Dict[str, Tensor]]
 
 
 class _ChunkedLosses(torch.autograd.Function):
-
     @staticmethod
-    def forward(ctx, chunk_losses: ChunkLosses, num_chunks: int, keys: List[str],
-                embeddings: Tensor, *params: Tensor):
+    def forward(
+        ctx,
+        chunk_losses: ChunkLosses,
+        num_chunks: int,
+        keys: List[str],
+        embeddings: Tensor,
+        *params: Tensor,
+    ):
         leaf = embeddings.detach().requires_grad_()
-        inputs = (leaf, ) + params
+        inputs = (leaf,) + params
         grads = [None] * len(inputs)  # stays None for an input no loss depends on
         totals = None
         for c in range(num_chunks):
             with torch.enable_grad():
                 losses = chunk_losses(leaf, c)
-                chunk_grads = torch.autograd.grad(
-                    sum(losses.values()), inputs, allow_unused=True)
-            grads = [g if acc is None else acc if g is None else acc + g
-                     for acc, g in zip(grads, chunk_grads)]
+                chunk_grads = torch.autograd.grad(sum(losses.values()), inputs, allow_unused=True)
+            grads = [
+                g if acc is None else acc if g is None else acc + g
+                for acc, g in zip(grads, chunk_grads)
+            ]
             values = torch.stack([v.detach() for v in losses.values()])
             totals = values if totals is None else totals + values
             if not keys:
@@ -45,15 +52,18 @@ class _ChunkedLosses(torch.autograd.Function):
         # combines them (times one common factor: loss scale, accumulation)
         scale = grad_outputs[0]
         if any(not torch.equal(g, scale) for g in grad_outputs[1:]):
-            raise RuntimeError('losses from chunked_losses must enter the total loss with equal '
-                               'weights; set the model\'s train_cfg.loss_chunk_size=None to '
-                               'weigh them differently')
+            raise RuntimeError(
+                'losses from chunked_losses must enter the total loss with equal '
+                "weights; set the model's train_cfg.loss_chunk_size=None to "
+                'weigh them differently'
+            )
         grads = ctx.saved_tensors
         return (None, None, None) + tuple(None if g is None else scale * g for g in grads)
 
 
-def chunked_losses(chunk_losses: ChunkLosses, num_chunks: int, embeddings: Tensor,
-                   params: Sequence[Tensor] = ()) -> Dict[str, Tensor]:
+def chunked_losses(
+    chunk_losses: ChunkLosses, num_chunks: int, embeddings: Tensor, params: Sequence[Tensor] = ()
+) -> Dict[str, Tensor]:
     """Sum over chunks of ``chunk_losses(embeddings, c)``, back-propagated chunk by chunk.
 
     Args:

@@ -1,4 +1,5 @@
 """Prompt decoding in chunks with a progress callback, so a bar moves within a dense image."""
+
 from typing import Callable, Optional, Tuple
 
 import torch
@@ -7,15 +8,17 @@ import torch
 ProgressFn = Callable[[str, int, int], None]
 
 
-def decode_in_chunks(sam,
-                     embeddings: torch.Tensor,
-                     batch_idx: torch.Tensor,
-                     points: torch.Tensor,
-                     labels: torch.Tensor,
-                     progress: Optional[ProgressFn] = None,
-                     stage: str = 'decode',
-                     chunk_size: int = 64,
-                     **kwargs) -> Tuple[torch.Tensor, torch.Tensor]:
+def decode_in_chunks(
+    sam,
+    embeddings: torch.Tensor,
+    batch_idx: torch.Tensor,
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    progress: Optional[ProgressFn] = None,
+    stage: str = 'decode',
+    chunk_size: int = 64,
+    **kwargs,
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """``sam.decode`` of N prompts, ``chunk_size`` at a time when ``progress`` is given.
 
     Prompts are decoded independently (all share the padded width of ``points``), so the result
@@ -30,8 +33,9 @@ def decode_in_chunks(sam,
     logits, iou = [], []
     for start in range(0, num, chunk_size):
         part = slice(start, start + chunk_size)
-        chunk_logits, chunk_iou = sam.decode(embeddings, batch_idx[part], points[part],
-                                             labels[part], **kwargs)
+        chunk_logits, chunk_iou = sam.decode(
+            embeddings, batch_idx[part], points[part], labels[part], **kwargs
+        )
         logits.append(chunk_logits)
         iou.append(chunk_iou)
         progress(stage, min(start + chunk_size, num), num)

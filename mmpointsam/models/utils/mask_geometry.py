@@ -4,6 +4,7 @@ mask grid (a quarter of the embedding grid's 4x upsampling: 256x256 for 1024 inp
 The resized image sits in the ``input_size`` square at ``pad_offset = (top, left)`` input-frame
 pixels: (0, 0) for corner (bottom-right) padding, the centring offset for centred padding (see
 ``SAMDataPreprocessor(pad_mode=...)``). Every mapping takes it, default (0, 0)."""
+
 from typing import Sequence, Tuple
 
 import torch
@@ -18,22 +19,28 @@ def pad_offset_of(sample) -> Tuple[int, int]:
     return int(top), int(left)
 
 
-def original_to_input_points(points: torch.Tensor, scale_factor: Sequence[float],
-                             pad_offset: Sequence[int] = (0, 0)) -> torch.Tensor:
+def original_to_input_points(
+    points: torch.Tensor, scale_factor: Sequence[float], pad_offset: Sequence[int] = (0, 0)
+) -> torch.Tensor:
     """xy in original pixels -> xy in the resized/padded input frame."""
     shift = points.new_tensor([pad_offset[1], pad_offset[0]])  # (left, top) as xy
     return points * points.new_tensor(scale_factor[:2]) + shift
 
 
-def input_to_original_points(points: torch.Tensor, scale_factor: Sequence[float],
-                             pad_offset: Sequence[int] = (0, 0)) -> torch.Tensor:
+def input_to_original_points(
+    points: torch.Tensor, scale_factor: Sequence[float], pad_offset: Sequence[int] = (0, 0)
+) -> torch.Tensor:
     shift = points.new_tensor([pad_offset[1], pad_offset[0]])
     return (points - shift) / points.new_tensor(scale_factor[:2])
 
 
-def low_res_to_original(logits: torch.Tensor, img_shape: Tuple[int, int],
-                        ori_shape: Tuple[int, int], input_size: int,
-                        pad_offset: Sequence[int] = (0, 0)) -> torch.Tensor:
+def low_res_to_original(
+    logits: torch.Tensor,
+    img_shape: Tuple[int, int],
+    ori_shape: Tuple[int, int],
+    input_size: int,
+    pad_offset: Sequence[int] = (0, 0),
+) -> torch.Tensor:
     """Resample low-res mask logits (N, L, L) of the padded frame to the original image (N, H, W).
 
     One bilinear ``grid_sample`` that maps each original pixel centre through the resize (and the
@@ -57,9 +64,14 @@ def low_res_to_original(logits: torch.Tensor, img_shape: Tuple[int, int],
     return out[0]
 
 
-def original_to_low_res(masks: torch.Tensor, img_shape: Tuple[int, int], input_size: int,
-                        low_res_size: int, pad_offset: Sequence[int] = (0, 0),
-                        chunk: int = 16) -> torch.Tensor:
+def original_to_low_res(
+    masks: torch.Tensor,
+    img_shape: Tuple[int, int],
+    input_size: int,
+    low_res_size: int,
+    pad_offset: Sequence[int] = (0, 0),
+    chunk: int = 16,
+) -> torch.Tensor:
     """Binary masks (N, H, W) of the original image -> soft masks (N, L, L) of the padded frame.
 
     Area-like (antialiased) downsampling keeps thin objects that a nearest lookup would miss.
@@ -77,14 +89,20 @@ def original_to_low_res(masks: torch.Tensor, img_shape: Tuple[int, int], input_s
         t, lft = top // stride, left // stride
         h = max(1, min(low_res_size - t, round(img_shape[0] * scale)))
         w = max(1, min(low_res_size - lft, round(img_shape[1] * scale)))
-        resized = F.interpolate(masks[None].float(), size=(h, w), mode='bilinear',
-                                align_corners=False, antialias=True)[0]
-        out[:, t:t + h, lft:lft + w] = resized
+        resized = F.interpolate(
+            masks[None].float(), size=(h, w), mode='bilinear', align_corners=False, antialias=True
+        )[0]
+        out[:, t : t + h, lft : lft + w] = resized
         return out
     new_h, new_w = (int(s) for s in img_shape[:2])
     for start in range(0, num, chunk):
-        part = F.interpolate(masks[None, start:start + chunk].float(), size=(new_h, new_w),
-                             mode='bilinear', align_corners=False, antialias=True)[0]
+        part = F.interpolate(
+            masks[None, start : start + chunk].float(),
+            size=(new_h, new_w),
+            mode='bilinear',
+            align_corners=False,
+            antialias=True,
+        )[0]
         frame = F.pad(part, (left, input_size - new_w - left, top, input_size - new_h - top))
-        out[start:start + chunk] = F.avg_pool2d(frame[None], stride)[0]
+        out[start : start + chunk] = F.avg_pool2d(frame[None], stride)[0]
     return out
