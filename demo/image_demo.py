@@ -1,8 +1,8 @@
 """Segment the objects you click on one image and write masks and rotated boxes.
 
     python demo/image_demo.py IMG --points "x,y;x,y" [--labels 1,0] \
-        --config configs/clicks/pointsam_nwpu.py --checkpoint work_dirs/.../epoch_10.pth \
-        --out DIR
+        --config configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu-clicks.py \
+        --checkpoint work_dirs/.../epoch_10.pth --out DIR
 
 Each positive click is one object; negative clicks (label 0) are background for every object.
 Without --config, --checkpoint may be a plain SAM/MobileSAM file. Writes, under DIR, for an image
@@ -70,7 +70,7 @@ def parse_args(argv=None):
         type=int,
         default=0,
         help='add to each object the N nearest other clicks as negatives (the '
-        'prompt shape configs/clicks/ trains with: 1)',
+        'prompt shape the -clicks configs train with: 1)',
     )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)

@@ -4,7 +4,7 @@ Each picture shows the packed image with its instance masks and point prompts (s
 cross: negative); a self-training pipeline's weak and strong views are shown side by side.
 
 Example:
-    python tools/browse_dataset.py configs/supervised_mobilesam_nwpu.py \
+    python tools/browse_dataset.py configs/supervised/supervised_mobilesam-vit-t-lora_10e_nwpu.py \
         --output-dir work_dirs/browse --max-images 20
 """
 

@@ -3,11 +3,11 @@
 Frozen-SAM image features (the 256-d neck) are sampled at every instance's positive prompt points
 of up to ``--max-images`` training images, clustered with FINCH, and the coarsest non-trivial
 partition's cluster means are saved to the file that a PointSAM config names. With a click file
-(``configs/clicks/``, ``PointLabelDataset``) the points are the user's clicks and no mask is
+(the ``-clicks`` configs, ``PointLabelDataset``) the points are the user's clicks and no mask is
 read; with the papers' configs they are sampled (seeded) from the training masks.
 
-    python tools/compute_prototypes.py configs/pointsam_nwpu.py --sam-checkpoint PATH \
-        --out data/prototypes/nwpu_vhr10_vit_b.pth
+    python tools/compute_prototypes.py configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py \
+        --sam-checkpoint PATH --out data/prototypes/nwpu_vhr10_vit_b.pth
 """
 
 import argparse

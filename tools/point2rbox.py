@@ -1,6 +1,6 @@
 """Point labels -> rotated-box pseudo labels (COCO json with 4-corner polygons + DOTA txt).
 
-    python tools/point2rbox.py configs/mobilesam_direct_nwpu.py \
+    python tools/point2rbox.py configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py \
         data/nwpu_vhr10_rbox/points_train.json data/nwpu_vhr10/images \
         data/nwpu_vhr10_rbox/pseudo_train --sam-checkpoint checkpoints/mobile_sam.pt
 

@@ -166,7 +166,8 @@ class Point2RBoxConverter:
         """Build the model of an mmpointsam config and load its weights.
 
         Args:
-            config: a PointSAM config (file or ``Config``), e.g. ``configs/sam_direct_nwpu.py``.
+            config: a PointSAM config (file or ``Config``), e.g.
+                ``configs/sam_direct/sam-direct_sam-vit-b_nwpu.py``.
             checkpoint: a checkpoint saved by ``tools/train.py`` (a trained PointSAM); loaded
                 over the SAM weights.
             sam_checkpoint: official SAM/MobileSAM weights for ``model.sam``; ``'none'`` means

@@ -1,6 +1,6 @@
 """Images with point labels (no masks): the input of point -> rotated-box conversion, of
 ``tools/test.py`` runs that prompt SAM with annotated points, and of training from clicks alone
-(``configs/clicks/``). Masks are never read, whatever else the file holds."""
+(the ``-clicks`` configs). Masks are never read, whatever else the file holds."""
 
 import os.path as osp
 from typing import List, Sequence

@@ -170,7 +170,7 @@ def test_browse_dataset_cli(tmp_path):
     out = tmp_path / 'browse'
     log = _run(
         'tools/browse_dataset.py',
-        'configs/supervised_nwpu.py',
+        'configs/supervised/supervised_sam-vit-b-lora_10e_nwpu.py',
         '--output-dir',
         str(out),
         '--max-images',
