@@ -20,6 +20,7 @@ BACKGROUND = 'background'
 
 
 def _image_size(path: str, where: str):
+    """(width, height) of an image file; a missing file is named with ``where``."""
     from PIL import Image
 
     if not osp.isfile(path):
@@ -29,6 +30,7 @@ def _image_size(path: str, where: str):
 
 
 def _check_inside(x: float, y: float, width: int, height: int, where: str) -> None:
+    """Raise when a click lies outside its image (pixel indices 0 <= x < width, 0 <= y < height)."""
     if not (0 <= x < width and 0 <= y < height):
         raise ValueError(f'{where}: click ({x}, {y}) is outside the {width}x{height} image')
 

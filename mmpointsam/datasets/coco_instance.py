@@ -19,6 +19,7 @@ class InvalidAnnotationError(ValueError):
 
 
 def _is_number(value) -> bool:
+    """True for real numbers, False for bools (which ``numbers.Real`` would accept)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -137,12 +138,14 @@ class CocoInstanceDataset(CocoDataset):
     # ------------------------------------------------------------------ checks
 
     def _error(self, img_info: dict, fault: str, ann: Optional[dict] = None):
+        """An InvalidAnnotationError naming the annotation file, the image and the annotation."""
         where = f"image '{img_info.get('file_name')}' (image id {img_info.get('id')})"
         if ann is not None:
             where += f', annotation id {ann.get("id")}'
         return InvalidAnnotationError(f'{self.ann_file}: {where}: {fault}')
 
     def _check_image(self, img_info: dict) -> None:
+        """Raise unless an image entry has a positive size, a file name and a file on disk."""
         width, height = img_info.get('width'), img_info.get('height')
         if not (_is_number(width) and _is_number(height) and width > 0 and height > 0):
             raise self._error(img_info, f'invalid image size width={width!r} height={height!r}')
@@ -154,10 +157,12 @@ class CocoInstanceDataset(CocoDataset):
             raise self._error(img_info, f'image file not found: {img_path}')
 
     def _img_path(self, file_name: str) -> str:
+        """The image path as ``CocoDataset.parse_data_info`` builds it."""
         # Same path as CocoDataset.parse_data_info builds.
         return osp.join(self.data_prefix.get('img', ''), file_name)
 
     def _check_annotation(self, img_info: dict, ann: dict) -> None:
+        """Raise on an unknown class, a broken bbox, or an empty, broken or flat polygon."""
         if ann.get('category_id') not in self.cat2label:
             raise self._error(
                 img_info,
@@ -195,6 +200,7 @@ class CocoInstanceDataset(CocoDataset):
                 )
 
     def _check_bbox(self, img_info: dict, ann: dict) -> None:
+        """Raise on a bbox not of 4 finite numbers, with a negative side, or outside the image."""
         bbox = ann.get('bbox')
         if (
             not isinstance(bbox, (list, tuple))
@@ -214,6 +220,7 @@ class CocoInstanceDataset(CocoDataset):
             )
 
     def _outside(self, x: float, y: float, img_info: dict) -> bool:
+        """True when a point lies outside the image by more than COORD_TOLERANCE pixels."""
         tol = self.COORD_TOLERANCE
         return x < -tol or y < -tol or x > img_info['width'] + tol or y > img_info['height'] + tol
 

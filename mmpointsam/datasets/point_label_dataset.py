@@ -62,6 +62,7 @@ class PointLabelDataset(BaseDataset):
             )
 
     def load_data_list(self) -> List[dict]:
+        """Read and check the point-label json: one data info per image, its clicks as instances."""
         with get_local_path(
             self.ann_file, backend_args=getattr(self, 'backend_args', None)
         ) as local:
@@ -134,9 +135,11 @@ class PointLabelDataset(BaseDataset):
         return infos
 
     def filter_data(self) -> List[dict]:
+        """Drop images without a click when ``filter_empty`` is set."""
         if not self.filter_empty:
             return self.data_list
         return [d for d in self.data_list if d['instances']]
 
     def get_cat_ids(self, idx: int) -> List[int]:
+        """The class index of every instance of image ``idx``."""
         return [inst['bbox_label'] for inst in self.get_data_info(idx)['instances']]

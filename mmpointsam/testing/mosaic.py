@@ -18,6 +18,7 @@ from mmpointsam.fileio import atomic_dump_json
 
 
 def _shift_segmentation(seg, dx: float, dy: float, where: str):
+    """Polygon segmentations moved by (dx, dy); RLE is refused."""
     if not isinstance(seg, list):
         raise ValueError(
             f'{where}: only polygon segmentations can be moved into a mosaic, '

@@ -23,6 +23,7 @@ MIN_DRIVER = {12: 525, 13: 580}
 
 
 def _run(cmd: List[str]) -> str:
+    """A command's stdout, or '' when it cannot run."""
     try:
         return subprocess.run(
             cmd, capture_output=True, text=True, timeout=30, check=True
@@ -188,6 +189,7 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
 
 
 def main(argv=None) -> int:
+    """Print the report; with --check, exit 1 when it lists problems."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--check', action='store_true', help='exit 1 when the report lists problems'

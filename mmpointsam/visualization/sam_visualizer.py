@@ -25,6 +25,7 @@ _TEXT_BOX = dict(facecolor='black', alpha=0.6, pad=0.5, edgecolor='none')
 
 
 def _numpy(value) -> np.ndarray:
+    """Boxes, tensors or array-likes as a numpy array."""
     if hasattr(value, 'tensor'):  # mmdet/mmrotate box types
         value = value.tensor
     if isinstance(value, torch.Tensor):
@@ -114,13 +115,16 @@ class SAMVisualizer(DetLocalVisualizer):
     # ------------------------------------------------------------------ sizes
     @staticmethod
     def _scale(shape) -> float:
+        """How much to enlarge markers and text for an image of this size."""
         return max(1.0, float(np.sqrt(shape[0] * shape[1])) / 600.0)
 
     def _px_to_pt(self, px: float) -> float:
+        """Canvas pixels to matplotlib points."""
         # the canvas is sized so that one image pixel is one canvas pixel
         return px * 72.0 / self.dpi
 
     def _font_size(self, shape) -> float:
+        """The font size for an image of this size, in points."""
         return self._px_to_pt(max(10.0, 11.0 * self._scale(shape)))
 
     @master_only
@@ -348,6 +352,7 @@ class SAMVisualizer(DetLocalVisualizer):
         return np.concatenate(out, axis=1)
 
     def _classes(self) -> Optional[Sequence[str]]:
+        """The dataset's class names, if known."""
         meta = self.dataset_meta or {}
         return meta.get('classes')
 

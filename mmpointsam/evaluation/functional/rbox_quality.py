@@ -20,13 +20,17 @@ class _SerialPool:
         pass
 
     def starmap(self, fn, iterable):
+        """Call ``fn`` on each argument tuple in this process."""
         return [fn(*args) for args in iterable]
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 
 class _SerialContext:
+    """A stand-in for ``multiprocessing.get_context()`` whose Pool is serial."""
+
     Pool = _SerialPool
 
 

@@ -32,6 +32,7 @@ def _to_mask_tensor(masks) -> torch.Tensor:
 
 
 def _to_numpy_labels(labels) -> np.ndarray:
+    """Class labels as a flat int64 array."""
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
     return np.asarray(labels, dtype=np.int64).reshape(-1)
@@ -75,6 +76,7 @@ class PointPromptIoUMetric(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Score each prediction against the instance it was prompted from: IoU and F1."""
         for data_sample in data_samples:
             if not isinstance(data_sample, dict) and hasattr(data_sample, 'to_dict'):
                 data_sample = data_sample.to_dict()
@@ -115,6 +117,7 @@ class PointPromptIoUMetric(BaseMetric):
             self.results.append(dict(img_id=img_id, labels=labels, ious=ious, f1s=f1s))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Class-averaged and instance-averaged IoU and F1, with a per-class table in the log."""
         logger = MMLogger.get_current_instance()
         metrics: Dict[str, float] = OrderedDict()
         results = [r for r in results if len(r['ious']) > 0]
@@ -170,6 +173,7 @@ class PointPromptIoUMetric(BaseMetric):
 
     @staticmethod
     def _log_table(logger: MMLogger, rows: List[List[str]]) -> None:
+        """Log the per-class rows as a table (plain text without terminaltables)."""
         header = ['class', 'instances', 'IoU', 'F1']
         try:
             from terminaltables import AsciiTable
