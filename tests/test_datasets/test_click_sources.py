@@ -58,7 +58,7 @@ def test_csv_clicks_become_point_labels(tmp_path):
     [
         ('image,x,y\n414.jpg,1,2\n', r'header must have image,x,y,class.*missing \[\'class\'\]'),
         ('image,x,y,class\n414.jpg,1000,2,ship\n', r'line 2: click \(1000.0, 2.0\) is outside'),
-        ('image,x,y,class\nnope.jpg,1,2,ship\n', r'line 2: image .*nope\.jpg not found'),
+        ('image,x,y,class\nnope.jpg,1,2,ship\n', r'line 2: image file not found: .*nope\.jpg'),
         ('image,x,y,class\n414.jpg,a,2,ship\n', r'line 2: x, y must be numbers'),
     ],
 )
