@@ -594,7 +594,8 @@ def check_checkpoint(
             text = str(e) or type(e).__name__
             fault = (
                 f'empty or truncated checkpoint ({text})'
-                if isinstance(e, EOFError) or 'truncat' in text or 'central directory' in text
+                if isinstance(e, EOFError)
+                or any(w in text for w in ('EOF', 'truncat', 'directory'))
                 else f'unreadable checkpoint: {text}'
             )
         except Exception as e:  # pickle.UnpicklingError, torch's refusals of unknown globals
