@@ -15,7 +15,11 @@ with the file size. Only a file that fails that test is decoded in full, to tell
 their keys and shapes are read without reading their tensors.
 """
 
+import glob
+import json
+import math
 import os.path as osp
+import sys
 import zipfile
 from collections import Counter
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -25,6 +29,7 @@ IMAGE_TAIL = 4096
 # the end markers whose absence in the last IMAGE_TAIL bytes makes a file suspect
 END_MARKERS = {'JPEG': b'\xff\xd9', 'MPO': b'\xff\xd9', 'PNG': b'IEND'}
 CHECKPOINT_ROLES = ('sam', 'model', 'resume', 'prototypes', 'any')
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
 
 class InputError(ValueError):
@@ -52,10 +57,6 @@ class FaultReport:
         """Say that ``num`` inputs of kind ``what`` (e.g. 'image files') were checked."""
         self.checked[what] += num
 
-    def extend(self, other: 'FaultReport') -> None:
-        self.faults.extend(other.faults)
-        self.checked.update(other.checked)
-
     def __len__(self) -> int:
         return len(self.faults)
 
@@ -76,11 +77,12 @@ class FaultReport:
         return text
 
     def summary(self) -> str:
-        """What was checked, e.g. 'checked 1 point-label json, 130 image files: no fault'."""
+        """What was checked and found, e.g. 'inputs checked (1 point-label json, 130 image
+        files): no fault'."""
         what = ', '.join(f'{n} {kind}' for kind, n in self.checked.items()) or 'nothing'
         if not self.faults:
             return f'inputs checked ({what}): no fault'
-        return f'inputs checked ({what}): {len(self.faults)} faults\n{self.message()}'
+        return f'inputs checked ({what}):\n{self.message()}'
 
     def raise_if_any(self) -> None:
         if self.faults:
@@ -91,8 +93,6 @@ def finish(report: FaultReport, check_only: bool = False, tool: str = '') -> Non
     """End of a tool's input check: raise :class:`InputError` on faults; with ``check_only``
     print the outcome and exit (0: no fault, 1: faults) instead of going on."""
     if check_only:
-        import sys
-
         print(f'{tool}: {report.summary()}' if tool else report.summary())
         sys.exit(1 if report.faults else 0)
     report.raise_if_any()
@@ -107,8 +107,7 @@ def is_int(value) -> bool:
 
 
 def is_number(value) -> bool:
-    import math
-
+    """A finite int or float (not a bool)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -225,8 +224,6 @@ def check_images(
 
 
 def _load_json(report: FaultReport, path: str, what: str) -> Optional[dict]:
-    import json
-
     if not osp.isfile(path):
         report.add(path, f'{what} not found')
         return None
@@ -414,20 +411,11 @@ def check_rbox_json(report: FaultReport, path: str) -> Optional[dict]:
     return data
 
 
-def check_clicks_csv(report: FaultReport, path: str, img_dir: str, classes=None) -> None:
-    """Check a click CSV the way :func:`csv_to_point_labels` reads it (faults only)."""
-    from mmpointsam.datasets.click_sources import read_click_csv
-
-    read_click_csv(path, img_dir, classes, report)
-
-
 def check_dota_dir(
     report: FaultReport, label_dir: str, img_dir: Optional[str], classes=None, img_suffix=None
 ) -> None:
     """Check a DOTA ``labelTxt`` folder: every line parses, classes are known, each txt has its
     image (``img_suffix``, or any image extension) and that image reads."""
-    import glob
-
     from mmpointsam.fileio.dota_txt import DotaTxtError, load_dota_txt
 
     if not osp.isdir(label_dir):
@@ -442,7 +430,7 @@ def check_dota_dir(
         except DotaTxtError as e:
             for line, fault in e.faults:
                 report.add(txt, fault, f'line {line}')
-            continue
+            names = []
         if classes is not None:
             for name in sorted(set(names) - set(classes)):
                 report.add(txt, f'class {name!r} is not one of {tuple(classes)}')
@@ -456,9 +444,6 @@ def check_dota_dir(
     report.count('DOTA label files', len(txts))
     if img_dir is not None:
         report.count('image files', len(txts))
-
-
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
 
 def find_image(img_dir: str, stem: str, suffix: Optional[str] = None) -> Optional[str]:
