@@ -328,3 +328,37 @@ def test_check_inputs_tool_lists_every_fault_and_exits_1(
         _run(monkeypatch, tool, argv + _data_opts(DATA))
     assert excinfo.value.code == 0
     assert 'inputs checked (1 COCO json, 4 image files): no fault' in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- demo, merge_lora
+
+
+def test_image_demo_names_a_truncated_image_and_an_empty_checkpoint(tmp_path, monkeypatch):
+    img = tmp_path / '414.jpg'
+    data = open(osp.join(DATA, 'images', '414.jpg'), 'rb').read()
+    img.write_bytes(data[: len(data) // 2])
+    empty = tmp_path / 'mobile_sam.pt'
+    empty.touch()
+    tool = _tool('demo/image_demo.py')
+    monkeypatch.setattr(tool, 'PointSAMInferencer', _NoBuild())
+    out = tmp_path / 'out'
+    argv = [img, '--points', '10,10', '--checkpoint', empty, '--out', out]
+    monkeypatch.setattr(sys, 'argv', ['image_demo.py'] + [str(a) for a in argv])
+    with pytest.raises(InputError) as excinfo:
+        tool.main()
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == '2 faults in the inputs:'
+    assert lines[1].startswith(f'  {img}: truncated or corrupt JPEG image')
+    assert lines[2] == f'  {empty}: checkpoint: empty or truncated checkpoint (0 bytes)'
+    assert not out.exists()
+
+
+def test_merge_lora_names_an_empty_checkpoint_before_building(tmp_path, monkeypatch):
+    empty = tmp_path / 'epoch_10.pth'
+    empty.touch()
+    tool = _tool('tools/model_converters/merge_lora.py')
+    monkeypatch.setattr(tool, 'MODELS', _NoBuild())
+    out = tmp_path / 'sam_merged.pth'
+    with pytest.raises(InputError, match=rf'^{empty}: checkpoint: empty or truncated checkpoint'):
+        tool.merge_lora(TRAIN_CONFIG, str(empty), str(out))
+    assert not out.exists()
