@@ -83,8 +83,9 @@ def test_checkpoint_of_another_layout_is_an_error(tmp_path):
     proc = _test_tool(plain, tmp_path / 'bad')
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert f"{plain} is not a checkpoint of this config's model (PointSAM)" in out
-    assert 'unexpected keys' in out and '--sam-checkpoint' in out
+    # named by the input check, before the model is built (#25)
+    assert f'{plain}: checkpoint: an official SAM/MobileSAM/SAM 2 file, not a checkpoint ' in out
+    assert 'give it with --sam-checkpoint' in out
     assert not re.search(r'Epoch\(test\).*sam/mIoU', out)  # nothing was evaluated
 
 
