@@ -31,32 +31,8 @@ def _shift_segmentation(seg, dx: float, dy: float, where: str):
     return out
 
 
-def build_mosaic(
-    coco_json: str,
-    img_dir: str,
-    size: Tuple[int, int] = (4000, 4000),
-    file_names: Optional[Sequence[str]] = None,
-    gap: int = 16,
-    fill: int = 0,
-    out_dir: Optional[str] = None,
-    name: str = 'mosaic',
-) -> dict:
-    """Stitch images of a COCO json into one ``size`` = (width, height) scene.
-
-    Tiles are taken in ``file_names`` order (default: the json's image order) and packed in
-    rows, left to right, ``gap`` pixels apart; a tile that does not fit in the current row
-    starts a new one, and packing stops at the first tile whose row would leave the scene.
-    Their annotations are translated: ``segmentation`` polygons, ``bbox`` (xywh) and any
-    ``points`` [[x, y], ...]; ``area`` is unchanged. Annotation ids are kept.
-
-    Args:
-        out_dir: if given, writes ``<name>.png`` (lossless, so pixels equal the tiles') and
-            ``<name>.json`` (COCO with the one scene image) there.
-
-    Returns:
-        dict(img=(H, W, 3) uint8 BGR, coco=COCO dict, placements=[dict(file_name, image_id,
-        x, y, width, height)], img_path / ann_file when written).
-    """
+def _load_images(coco_json: str, file_names: Optional[Sequence[str]]) -> Tuple[dict, List[dict]]:
+    """The COCO dict and its image entries in ``file_names`` order (default: the json's)."""
     if not osp.isfile(coco_json):
         raise FileNotFoundError(f'COCO json not found: {coco_json}')
     with open(coco_json) as f:
@@ -68,9 +44,14 @@ def build_mosaic(
         if missing:
             raise ValueError(f'{coco_json}: images {missing} are not in its "images"')
         images = [by_name[n] for n in file_names]
-    width, height = size
-    scene = np.full((height, width, 3), fill, dtype=np.uint8)
+    return coco, images
 
+
+def _pack_tiles(
+    coco_json: str, images: List[dict], img_dir: str, scene: np.ndarray, gap: int
+) -> List[dict]:
+    """Copy tiles into ``scene`` row by row (shelf packing); their placements, in order."""
+    height, width = scene.shape[:2]
     placements: List[dict] = []
     x = y = row_h = 0
     for img in images:
@@ -97,10 +78,15 @@ def build_mosaic(
         x, row_h = x + w + gap, max(row_h, h)
     if not placements:
         raise ValueError(f'{coco_json}: no image fits a {width}x{height} mosaic')
+    return placements
 
+
+def _move_annotations(coco_json: str, annotations: List[dict], placements: List[dict]):
+    """The placed tiles' annotations translated into the scene (image id 0; the tile's id kept
+    as ``source_image_id``): polygons, ``bbox`` and ``points``."""
     offset = {p['image_id']: (p['x'], p['y']) for p in placements}
     anns = []
-    for ann in coco['annotations']:
+    for ann in annotations:
         if ann['image_id'] not in offset:
             continue
         dx, dy = offset[ann['image_id']]
@@ -114,6 +100,39 @@ def build_mosaic(
         if 'points' in ann:
             moved['points'] = [[px + dx, py + dy] for px, py in ann['points']]
         anns.append(moved)
+    return anns
+
+
+def build_mosaic(
+    coco_json: str,
+    img_dir: str,
+    size: Tuple[int, int] = (4000, 4000),
+    file_names: Optional[Sequence[str]] = None,
+    gap: int = 16,
+    fill: int = 0,
+    out_dir: Optional[str] = None,
+    name: str = 'mosaic',
+) -> dict:
+    """Stitch images of a COCO json into one ``size`` = (width, height) scene.
+
+    Tiles are taken in ``file_names`` order (default: the json's image order) and packed in
+    rows, left to right, ``gap`` pixels apart; a tile that does not fit in the current row
+    starts a new one, and packing stops at the first tile whose row would leave the scene.
+    Their annotations are translated: ``segmentation`` polygons, ``bbox`` (xywh) and any
+    ``points`` [[x, y], ...]; ``area`` is unchanged. Annotation ids are kept.
+
+    Args:
+        out_dir: if given, writes ``<name>.png`` (lossless, so pixels equal the tiles') and
+            ``<name>.json`` (COCO with the one scene image) there.
+
+    Returns:
+        dict(img=(H, W, 3) uint8 BGR, coco=COCO dict, placements=[dict(file_name, image_id,
+        x, y, width, height)], img_path / ann_file when written).
+    """
+    coco, images = _load_images(coco_json, file_names)
+    width, height = size
+    scene = np.full((height, width, 3), fill, dtype=np.uint8)
+    placements = _pack_tiles(coco_json, images, img_dir, scene, gap)
     file_name = f'{name}.png'
     out = dict(
         info=dict(
@@ -122,7 +141,7 @@ def build_mosaic(
         ),
         images=[dict(id=0, file_name=file_name, width=width, height=height)],
         categories=coco['categories'],
-        annotations=anns,
+        annotations=_move_annotations(coco_json, coco['annotations'], placements),
     )
     result = dict(img=scene, coco=out, placements=placements)
     if out_dir is not None:

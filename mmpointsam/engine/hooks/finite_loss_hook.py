@@ -41,7 +41,8 @@ class FiniteLossHook(Hook):
     def after_train_iter(
         self, runner, batch_idx: int, data_batch=None, outputs: Optional[Dict] = None
     ) -> None:
-        """Stop training on a non-finite loss term, naming the iteration and the term."""
+        """Stop on a non-finite loss term, naming the iteration and the term (log a skip instead
+        when a SkipNonFiniteOptimWrapper skipped the iteration)."""
         if not outputs:
             return
         values = {

@@ -56,6 +56,25 @@ def instance_iou_f1(
     return iou.numpy(), f1.numpy()
 
 
+def _per_class(metrics: dict, labels, ious, f1s, classes) -> List[List[str]]:
+    """Add ``IoU_<class>`` and ``F1_<class>`` (instance means) to ``metrics``; the table rows."""
+    rows = []
+    for label in np.unique(labels):
+        name = classes[label] if 0 <= label < len(classes) else f'class_{label}'
+        keep = labels == label
+        metrics[f'IoU_{name}'] = round(float(ious[keep].mean()), 4)
+        metrics[f'F1_{name}'] = round(float(f1s[keep].mean()), 4)
+        rows.append(
+            [
+                str(name),
+                str(int(keep.sum())),
+                f'{metrics[f"IoU_{name}"]:.4f}',
+                f'{metrics[f"F1_{name}"]:.4f}',
+            ]
+        )
+    return rows
+
+
 @METRICS.register_module()
 class PointPromptIoUMetric(BaseMetric):
     """Mask IoU / F1 of one prediction per GT instance (PointSAM / ReSAM protocol).
@@ -117,7 +136,8 @@ class PointPromptIoUMetric(BaseMetric):
             self.results.append(dict(img_id=img_id, labels=labels, ious=ious, f1s=f1s))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """Class-averaged and instance-averaged IoU and F1, with a per-class table in the log."""
+        """Mean IoU and F1 over images (``mIoU``, ``mF1``), over instances and per class; a
+        per-class table in the log."""
         logger = MMLogger.get_current_instance()
         metrics: Dict[str, float] = OrderedDict()
         results = [r for r in results if len(r['ious']) > 0]
@@ -139,20 +159,7 @@ class PointPromptIoUMetric(BaseMetric):
         metrics['instance_mF1'] = round(float(f1s.mean()), 4)
 
         classes = (self.dataset_meta or {}).get('classes') or ()
-        table_rows = []
-        for label in np.unique(labels):
-            name = classes[label] if 0 <= label < len(classes) else f'class_{label}'
-            keep = labels == label
-            metrics[f'IoU_{name}'] = round(float(ious[keep].mean()), 4)
-            metrics[f'F1_{name}'] = round(float(f1s[keep].mean()), 4)
-            table_rows.append(
-                [
-                    str(name),
-                    str(int(keep.sum())),
-                    f'{metrics[f"IoU_{name}"]:.4f}',
-                    f'{metrics[f"F1_{name}"]:.4f}',
-                ]
-            )
+        table_rows = _per_class(metrics, labels, ious, f1s, classes)
         metrics['num_images'] = len(results)
         metrics['num_instances'] = int(len(labels))
 
