@@ -40,7 +40,7 @@ def build_scenes(root: str) -> dict:
         for a in mosaic['coco']['annotations']
         if BORDER <= centre[a['id']][0] < SIZE[0] - BORDER
         and BORDER <= centre[a['id']][1] < SIZE[1] - BORDER
-    ]
+    ][::2]  # every other one: 14 objects over the 4 images keep the tests fast
     pixels = np.array([centre[a['id']] for a in anns])
     classes = [names[a['category_id']] for a in anns]
     transform = scene_transform()

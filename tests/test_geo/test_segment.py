@@ -247,6 +247,11 @@ def test_windows_are_read_not_the_scene(scene, tiny, monkeypatch):
 
     monkeypatch.setattr(src._ds, 'read', record)
     pred = tiny(src, scene['pixels'])
+    # a GeoTIFF path with pixel clicks opens the same kind of source (no CRS needed for pixels)
+    from mmpointsam.apis import open_scene
+
+    assert isinstance(open_scene(scene['rgb8']), RasterSource)
+    assert open_scene(scene['rgb8']).shape == (1100, 1400)
     assert len(reads) == len(pred.windows) > 1
     assert all(w <= WINDOW['window_size'] and h <= WINDOW['window_size'] for w, h in reads)
 
