@@ -166,7 +166,10 @@ def _read_layer(source, layer, crs, assume_crs):
             f'{where}: the click layer has no coordinate reference system; give the one it is '
             'in with --assume-crs (assume_crs=), e.g. --assume-crs EPSG:4326'
         )
-    ids = np.asarray(frame.index, dtype=np.int64)
+    try:  # fids of a file; a GeoDataFrame's integer index
+        ids = np.asarray(frame.index, dtype=np.int64)
+    except (TypeError, ValueError):  # a non-integer index: row numbers
+        ids = np.arange(len(frame), dtype=np.int64)
     geoms = frame.geometry
     kinds = np.asarray(geoms.geom_type.fillna('None'))
     missing = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()

@@ -9,6 +9,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+import torch
 from conftest import REPO
 from geo_fixtures import build_scenes, tiny_inferencer
 
@@ -167,6 +168,7 @@ def test_a_shipped_clicks_config_trains_on_the_chips(chips, tmp_path):
             'model.data_preprocessor.img_size': 256,
             'model.sam.lora.first_block': 1,
             'train_dataloader.dataset.data_root': out + '/',
+            'train_dataloader.dataset.indices': 2,  # 2 chips: 2 iterations
             'train_dataloader.num_workers': 0,
             'train_dataloader.persistent_workers': False,
             'train_cfg.max_epochs': 1,
@@ -175,6 +177,7 @@ def test_a_shipped_clicks_config_trains_on_the_chips(chips, tmp_path):
     )
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
-    assert len(runner.train_dataloader.dataset) > 1
+    assert len(runner.train_dataloader.dataset) == 2
     runner.train()
-    assert osp.isfile(osp.join(cfg.work_dir, 'epoch_1.pth'))
+    ckpt = torch.load(osp.join(cfg.work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=False)
+    assert ckpt['meta']['iter'] == 2

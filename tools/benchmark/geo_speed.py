@@ -9,10 +9,12 @@ GeoPackage layers); the process reports its peak resident memory (``ru_maxrss``)
 Memory must not follow the scene: the peak at the largest size must stay within 1.3x of that at
 the smallest (exit status 1 otherwise).
 
-    python tools/benchmark/geo_speed.py                     # vit_t, random weights, 1024 windows
-    python tools/benchmark/geo_speed.py --sizes 4000 40000 --arch tiny --img-size 256
+    python tools/benchmark/geo_speed.py          # tiny SAM at 256 px, random weights, 1024 windows
+    python tools/benchmark/geo_speed.py --arch vit_t --img-size 1024   # MobileSAM's encoder
 
-Random weights: the timings are the encoder's and the plumbing's, the masks mean nothing.
+Random weights: the timings are the encoder's and the plumbing's, the masks mean nothing (they
+are noise, so their polygons have thousands of pieces: writing the layers costs more time and
+memory than a trained model's compact masks would).
 """
 
 import argparse
@@ -40,8 +42,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[4000, 16000, 40000])
     parser.add_argument('--clicks', type=int, default=100, help='clicks per scene (a square grid)')
-    parser.add_argument('--arch', default='vit_t', help='SAM arch, random weights')
-    parser.add_argument('--img-size', type=int, default=1024)
+    parser.add_argument('--arch', default='tiny', help='SAM arch, random weights')
+    parser.add_argument('--img-size', type=int, default=256, help="SAM's input size")
     parser.add_argument('--window-size', type=int, default=1024)
     parser.add_argument('--window-overlap', type=int, default=256)
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
