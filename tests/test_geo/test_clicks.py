@@ -153,6 +153,8 @@ def test_every_fault_is_a_named_error(scene, tmp_path, tiny):
     frame = gpd.GeoDataFrame(geometry=[Point(*utm[0]), LineString(utm)], crs=UTM_CRS)
     with pytest.raises(GeoInputError, match=r'<GeoDataFrame>: feature 1 has a LineString'):
         read_clicks(frame, src)
+    named = gpd.GeoDataFrame(geometry=[Point(*p) for p in utm], crs=UTM_CRS, index=['a', 'b'])
+    assert read_clicks(named, src).feature_ids.tolist() == [0, 1]  # row numbers
     # through the inferencer's API too
     with pytest.raises(ClickOnNodataError, match='nodata.gpkg'):
         tiny(scene['u16_path'], nod)

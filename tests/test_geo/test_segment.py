@@ -346,3 +346,13 @@ def test_point2rbox_on_a_scene_equals_the_pixel_converter(scene, tmp_path):
         want = rbox_to_corners(rbox)
         # same rectangle (corner order may start elsewhere)
         assert min(np.abs(np.roll(got, k, 0) - want).max() for k in range(4)) < 1e-2
+    # the command line's --rboxes-only is this wrapper (same seed: same random weights)
+    tool = _tool('tools', 'geo', 'segment.py')
+    cli = tool.main(
+        [scene['rgb8'], scene['gpkg'], str(tmp_path / 'cli'), '--rboxes-only', '--arch', 'tiny',
+         '--img-size', '256', '--sam-checkpoint', 'none', '--device', 'cpu', '--class-field',
+         'class', '--window-size', '512', '--window-overlap', '128', '--no-progress']
+    )  # fmt: skip
+    again = _read(cli['outputs']['layers']['rboxes'], 'rboxes')
+    assert again.drop(columns='geometry').equals(boxes.drop(columns='geometry'))
+    assert again.geometry.geom_equals_exact(boxes.geometry, 1e-6).all()
