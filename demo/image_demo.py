@@ -1,8 +1,8 @@
 """Segment the objects you click on one image and write masks and rotated boxes.
 
     python demo/image_demo.py IMG --points "x,y;x,y" [--labels 1,0] \
-        --config configs/clicks/pointsam_nwpu.py --checkpoint work_dirs/.../epoch_10.pth \
-        --out DIR
+        --config configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu-clicks.py \
+        --checkpoint work_dirs/.../epoch_10.pth --out DIR
 
 Each positive click is one object; negative clicks (label 0) are background for every object.
 Without --config, --checkpoint may be a plain SAM/MobileSAM file. Writes, under DIR, for an image
@@ -22,12 +22,20 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import cv2  # noqa: E402
 import mmcv  # noqa: E402
 import numpy as np  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.structures import InstanceData  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401
 from mmpointsam.apis import PointSAMInferencer  # noqa: E402
 from mmpointsam.fileio import atomic_dump_json, dump_dota_txt  # noqa: E402
+from mmpointsam.utils import set_sam_checkpoint  # noqa: E402
+from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
+from mmpointsam.utils.input_checks import (  # noqa: E402
+    FaultReport,
+    check_checkpoint,
+    check_config_inputs,
+    inspect_image,
+)
 
 # draw masks only while N x H x W stays below this many pixels (the visualizer needs full masks)
 MAX_DRAWN_MASK_PIXELS = 400_000_000
@@ -70,7 +78,7 @@ def parse_args(argv=None):
         type=int,
         default=0,
         help='add to each object the N nearest other clicks as negatives (the '
-        'prompt shape configs/clicks/ trains with: 1)',
+        'prompt shape the -clicks configs train with: 1)',
     )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
@@ -137,8 +145,26 @@ def write_outputs(result, img: np.ndarray, out_dir: str, stem: str, class_name: 
     return paths
 
 
+def check_inputs(args) -> None:
+    """The image and the weights, before the model is built and anything written."""
+    report = FaultReport()
+    _, _, fault = inspect_image(args.img)
+    if fault:
+        report.add(args.img, fault)
+    if args.config is None:
+        check_checkpoint(report, args.checkpoint, 'any')
+    else:
+        cfg = Config.fromfile(args.config)
+        merge_cfg_options(cfg, args.cfg_options)
+        if args.sam_checkpoint is not None:
+            set_sam_checkpoint(cfg, args.sam_checkpoint)
+        check_config_inputs(cfg, (), args.checkpoint, prototypes=False, report=report)
+    report.raise_if_any()
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    check_inputs(args)
     inferencer = PointSAMInferencer(
         args.config,
         args.checkpoint,

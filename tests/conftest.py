@@ -1,3 +1,4 @@
+import glob
 import os.path as osp
 import random
 
@@ -26,6 +27,17 @@ def _seed():
 @pytest.fixture
 def data_dir():
     return DATA_DIR
+
+
+def config_of(method: str, dataset: str, backbone: str = 'sam-vit-b', variant: str = '') -> str:
+    """The path under configs/ of a method's row, e.g. ('pointsam', 'nwpu', variant='paper') ->
+    'pointsam/pointsam_sam-vit-b-lora_10e_nwpu-paper.py' (configs/README.md has the scheme)."""
+    algorithm = method.replace('_', '-')
+    suffix = f'-{variant}' if variant else ''
+    pattern = osp.join(REPO, 'configs', method, f'{algorithm}_{backbone}[-_]*{dataset}{suffix}.py')
+    found = [p for p in glob.glob(pattern) if osp.basename(p).endswith(f'_{dataset}{suffix}.py')]
+    assert len(found) == 1, (pattern, found)
+    return osp.relpath(found[0], osp.join(REPO, 'configs'))
 
 
 def shrink_config(config: str, work_dir: str, img_size: int = 256) -> Config:

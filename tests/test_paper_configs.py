@@ -1,4 +1,4 @@
-"""configs/paper/: the public code's protocol per table row; the default rows keep theirs."""
+"""The `-paper` configs: the public code's protocol per table row; the default rows keep theirs."""
 
 import glob
 import json
@@ -7,19 +7,20 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from conftest import NWPU, REPO, shrink_config
+from conftest import NWPU, REPO, config_of, shrink_config
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmpointsam.registry import DATASETS, MODELS, TRANSFORMS
 from mmpointsam.utils import apply_num_points
 
-PAPER = sorted(
-    p
-    for p in glob.glob(osp.join(REPO, 'configs', 'paper', '*.py'))
-    if not osp.basename(p).startswith('_')
+METHODS = ('sam_direct', 'supervised', 'selftrain', 'pointsam', 'resam')
+# the `-paper` configs, under configs/: 'pointsam/pointsam_sam-vit-b-lora_10e_nwpu-paper.py', ...
+NAMES = sorted(
+    osp.relpath(p, osp.join(REPO, 'configs'))
+    for m in METHODS
+    for p in glob.glob(osp.join(REPO, 'configs', m, '*-paper.py'))
 )
-NAMES = [osp.basename(p)[:-3] for p in PAPER]
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,7 @@ def _scope():
 
 
 # (dataset) -> milestones (iterations), epochs of PointSAM & baselines, ReSAM epochs, cap,
-# test/val annotation file: the values of the public code (configs/paper/_base_/protocol_*.py)
+# test/val annotation file: the values of the public code (configs/_base_/protocols/paper_*.py)
 PROTOCOL = {
     'nwpu': ([2000, 4000], 10, 10, 50, 'annotations/NWPU_instances_val.json'),
     'whu': ([8000, 15000], 5, 10, 30, 'annotations/WHU_building_val.json'),
@@ -49,8 +50,15 @@ DEFAULT_MILESTONES = {'nwpu': [7, 9], 'whu': [3, 4], 'hrsid': [7, 9]}
 
 
 def _row(name):
-    method, dataset = name.rsplit('_', 1)
-    return method.replace('_sam2', '').replace('sam2_', 'sam_'), dataset
+    method, base = osp.split(name)
+    return method, base[: -len('-paper.py')].rsplit('_', 1)[1]
+
+
+def _default(name):
+    """The default row a paper config changes (same method, dataset and backbone)."""
+    method, dataset = _row(name)
+    backbone = osp.basename(name).split('_')[1].replace('-lora', '')
+    return config_of(method, dataset, backbone)
 
 
 def _sampler(pipeline):
@@ -61,19 +69,19 @@ def _sampler(pipeline):
 
 def test_every_row_has_a_paper_config():
     rows = sorted(
-        osp.basename(p)
-        for p in glob.glob(osp.join(REPO, 'configs', '*.py'))
-        if osp.basename(p).split('_')[0]
-        in ('sam', 'sam2', 'selftrain', 'pointsam', 'resam', 'supervised')
+        osp.relpath(p, osp.join(REPO, 'configs'))
+        for m in METHODS
+        for p in glob.glob(osp.join(REPO, 'configs', m, '*.py'))
+        if not p.endswith(('-paper.py', '-clicks.py', '-masked-val.py'))
         and 'ema' not in p
         and 'mobilesam' not in p
     )
-    assert rows and sorted(n + '.py' for n in NAMES) == rows
+    assert len(rows) == 30 and sorted(_default(n) for n in NAMES) == rows
 
 
 @pytest.mark.parametrize('name', NAMES)
 def test_paper_config_builds(name, tmp_path):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     assert cfg.default_scope == 'mmpointsam'
     cfg.num_points = 3  # what --num-points 3 does
     apply_num_points(cfg)
@@ -82,7 +90,7 @@ def test_paper_config_builds(name, tmp_path):
         assert _sampler(cfg.train_dataloader.dataset.pipeline)['num_points'] == 3
         for t in cfg.train_dataloader.dataset.pipeline:
             TRANSFORMS.build(t)
-    small = shrink_config(osp.join('paper', name + '.py'), str(tmp_path), img_size=64)
+    small = shrink_config(name, str(tmp_path), img_size=64)
     st = small.model.get('self_training')
     if st and st.get('prototype_loss'):
         st.prototype_loss.target_prototypes = None
@@ -96,7 +104,7 @@ def test_paper_config_builds(name, tmp_path):
 def test_paper_protocol_values(name):
     method, dataset = _row(name)
     milestones, epochs, resam_epochs, cap, test_ann = PROTOCOL[dataset]
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     pre = cfg.model.data_preprocessor
     assert (pre.pad_mode, pre.mean, pre.std) == ('center', (0.0, 0.0, 0.0), (255.0, 255.0, 255.0))
     assert cfg.test_dataloader.dataset.ann_file == test_ann
@@ -170,8 +178,9 @@ def test_paper_protocol_values(name):
         ) == (0.3, 'nats', True, 'box', True)
 
 
-# the public code's loss formulas (protocol.py): PointSAM and its baselines pass the mask count
-# as focal alpha and dice smooth (sum over masks, pooled dice), ReSAM averages per mask
+# the public code's loss formulas (configs/_base_/protocols/paper.py): PointSAM and its baselines
+# pass the mask count as focal alpha and dice smooth (sum over masks, pooled dice), ReSAM averages
+# per mask
 PAPER_IOU = dict(type='IoUPredictionLoss', loss_weight=1.0, pred_threshold=0.5, union_eps=1e-7)
 PAPER_LOSSES = dict(
     loss_focal=dict(
@@ -213,8 +222,8 @@ DEFAULT_LOSSES = dict(
 @pytest.mark.parametrize('name', NAMES)
 def test_paper_losses(name):
     method, _ = _row(name)
-    paper = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py')).model
-    default = Config.fromfile(osp.join(REPO, 'configs', name + '.py')).model
+    paper = Config.fromfile(osp.join(REPO, 'configs', name)).model
+    default = Config.fromfile(osp.join(REPO, 'configs', _default(name))).model
     for key, want in DEFAULT_LOSSES.items():
         assert default[key].to_dict() == want, key
     assert default.train_cfg.loss_chunk_size == 8
@@ -235,7 +244,7 @@ def test_paper_losses(name):
 def test_default_row_keeps_its_values(name):
     """The paper config's default counterpart still has today's settings."""
     method, dataset = _row(name)
-    cfg = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', _default(name)))
     pre = cfg.model.data_preprocessor
     assert pre.get('pad_mode', 'corner') == 'corner'
     assert 'mean' not in pre and 'std' not in pre  # SAM's mean/std, the preprocessor's default
@@ -269,7 +278,9 @@ def test_hrsid_inshore_base_matches_protocol():
     base = Config.fromfile(
         osp.join(REPO, 'configs', '_base_', 'datasets', 'hrsid_inshore_selftrain.py')
     )
-    paper = Config.fromfile(osp.join(REPO, 'configs', 'paper', 'pointsam_hrsid.py'))
+    paper = Config.fromfile(
+        osp.join(REPO, 'configs', config_of('pointsam', 'hrsid', variant='paper'))
+    )
     for split in ('train', 'val', 'test'):
         a, b = base[f'{split}_dataloader'].dataset, paper[f'{split}_dataloader'].dataset
         assert (a.type, a.data_root, a.ann_file, a.data_prefix, a.exclude_img_ids) == (
@@ -289,7 +300,7 @@ def _load(img_path):
 
 
 def _paper_strong_view():
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'paper', 'pointsam_nwpu.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', config_of('pointsam', 'nwpu', variant='paper')))
     pipeline = cfg.train_dataloader.dataset.pipeline
     return TRANSFORMS.build(pipeline[[t['type'] for t in pipeline].index('StrongView')])
 
@@ -317,7 +328,7 @@ def test_paper_strong_view_on_a_real_image():
 
 def test_paper_selftrain_pipeline_on_real_data(tmp_path):
     """The whole paper self-training pipeline (diagonal flips included) on tests/data."""
-    cfg = shrink_config(osp.join('paper', 'pointsam_nwpu.py'), str(tmp_path))
+    cfg = shrink_config(config_of('pointsam', 'nwpu', variant='paper'), str(tmp_path))
     np.random.seed(0)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     directions = set()
@@ -417,8 +428,8 @@ def test_selftrain_drops_images_over_100_instances(name):
     """Only the plain self-training baseline leaves out images with more than 100 instances
     (train_selftrain.py L55-57); the default rows keep every image."""
     method, _ = _row(name)
-    paper = Config.fromfile(osp.join(REPO, 'configs', 'paper', name + '.py'))
-    default = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
+    paper = Config.fromfile(osp.join(REPO, 'configs', name))
+    default = Config.fromfile(osp.join(REPO, 'configs', _default(name)))
     for cfg in (paper, default):
         if cfg.get('train_dataloader'):
             got = (cfg.train_dataloader.dataset.get('filter_cfg') or {}).get('max_gt_instances')
@@ -462,14 +473,14 @@ def test_max_gt_instances_drops_crowded_training_images(tmp_path):
     assert len(test) == 3
 
 
-@pytest.mark.parametrize('name', ['selftrain_nwpu', 'pointsam_nwpu', 'resam_nwpu'])
-def test_paper_config_trains_and_selects(name, tmp_path):
+@pytest.mark.parametrize('method', ['selftrain', 'pointsam', 'resam'])
+def test_paper_config_trains_and_selects(method, tmp_path):
     """One epoch through MMEngine's Runner as the paper config has it (iteration milestones,
     the public views, the frozen teacher / NPC / ReSAM options, selection by validation):
     tiny SAM, the repo's real NWPU images; PBR off (it needs prototype files)."""
     from mmengine.runner import Runner
 
-    cfg = shrink_config(osp.join('paper', name + '.py'), str(tmp_path), img_size=64)
+    cfg = shrink_config(config_of(method, 'nwpu', variant='paper'), str(tmp_path), img_size=64)
     cfg.model.self_training.prototype_loss = None
     cfg.train_cfg.max_epochs = 1
     runner = Runner.from_cfg(cfg)
@@ -477,5 +488,5 @@ def test_paper_config_trains_and_selects(name, tmp_path):
     assert runner.iter == len(runner.train_dataloader)
     assert 'train/pseudo_iou' in runner.message_hub.log_scalars
     best = glob.glob(osp.join(str(tmp_path), 'best_*.pth'))
-    assert len(best) == (0 if name.startswith('resam') else 1)
+    assert len(best) == (0 if method == 'resam' else 1)
     assert osp.exists(osp.join(str(tmp_path), 'epoch_1.pth'))

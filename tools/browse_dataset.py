@@ -4,7 +4,7 @@ Each picture shows the packed image with its instance masks and point prompts (s
 cross: negative); a self-training pipeline's weak and strong views are shown side by side.
 
 Example:
-    python tools/browse_dataset.py configs/supervised_mobilesam_nwpu.py \
+    python tools/browse_dataset.py configs/supervised/supervised_mobilesam-vit-t-lora_10e_nwpu.py \
         --output-dir work_dirs/browse --max-images 20
 """
 
@@ -24,6 +24,8 @@ from mmengine.utils import ProgressBar  # noqa: E402
 import mmpointsam  # noqa: E402,F401  (collections shim before mmrotate)
 from mmpointsam.registry import DATASETS  # noqa: E402
 from mmpointsam.utils import set_num_points  # noqa: E402
+from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
+from mmpointsam.utils.input_checks import check_config_inputs  # noqa: E402
 from mmpointsam.visualization import SAMVisualizer  # noqa: E402
 
 
@@ -91,14 +93,14 @@ def draw_item(vis: SAMVisualizer, item: dict, classes) -> np.ndarray:
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.num_points is not None:
         set_num_points(cfg, args.num_points)
     init_default_scope(cfg.get('default_scope', 'mmpointsam'))
     loader = cfg.get(f'{args.split}_dataloader')
     if loader is None:
         raise KeyError(f'{args.config} has no {args.split}_dataloader')
+    check_config_inputs(cfg, (args.split,), weights=False).raise_if_any()
     dataset = DATASETS.build(loader.dataset)
     classes = dataset.metainfo.get('classes')
     vis = SAMVisualizer(name='browse_dataset')

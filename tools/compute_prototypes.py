@@ -3,11 +3,11 @@
 Frozen-SAM image features (the 256-d neck) are sampled at every instance's positive prompt points
 of up to ``--max-images`` training images, clustered with FINCH, and the coarsest non-trivial
 partition's cluster means are saved to the file that a PointSAM config names. With a click file
-(``configs/clicks/``, ``PointLabelDataset``) the points are the user's clicks and no mask is
+(the ``-clicks`` configs, ``PointLabelDataset``) the points are the user's clicks and no mask is
 read; with the papers' configs they are sampled (seeded) from the training masks.
 
-    python tools/compute_prototypes.py configs/pointsam_nwpu.py --sam-checkpoint PATH \
-        --out data/prototypes/nwpu_vhr10_vit_b.pth
+    python tools/compute_prototypes.py configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py \
+        --sam-checkpoint PATH --out data/prototypes/nwpu_vhr10_vit_b.pth
 """
 
 import argparse
@@ -27,6 +27,8 @@ import mmpointsam  # noqa: E402,F401
 from mmpointsam.models.self_training import finch_prototypes, sample_point_features  # noqa: E402
 from mmpointsam.registry import DATASETS, MODELS  # noqa: E402
 from mmpointsam.utils import apply_num_points, set_sam_checkpoint  # noqa: E402
+from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
+from mmpointsam.utils.input_checks import check_config_inputs, finish  # noqa: E402
 
 
 def build_dataset(cfg: Config):
@@ -87,13 +89,21 @@ def main():
     parser.add_argument('--max-images', type=int, default=128)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument(
+        '--check-only',
+        action='store_true',
+        help='check the config, its training data and the SAM file, then exit (0: no fault)',
+    )
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     apply_num_points(cfg)
     if args.sam_checkpoint is not None:
         set_sam_checkpoint(cfg, args.sam_checkpoint)
+    # the training data and the SAM file, before the model is built (not the prototype file:
+    # this tool writes it)
+    report = check_config_inputs(cfg, ('train',), prototypes=False)
+    finish(report, args.check_only, 'compute_prototypes.py')
     init_default_scope(cfg.get('default_scope', 'mmpointsam'))
     result = compute_prototypes(cfg, args.max_images, args.device)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

@@ -17,10 +17,10 @@ if [[ $CKPT == none ]]; then
   echo "=============================================================================="
 fi
 echo "[demo] 1/2 Direct SAM on $N NWPU test images"
-$PY tools/test.py configs/mobilesam_direct_nwpu.py --sam-checkpoint "$CKPT" \
+$PY tools/test.py configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py --sam-checkpoint "$CKPT" \
   --work-dir $WORK/direct --cfg-options test_dataloader.dataset.indices=$N
 echo "[demo] 2/2 supervised LoRA fine-tuning, $ITERS iterations, then evaluation on $N images"
-$PY tools/train.py configs/supervised_mobilesam_nwpu.py --sam-checkpoint "$CKPT" \
+$PY tools/train.py configs/supervised/supervised_mobilesam-vit-t-lora_10e_nwpu.py --sam-checkpoint "$CKPT" \
   --work-dir $WORK/supervised --cfg-options train_cfg.max_epochs=1 \
   train_dataloader.dataset.indices=$ITERS param_scheduler.0.end=$((ITERS / 4 + 1)) \
   default_hooks.logger.interval=5 val_dataloader.dataset.indices=$N

@@ -6,8 +6,9 @@ Each key gets its own panel with one curve per run. The x axis is the training i
 validation results of epoch-based runs are placed at the last iteration of their epoch.
 
 Example:
-    python tools/plot_logs.py work_dirs/supervised_nwpu work_dirs/pointsam_nwpu \
-        --keys loss 'loss_*' sam/mIoU --legend supervised pointsam --out curves.png
+    python tools/plot_logs.py work_dirs/supervised_sam-vit-b-lora_10e_nwpu \
+        work_dirs/pointsam_sam-vit-b-lora_10e_nwpu --keys loss 'loss_*' sam/mIoU \
+        --legend supervised pointsam --out curves.png
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Point labels -> rotated-box pseudo labels (COCO json with 4-corner polygons + DOTA txt).
 
-    python tools/point2rbox.py configs/mobilesam_direct_nwpu.py \
+    python tools/point2rbox.py configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py \
         data/nwpu_vhr10_rbox/points_train.json data/nwpu_vhr10/images \
         data/nwpu_vhr10_rbox/pseudo_train --sam-checkpoint checkpoints/mobile_sam.pt
 
@@ -13,11 +13,14 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401  (collections shim before mmrotate)
 from mmpointsam.apis import point2rbox  # noqa: E402
 from mmpointsam.structures import RBOX_METHODS  # noqa: E402
+from mmpointsam.utils import set_sam_checkpoint  # noqa: E402
+from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
+from mmpointsam.utils.input_checks import check_point2rbox_inputs, finish  # noqa: E402
 
 
 def parse_args():
@@ -63,6 +66,12 @@ def parse_args():
     )
     parser.add_argument('--seed', type=int, default=0, help='torch seed (random weights)')
     parser.add_argument(
+        '--check-only',
+        action='store_true',
+        help='check the config, the point json, its images and the checkpoints, then exit '
+        '(0: no fault)',
+    )
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -71,8 +80,22 @@ def parse_args():
     return parser.parse_args()
 
 
+def check_inputs(args) -> None:
+    """Every input, before the model is built and anything written (--check-only: just this)."""
+    cfg = Config.fromfile(args.config)
+    merge_cfg_options(cfg, args.cfg_options)
+    if args.sam_checkpoint is not None:
+        set_sam_checkpoint(cfg, args.sam_checkpoint)
+    report = check_point2rbox_inputs(
+        cfg, args.point_json, args.img_dir, args.checkpoint, img_ids=args.img_ids
+    )
+    finish(report, args.check_only, 'point2rbox.py')
+    print(f'point2rbox: {report.summary()}')
+
+
 def main():
     args = parse_args()
+    check_inputs(args)
     if args.sam_checkpoint is not None and args.sam_checkpoint.lower() == 'none':
         print(
             'point2rbox: --sam-checkpoint none: SAM has RANDOM weights; this checks the '

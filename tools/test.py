@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmengine.logging import print_log  # noqa: E402
 from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -14,6 +15,7 @@ from mmengine.runner import Runner  # noqa: E402
 import mmpointsam  # noqa: E402,F401  (patches collections for mmrotate, registers modules)
 from mmpointsam.utils import add_common_arguments, load_config  # noqa: E402
 from mmpointsam.utils.dist import setup_cpu_distributed  # noqa: E402
+from mmpointsam.utils.input_checks import check_config_inputs, finish  # noqa: E402
 from mmpointsam.utils.model_checkpoint import load_model_checkpoint, weights_from_checkpoint  # noqa: E402
 from mmpointsam.utils.process import die_with_parent  # noqa: E402
 
@@ -28,6 +30,11 @@ def parse_args():
         "config's init_cfg (Direct SAM)",
     )
     parser.add_argument('--out', help='dump the predictions to this pickle file')
+    parser.add_argument(
+        '--check-only',
+        action='store_true',
+        help='check the config, its test dataset, images and checkpoints, then exit (0: no fault)',
+    )
     add_common_arguments(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -40,14 +47,18 @@ def main():
     die_with_parent()  # DataLoader workers end with this process, even on kill -9
     cfg = load_config(args)
     setup_cpu_distributed(cfg)  # torchrun without CUDA: gloo, no torch.cuda.set_device
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        raise ValueError('--out must be a .pkl file')
+    # every input is checked before the model is built and anything written
+    report = check_config_inputs(cfg, ('test',), args.checkpoint)
+    finish(report, args.check_only, 'test.py')
+    print_log(report.summary(), logger='current')
     # a training checkpoint holds every weight: no SAM or prototype file is read, and it is
     # loaded strictly below (MMEngine's load_from would load it non-strictly)
     cfg.load_from = None
     if args.checkpoint is not None:
         weights_from_checkpoint(cfg)
     if args.out is not None:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise ValueError('--out must be a .pkl file')
         cfg.test_evaluator = (
             [cfg.test_evaluator]
             if isinstance(cfg.test_evaluator, dict)

@@ -7,12 +7,14 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401  (patches collections for mmrotate, registers modules)
 from mmpointsam.utils import add_common_arguments, load_config, set_mixed_precision  # noqa: E402
 from mmpointsam.utils.dist import setup_cpu_distributed  # noqa: E402
+from mmpointsam.utils.input_checks import check_config_inputs, finish, resume_checkpoint  # noqa: E402
 from mmpointsam.utils.process import die_with_parent  # noqa: E402
 
 
@@ -23,8 +25,15 @@ def parse_args():
         '--resume',
         nargs='?',
         type=str,
-        const='auto',
-        help='resume from this checkpoint; with no value, from the latest one in the work dir',
+        const='latest',
+        help='resume from this checkpoint; with no value, from the latest one in the work dir '
+        '(an error if there is none); "auto": from the latest one if there is one, else from '
+        'scratch',
+    )
+    parser.add_argument(
+        '--check-only',
+        action='store_true',
+        help='check the config, its datasets, images and checkpoints, then exit (0: no fault)',
     )
     precision = parser.add_mutually_exclusive_group()
     precision.add_argument(
@@ -63,12 +72,16 @@ def main():
         if not cfg.get('auto_scale_lr'):
             raise RuntimeError('--auto-scale-lr needs `auto_scale_lr` in the config')
         cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+    # every input is checked before the model is built and anything written
+    resume_from = resume_checkpoint(args.resume, cfg.work_dir)
+    if resume_from is not None:
+        cfg.resume, cfg.load_from = True, resume_from
+    splits = ('train', 'val') if cfg.get('val_cfg') else ('train',)
+    report = check_config_inputs(cfg, splits, resume=resume_from)
+    finish(report, args.check_only, 'train.py')
+    print_log(report.summary(), logger='current')
+    if args.resume == 'auto' and resume_from is None:
+        print_log(f'--resume auto: no checkpoint in {cfg.work_dir}: from scratch', logger='current')
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()

@@ -30,6 +30,8 @@ from mmengine.structures import InstanceData  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401
+from mmpointsam.fileio import load_dota_txt  # noqa: E402
+from mmpointsam.utils.input_checks import FaultReport, inspect_image  # noqa: E402
 from mmpointsam.visualization import SAMVisualizer, instance_colors  # noqa: E402
 
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
@@ -100,22 +102,9 @@ def load_dota_rboxes(folder: str) -> Dict[str, RBoxes]:
         raise FileNotFoundError(f'{folder}: no DOTA .txt files')
     out = {}
     for path in files:
-        corners, names = [], []
-        with open(path) as f:
-            for lineno, line in enumerate(f, 1):
-                parts = line.split()
-                if len(parts) < 9:  # imagesource:/gsd: headers, blank lines
-                    continue
-                try:
-                    corners.append([float(v) for v in parts[:8]])
-                except ValueError:
-                    raise ValueError(
-                        f'{path}:{lineno}: expected "x1 y1 ... x4 y4 class '
-                        f'difficulty", got {line.strip()!r}'
-                    ) from None
-                names.append(parts[8])
+        corners, names, _ = load_dota_txt(path)
         stem = osp.splitext(osp.basename(path))[0]
-        out[stem] = RBoxes(np.asarray(corners, np.float64).reshape(-1, 8), names, None)
+        out[stem] = RBoxes(corners.reshape(-1, 8), names, None)
     return out
 
 
@@ -201,13 +190,24 @@ def main():
     # the images both sides cover (a pseudo-label file may cover only part of the dataset)
     stems = sorted(set(gt) & set(pred)) or sorted(gt)
     stems = stems[: args.max_images]
+    # every image is found and reads before the first picture is written
+    report, paths = FaultReport(), {}
+    for stem in stems:
+        try:
+            paths[stem] = find_image(args.img_dir, stem, gt[stem].file_name)
+        except FileNotFoundError as e:
+            report.add(args.img_dir, str(e))
+            continue
+        _, _, fault = inspect_image(paths[stem])
+        if fault:
+            report.add(paths[stem], fault)
+    report.raise_if_any()
     vis = SAMVisualizer(name='vis_rboxes', draw_labels=not args.hide_labels)
     os.makedirs(args.output_dir, exist_ok=True)
     empty = RBoxes(np.zeros((0, 8)), [], None)
     progress = ProgressBar(len(stems))
     for stem in stems:
-        img_path = find_image(args.img_dir, stem, gt[stem].file_name)
-        image = mmcv.imread(img_path, channel_order='rgb')
+        image = mmcv.imread(paths[stem], channel_order='rgb')
         drawn = draw_pair(
             vis, image, gt[stem], pred.get(stem, empty), classes, args.score_thr, *args.names
         )

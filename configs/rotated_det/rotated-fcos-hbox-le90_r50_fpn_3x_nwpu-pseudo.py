@@ -1,89 +1,19 @@
 # Stock MMRotate rotated FCOS, the CPU-trainable variant (hbox IoU loss + L1 angle loss; the
 # rotated IoU loss is CUDA-only and KLD gives NaN on CPU), trained on point -> rbox PSEUDO labels
-# of the NWPU VHR-10 train split and evaluated (DOTAMetric, AP50) on the ground truth of the
-# 130-image split (see the rotated RetinaNet configs here for the data).
-#   python tools/train.py configs/rotated_det/rotated-fcos-hbox-le90_r50_fpn_3x_nwpu-pseudo.py
-_base_ = 'mmrotate::rotated_fcos/rotated-fcos-hbox-le90_r50_fpn_1x_dota.py'
-
-classes = (
-    'airplane',
-    'ship',
-    'storage_tank',
-    'baseball_diamond',
-    'tennis_court',
-    'basketball_court',
-    'ground_track_field',
-    'harbor',
-    'bridge',
-    'vehicle',
-)
-data_root = 'data/'
-train_ann_file = 'nwpu_vhr10_rbox/pseudo_train/labels.json'
-val_ann_file = 'nwpu_vhr10/annotations/NWPU_instances_val.json'
-img_prefix = 'nwpu_vhr10/images/'
-img_scale = (800, 800)
-
+# of the NWPU VHR-10 train split (tools/point2rbox.py -> data/nwpu_vhr10_rbox/pseudo_train/
+# labels.json) and evaluated (DOTAMetric, AP50) on the ground truth of the 130-image split;
+# only classes, data, image scale, schedule and backbone weights differ from the stock config.
+_base_ = [
+    'mmrotate::rotated_fcos/rotated-fcos-hbox-le90_r50_fpn_1x_dota.py',
+    '../_base_/datasets/nwpu_vhr10_rbox.py',
+    '../_base_/schedules/rbox_3x.py',
+]
 model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='PretrainedIfAvailable', _scope_='mmpointsam', checkpoint='torchvision://resnet50'
-        )
-    ),
-    bbox_head=dict(num_classes=len(classes)),
+    backbone=dict(init_cfg=_base_.nwpu_rbox_backbone_init_cfg), bbox_head=dict(num_classes=10)
 )
-
-train_pipeline = [
-    dict(type='mmdet.LoadImageFromFile'),
-    dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True, poly2mask=False),
-    dict(type='ConvertMask2BoxType', box_type='rbox'),
-    dict(type='mmdet.Resize', scale=img_scale, keep_ratio=True),
-    dict(type='mmdet.RandomFlip', prob=0.75, direction=['horizontal', 'vertical', 'diagonal']),
-    dict(type='mmdet.PackDetInputs'),
-]
-val_pipeline = [
-    dict(type='mmdet.LoadImageFromFile'),
-    dict(type='mmdet.Resize', scale=img_scale, keep_ratio=True),
-    # loaded after Resize: ground truth stays in original pixels, as predictions are reported
-    dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True, poly2mask=False),
-    dict(type='ConvertMask2BoxType', box_type='rbox'),
-    dict(
-        type='mmdet.PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'),
-    ),
-]
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='mmdet.CocoDataset',
-        metainfo=dict(classes=classes),
-        data_root=data_root,
-        ann_file=train_ann_file,
-        data_prefix=dict(img=img_prefix),
-        filter_cfg=dict(filter_empty_gt=True),
-        pipeline=train_pipeline,
-    )
-)
-val_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='mmdet.CocoDataset',
-        metainfo=dict(classes=classes),
-        data_root=data_root,
-        ann_file=val_ann_file,
-        data_prefix=dict(img=img_prefix),
-        test_mode=True,
-        pipeline=val_pipeline,
-    )
-)
+train_dataloader = dict(dataset=_base_.nwpu_rbox_train_dataset)
+val_dataloader = dict(dataset=_base_.nwpu_rbox_val_dataset)
 test_dataloader = val_dataloader
-
-# 3x (36 epochs of 260 iterations at batch 2), as MMRotate's schedule_3x
-max_epochs = 36
-train_cfg = dict(max_epochs=max_epochs, val_interval=6)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1.0 / 3, by_epoch=False, begin=0, end=500),
-    dict(
-        type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[24, 33], gamma=0.1
-    ),
-]
-default_hooks = dict(checkpoint=dict(interval=6, max_keep_ckpts=2))
+train_cfg = _base_.rbox_3x_train_cfg
+param_scheduler = _base_.rbox_3x_param_scheduler
+default_hooks = _base_.rbox_3x_default_hooks

@@ -1,6 +1,5 @@
 """Ground-truth rotated boxes: the minimum-area rectangles of the ground-truth instance masks."""
 
-import json
 import os.path as osp
 from collections import defaultdict
 
@@ -10,6 +9,7 @@ from tqdm import tqdm
 from mmpointsam.datasets.point_labels import coco_ann_to_mask
 from mmpointsam.fileio import RBoxLabelWriter, rbox_to_coco_ann
 from mmpointsam.structures import RBOX_METHODS, mask_to_rbox, points_to_rbox
+from mmpointsam.utils.input_checks import FaultReport, check_coco_json
 
 GT_SOURCES = ('mask', 'polygon')
 
@@ -35,8 +35,9 @@ def gt_rboxes(
         raise ValueError(f'unknown source {source!r}; choose from {GT_SOURCES}')
     if method not in RBOX_METHODS:
         raise ValueError(f'unknown mask -> rbox method {method!r}; choose from {RBOX_METHODS}')
-    with open(gt_json) as f:
-        gt = json.load(f)
+    report = FaultReport()  # ids, image and category references: all faults at once
+    gt = check_coco_json(report, gt_json)
+    report.raise_if_any()
     per_image = defaultdict(list)
     for ann in gt['annotations']:
         per_image[ann['image_id']].append(ann)
@@ -66,7 +67,11 @@ def gt_rboxes(
             if rbox is None:
                 empty.append(dict(id=ann['id'], category_id=ann['category_id']))
             else:
-                anns.append(rbox_to_coco_ann(rbox, ann['id'], img['id'], ann['category_id']))
+                # DOTA's difficult flag (dota_to_gt.py) travels to the json and the DOTA txt
+                extra = {'difficult': ann['difficult']} if 'difficult' in ann else {}
+                anns.append(
+                    rbox_to_coco_ann(rbox, ann['id'], img['id'], ann['category_id'], **extra)
+                )
         writer.write_image(img, anns, empty)
     result = writer.finalize(
         info=dict(description=f'ground-truth rotated boxes ({source}) of {osp.basename(gt_json)}')

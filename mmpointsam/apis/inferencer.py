@@ -2,7 +2,9 @@
 ``DetInferencer``: build once from a config + checkpoint (or a plain SAM/MobileSAM file), then
 call on images.
 
-    inferencer = PointSAMInferencer('configs/clicks/pointsam_nwpu.py', 'work_dirs/x/epoch_10.pth')
+    inferencer = PointSAMInferencer(
+        'configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu-clicks.py', 'work_dirs/x/epoch_10.pth'
+    )
     result = inferencer('scene.png', points=[[512, 300], [900, 1200]])
     result.rboxes, result.scores, result.rles()
 
@@ -262,7 +264,7 @@ class PointSAMInferencer:
         npc_iou_thr: calibrate overlapping prompts with NPC at this IoU (None: the config's).
         chunk: masks upsampled to window size at a time.
         click_negatives: add to each prompt this many negatives, the nearest positive clicks of
-            the other prompts: the prompt shape that ``configs/clicks/`` trains with (one
+            the other prompts: the prompt shape that the ``-clicks`` configs train with (one
             negative from another object, drawn at random there). 0 keeps the prompts as given.
     """
 

@@ -166,7 +166,8 @@ class Point2RBoxConverter:
         """Build the model of an mmpointsam config and load its weights.
 
         Args:
-            config: a PointSAM config (file or ``Config``), e.g. ``configs/sam_direct_nwpu.py``.
+            config: a PointSAM config (file or ``Config``), e.g.
+                ``configs/sam_direct/sam-direct_sam-vit-b_nwpu.py``.
             checkpoint: a checkpoint saved by ``tools/train.py`` (a trained PointSAM); loaded
                 over the SAM weights.
             sam_checkpoint: official SAM/MobileSAM weights for ``model.sam``; ``'none'`` means
@@ -539,6 +540,12 @@ class Point2RBoxConverter:
                     ids,
                     categories,
                 )
+                difficult = {
+                    i['ann_id']: i['difficult'] for i in info['instances'] if 'difficult' in i
+                }
+                for ann in anns:  # DOTA's flag of the point label travels to the box
+                    if ann['id'] in difficult:
+                        ann['difficult'] = difficult[ann['id']]
                 totals['encoder_time'] += pred['encoder_time']
                 totals['decoder_time'] += pred['decoder_time']
                 totals['calibrated'] += pred['num_calibrated']
@@ -618,6 +625,16 @@ class Point2RBoxConverter:
             )
 
 
+def format_rate(images_per_s: float) -> str:
+    """A conversion rate that stays readable for slow images: images/s from 1 image/s up,
+    images/h below (never '0.00 images/s')."""
+    if not images_per_s == images_per_s:  # nan: nothing converted
+        return 'no image converted'
+    if images_per_s >= 1:
+        return f'{images_per_s:.2f} images/s'
+    return f'{images_per_s * 3600:.3g} images/h'
+
+
 def format_summary(s: dict) -> str:
     """A few lines saying what a conversion did."""
     per_img = s['total_s'] / s['converted'] if s['converted'] else float('nan')
@@ -628,7 +645,7 @@ def format_summary(s: dict) -> str:
         f'{s["images"]} in all; weights: {s["weights"]}',
         f'  boxes: {s["boxes_total"]} in {s["json"]}; empty masks (no box): {s["empty_total"]}'
         + (f', this run by class {s["empty_per_class"]}' if s['empty_per_class'] else ''),
-        f'  NPC re-decoded {s["calibrated"]} instances; {s["images_per_s"]:.2f} images/s '
+        f'  NPC re-decoded {s["calibrated"]} instances; {format_rate(s["images_per_s"])} '
         f'({per_img:.3f} s/img: encoder {enc:.3f} s, rest {per_img - enc:.3f} s of which '
         f'prompt decoding + NPC {dec:.3f} s)',
     ]

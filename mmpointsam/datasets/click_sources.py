@@ -19,71 +19,121 @@ from mmpointsam.fileio import atomic_dump_json
 BACKGROUND = 'background'
 
 
-def _image_size(path: str, where: str):
-    from PIL import Image
-
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{where}: image {path} not found')
-    with Image.open(path) as img:
-        return img.size  # (width, height)
-
-
 def _check_inside(x: float, y: float, width: int, height: int, where: str) -> None:
     if not (0 <= x < width and 0 <= y < height):
         raise ValueError(f'{where}: click ({x}, {y}) is outside the {width}x{height} image')
 
 
-def csv_to_point_labels(
-    csv_path: str, img_dir: str, out_json: str, classes: Optional[Sequence[str]] = None
-) -> dict:
-    """Convert a click CSV; image sizes are read from ``img_dir``. Category ids follow
-    ``classes`` (default: the CSV's classes in order of first appearance), from 1."""
+def read_click_csv(
+    csv_path: str, img_dir: str, classes: Optional[Sequence[str]] = None, report=None
+) -> Optional[dict]:
+    """Parse and check a click CSV; every fault (file, line, value) goes to ``report`` (a
+    :class:`FaultReport`). A spreadsheet's "CSV UTF-8" (byte-order mark, CRLF line ends) reads
+    as plain CSV.
+
+    Returns:
+        None if the header is unusable, else ``dict(images, objects, background, cat_ids)``
+        (images: file name -> COCO image dict, sizes read from the image headers).
+    """
+    from mmpointsam.utils.input_checks import inspect_image
+
     if not osp.isfile(csv_path):
-        raise FileNotFoundError(f'click CSV not found: {csv_path}')
-    with open(csv_path, newline='') as f:
+        report.add(csv_path, 'click CSV not found')
+        return None
+    # utf-8-sig drops a byte-order mark; newline='' lets csv take CRLF and LF line ends
+    with open(csv_path, newline='', encoding='utf-8-sig') as f:
         reader = csv.DictReader(f)
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in ('image', 'x', 'y', 'class') if c not in header]
         if missing:
-            raise ValueError(
-                f'{csv_path}: header must have image,x,y,class (and optionally '
-                f'object); missing {missing}, got {header}'
+            hint = (
+                ' (the file looks semicolon-separated: save it comma-separated)'
+                if len(header) == 1 and ';' in header[0]
+                else ''
             )
-        rows = [{k.strip(): (v or '').strip() for k, v in row.items() if k} for row in reader]
+            report.add(
+                csv_path,
+                f'header must have image,x,y,class (and optionally object); missing {missing}, '
+                f'got {header}{hint}',
+            )
+            return None
+        rows = [
+            {k.strip(): (v or '').strip() for k, v in row.items() if isinstance(k, str)}
+            for row in reader
+        ]
+    report.count('click CSV')
     names = (
         list(classes)
         if classes
         else list(OrderedDict.fromkeys(r['class'] for r in rows if r['class'] != BACKGROUND))
     )
     cat_ids = {name: i + 1 for i, name in enumerate(names)}
-    images, objects, background = OrderedDict(), OrderedDict(), {}
+    images, objects, background, unreadable = OrderedDict(), OrderedDict(), {}, set()
     for line, row in enumerate(rows, start=2):
-        where = f'{csv_path} line {line}'
+        record = f'line {line}'
         try:
             x, y = float(row['x']), float(row['y'])
         except ValueError:
-            raise ValueError(f'{where}: x, y must be numbers, got {row["x"]!r}, {row["y"]!r}')
+            report.add(csv_path, f'x, y must be numbers, got {row["x"]!r}, {row["y"]!r}', record)
+            continue
         if row['class'] != BACKGROUND and row['class'] not in cat_ids:
-            raise ValueError(f'{where}: class {row["class"]!r} is not one of {names}')
+            report.add(csv_path, f'class {row["class"]!r} is not one of {names}', record)
+            continue
         name = row['image']
         if not name:
-            raise ValueError(f'{where}: no image name')
+            report.add(csv_path, 'no image name', record)
+            continue
+        if name in unreadable:
+            continue
         if name not in images:
-            width, height = _image_size(osp.join(img_dir, name), where)
+            width, height, fault = inspect_image(osp.join(img_dir, name))
+            if fault:
+                report.add(csv_path, fault, record)
+                unreadable.add(name)
+                continue
             images[name] = dict(id=len(images) + 1, file_name=name, width=width, height=height)
+            report.count('image files')
         img = images[name]
-        _check_inside(x, y, img['width'], img['height'], where)
+        if not (0 <= x < img['width'] and 0 <= y < img['height']):
+            report.add(
+                csv_path,
+                f'click ({x}, {y}) is outside the {img["width"]}x{img["height"]} image {name}',
+                record,
+            )
+            continue
         if row['class'] == BACKGROUND:
             background.setdefault(name, []).append([x, y])
             continue
         key = (name, row.get('object') or f'line{line}')
         obj = objects.setdefault(key, dict(image=name, category=row['class'], points=[]))
         if obj['category'] != row['class']:
-            raise ValueError(
-                f'{where}: object {key[1]!r} of {name} has classes '
-                f'{obj["category"]!r} and {row["class"]!r}'
+            report.add(
+                csv_path,
+                f'object {key[1]!r} of {name} has classes {obj["category"]!r} and {row["class"]!r}',
+                record,
             )
+            continue
         obj['points'].append([x, y])
+    return dict(images=images, objects=objects, background=background, cat_ids=cat_ids)
+
+
+def csv_to_point_labels(
+    csv_path: str, img_dir: str, out_json: str, classes: Optional[Sequence[str]] = None
+) -> dict:
+    """Convert a click CSV; image sizes are read from ``img_dir``. Category ids follow
+    ``classes`` (default: the CSV's classes in order of first appearance), from 1.
+
+    Raises:
+        ValueError: (an ``InputError``) listing every fault of the CSV and its images; nothing
+            is written then.
+    """
+    from mmpointsam.utils.input_checks import FaultReport
+
+    report = FaultReport()
+    parsed = read_click_csv(csv_path, img_dir, classes, report)
+    report.raise_if_any()
+    images, objects = parsed['images'], parsed['objects']
+    background, cat_ids = parsed['background'], parsed['cat_ids']
     for name, points in background.items():
         images[name]['background_points'] = points
     anns = [

@@ -165,20 +165,13 @@ class CocoInstanceDataset(CocoDataset):
                 f'classes {self.metainfo["classes"]} (category ids {sorted(self.cat2label)})',
                 ann,
             )
-        self._check_bbox(img_info, ann)
+        faults = self.annotation_faults(ann, img_info['width'], img_info['height'])
+        if faults:
+            raise self._error(img_info, faults[0], ann)
         seg = ann.get('segmentation')
         if isinstance(seg, dict):  # RLE: accepted as is
             return
-        if not seg:
-            raise self._error(img_info, 'empty segmentation', ann)
-        if not isinstance(seg, (list, tuple)):
-            raise self._error(
-                img_info, f'broken polygon: segmentation of type {type(seg).__name__}', ann
-            )
         for poly in seg:
-            fault = self._polygon_fault(poly, img_info['width'], img_info['height'])
-            if fault is not None:
-                raise self._error(img_info, fault, ann)
             if not _simple_polygon(poly):
                 self.num_invalid_polygons += 1
                 fault = 'self-intersecting polygon (shapely Polygon.is_valid is False)'
@@ -194,30 +187,48 @@ class CocoInstanceDataset(CocoDataset):
                     level=logging.WARNING,
                 )
 
-    def _check_bbox(self, img_info: dict, ann: dict) -> None:
-        bbox = ann.get('bbox')
+    @classmethod
+    def annotation_faults(cls, ann: dict, width: float, height: float) -> List[str]:
+        """What is wrong with an annotation's bbox and segmentation in a ``width`` x ``height``
+        image (empty list: nothing). Shared with the up-front input check
+        (:mod:`mmpointsam.utils.input_checks`), which reports every fault of a file at once."""
+        faults = []
+        bbox_fault = cls._bbox_fault(ann.get('bbox'), width, height)
+        if bbox_fault:
+            faults.append(bbox_fault)
+        seg = ann.get('segmentation')
+        if isinstance(seg, dict):  # RLE: accepted as is
+            return faults
+        if not seg:
+            faults.append('empty segmentation')
+        elif not isinstance(seg, (list, tuple)):
+            faults.append(f'broken polygon: segmentation of type {type(seg).__name__}')
+        else:
+            faults.extend(f for f in (cls._polygon_fault(poly, width, height) for poly in seg) if f)
+        return faults
+
+    @classmethod
+    def _bbox_fault(cls, bbox, width: float, height: float) -> Optional[str]:
         if (
             not isinstance(bbox, (list, tuple))
             or len(bbox) != 4
             or not all(_is_number(v) and math.isfinite(v) for v in bbox)
         ):
-            raise self._error(img_info, f'broken bbox {bbox!r}', ann)
+            return f'broken bbox {bbox!r}'
         x, y, w, h = bbox
         if w < 0 or h < 0:
-            raise self._error(img_info, f'broken bbox {bbox!r}: negative width or height', ann)
-        if self._outside(x, y, img_info) or self._outside(x + w, y + h, img_info):
-            raise self._error(
-                img_info,
-                f'bbox {bbox!r} (x, y, w, h) is outside the image '
-                f'({img_info["width"]}x{img_info["height"]})',
-                ann,
-            )
+            return f'broken bbox {bbox!r}: negative width or height'
+        if cls._outside(x, y, width, height) or cls._outside(x + w, y + h, width, height):
+            return f'bbox {bbox!r} (x, y, w, h) is outside the image ({width}x{height})'
+        return None
 
-    def _outside(self, x: float, y: float, img_info: dict) -> bool:
-        tol = self.COORD_TOLERANCE
-        return x < -tol or y < -tol or x > img_info['width'] + tol or y > img_info['height'] + tol
+    @classmethod
+    def _outside(cls, x: float, y: float, width: float, height: float) -> bool:
+        tol = cls.COORD_TOLERANCE
+        return x < -tol or y < -tol or x > width + tol or y > height + tol
 
-    def _polygon_fault(self, poly, width: float, height: float) -> Optional[str]:
+    @classmethod
+    def _polygon_fault(cls, poly, width: float, height: float) -> Optional[str]:
         """Describe what is wrong with one polygon ``[x0, y0, x1, y1, ...]``, or None."""
         if not isinstance(poly, (list, tuple)):
             return f'broken polygon: {type(poly).__name__} instead of a coordinate list'
@@ -230,9 +241,9 @@ class CocoInstanceDataset(CocoDataset):
         if len(poly) < 6:
             return f'broken polygon: fewer than 3 points ({len(poly) // 2})'
         xs, ys = poly[0::2], poly[1::2]
-        if _polygon_area(xs, ys) < self.MIN_POLYGON_AREA:
+        if _polygon_area(xs, ys) < cls.MIN_POLYGON_AREA:
             return 'degenerate polygon: zero area'
-        tol = self.COORD_TOLERANCE
+        tol = cls.COORD_TOLERANCE
         if min(xs) < -tol or min(ys) < -tol or max(xs) > width + tol or max(ys) > height + tol:
             return (
                 f'polygon outside the image ({width}x{height}): x in '

@@ -6,49 +6,15 @@ click is a pixel (column, row) whose centre lies inside the object's polygon, dr
 an object too thin to hold a pixel centre is clicked at the pixel under its centroid.
 """
 
-import glob
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import shapely
-from PIL import Image
 
 from mmpointsam.fileio import atomic_dump_json
 
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
-
-
-def dota_v1_classes() -> tuple:
-    """DOTA-v1.0's 15 classes in MMRotate's ``DOTADataset`` order (its label indices)."""
-    from mmrotate.datasets import DOTADataset
-
-    return tuple(DOTADataset.METAINFO['classes'])
-
-
-def read_dota_txt(path: str) -> List[dict]:
-    """Objects of a DOTA ``labelTxt`` file: ``polygon`` (4, 2), ``name``, ``difficult``.
-
-    Header lines (``imagesource:``, ``gsd:``) and blank lines are skipped."""
-    objects = []
-    with open(path) as f:
-        for num, line in enumerate(f, 1):
-            items = line.split()
-            if not items or line.startswith(('imagesource', 'gsd')):
-                continue
-            if len(items) < 9:
-                raise ValueError(
-                    f'{path}:{num}: expected "x1 y1 ... x4 y4 class [difficult]", '
-                    f'got {line.strip()!r}'
-                )
-            objects.append(
-                dict(
-                    polygon=np.array(items[:8], dtype=np.float64).reshape(4, 2),
-                    name=items[8],
-                    difficult=int(items[9]) if len(items) > 9 else 0,
-                )
-            )
-    return objects
+from .dota_labels import dota_label_set, dota_v1_classes, read_dota_txt  # noqa: F401
 
 
 def clicks_in_polygon(
@@ -96,46 +62,36 @@ def dota_to_point_labels(
         seed: the clicks are the same for the same files and seed.
         classes: class names (default DOTA-v1.0's, MMRotate's order); category ids are 1-based
             in that order.
-        skip_difficult: leave out objects marked difficult (1).
+        skip_difficult: leave out objects marked difficult (1); the others keep their ids.
+
+    Every label file, class and image is checked first (:func:`dota_label_set`); each
+    annotation keeps the object's ``difficult`` flag, which the pseudo labels carry on.
 
     Returns:
         ``dict(images, annotations, json)``: counts and the written path.
     """
-    classes = tuple(classes or dota_v1_classes())
-    cat_ids = {name: i + 1 for i, name in enumerate(classes)}
-    txts = sorted(glob.glob(osp.join(label_dir, '*.txt')))
-    if not txts:
-        raise FileNotFoundError(f'no DOTA label files (*.txt) in {label_dir}')
+    images, objects, classes = dota_label_set(label_dir, img_dir, classes)
+    sizes = {img['id']: (img['width'], img['height']) for img in images}
     rng = np.random.default_rng(seed)
-    images, annotations = [], []
-    for img_id, txt in enumerate(txts, 1):
-        stem = osp.splitext(osp.basename(txt))[0]
-        found = [stem + e for e in IMG_EXTS if osp.isfile(osp.join(img_dir, stem + e))]
-        if not found:
-            raise FileNotFoundError(f'{txt}: no image {stem}.<{"|".join(IMG_EXTS)}> in {img_dir}')
-        with Image.open(osp.join(img_dir, found[0])) as im:  # reads the header only
-            width, height = im.size
-        images.append(dict(id=img_id, file_name=found[0], width=width, height=height))
-        for obj in read_dota_txt(txt):
-            if obj['name'] not in cat_ids:
-                raise ValueError(f'{txt}: class {obj["name"]!r} is not one of {classes}')
-            if skip_difficult and obj['difficult']:
-                continue
-            pts = clicks_in_polygon(obj['polygon'], num_points, rng, width, height)
-            annotations.append(
-                dict(
-                    id=len(annotations) + 1,
-                    image_id=img_id,
-                    category_id=cat_ids[obj['name']],
-                    points=pts.tolist(),
-                    point_labels=[1] * len(pts),
-                    difficult=obj['difficult'],
-                )
+    annotations = []
+    for obj in objects:
+        if skip_difficult and obj['difficult']:
+            continue
+        pts = clicks_in_polygon(obj['polygon'], num_points, rng, *sizes[obj['image_id']])
+        annotations.append(
+            dict(
+                id=obj['id'],  # the object's own id: the same as in dota_to_gt_json
+                image_id=obj['image_id'],
+                category_id=obj['category_id'],
+                points=pts.tolist(),
+                point_labels=[1] * len(pts),
+                difficult=obj['difficult'],
             )
+        )
     data = dict(
         images=images,
         annotations=annotations,
-        categories=[dict(id=i, name=n) for n, i in cat_ids.items()],
+        categories=[dict(id=i + 1, name=n) for i, n in enumerate(classes)],
         info=dict(
             description=f'seeded clicks (seed {seed}, {num_points} per object) '
             f'inside the DOTA polygons of {osp.abspath(label_dir)}'

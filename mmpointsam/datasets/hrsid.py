@@ -18,7 +18,7 @@ class HRSIDDataset(CocoInstanceDataset):
             checked or parsed (logged). The public PointSAM/ReSAM code leaves out images 351, 375
             and 376 of ``inshore_train.json`` and 166 of ``inshore_test.json`` (whose one
             annotation, id 1471, has a zero-area polygon and bbox ``[0, 0, 0, 0]``);
-            ``configs/paper/_base_/protocol_hrsid.py`` does the same.
+            ``configs/_base_/protocols/paper_hrsid.py`` does the same.
     """
 
     METAINFO = {'classes': ('ship',), 'palette': [(0, 0, 230)]}

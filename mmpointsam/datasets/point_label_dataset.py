@@ -1,6 +1,6 @@
 """Images with point labels (no masks): the input of point -> rotated-box conversion, of
 ``tools/test.py`` runs that prompt SAM with annotated points, and of training from clicks alone
-(``configs/clicks/``). Masks are never read, whatever else the file holds."""
+(the ``-clicks`` configs). Masks are never read, whatever else the file holds."""
 
 import os.path as osp
 from typing import List, Sequence
@@ -25,7 +25,9 @@ class PointLabelDataset(BaseDataset):
 
     An image entry may carry ``background_points`` [[x, y], ...], clicks on no object; they
     reach the data info as ``background_points`` (K, 2) for ``LoadPointLabels``' negatives.
-    Every point must lie inside its image (pixel indices 0 <= x < width, 0 <= y < height).
+    Every point must lie inside its image (pixel indices 0 <= x < width, 0 <= y < height); the
+    file is checked whole (``load_point_labels``) and every fault reported at once. An
+    annotation's ``difficult`` flag (DOTA) reaches the instance as ``difficult``.
 
     Args:
         filter_empty: drop images without point labels (kept by default: a converter writes an
@@ -47,19 +49,6 @@ class PointLabelDataset(BaseDataset):
         self.filter_empty = filter_empty
         self.forbidden_keys = tuple(forbidden_keys)
         super().__init__(*args, data_prefix=data_prefix, **kwargs)
-
-    def _check_inside(self, points, img: dict, what: str) -> None:
-        """Background clicks inside their image (annotations' points: ``load_point_labels``)."""
-        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        if len(pts) and not (
-            (pts >= 0).all()
-            and (pts[:, 0] < img['width']).all()
-            and (pts[:, 1] < img['height']).all()
-        ):
-            raise ValueError(
-                f'{self.ann_file}: {what} of image {img["file_name"]!r} has points '
-                f'outside the {img["width"]}x{img["height"]} image: {pts.tolist()}'
-            )
 
     def load_data_list(self) -> List[dict]:
         with get_local_path(
@@ -90,24 +79,20 @@ class PointLabelDataset(BaseDataset):
                         f'"{key}", which this point-label dataset forbids '
                         f'(forbidden_keys={self.forbidden_keys})'
                     )
-            if ann['image_id'] not in per_image:
-                raise ValueError(
-                    f'{self.ann_file}: annotation id {ann.get("id")} refers to image '
-                    f'id {ann["image_id"]}, which is not in "images"'
-                )
             if ann['category_id'] not in cat2label:
                 raise ValueError(
                     f'{self.ann_file}: annotation id {ann.get("id")} has category_id '
                     f'{ann["category_id"]}, not one of the classes {classes}'
                 )
-            per_image[ann['image_id']].append(
-                dict(
-                    points=ann['points'],
-                    point_labels=ann.get('point_labels', [1] * len(ann['points'])),
-                    bbox_label=cat2label[ann['category_id']],
-                    ann_id=ann['id'],
-                )
+            instance = dict(
+                points=ann['points'],
+                point_labels=ann.get('point_labels', [1] * len(ann['points'])),
+                bbox_label=cat2label[ann['category_id']],
+                ann_id=ann['id'],
             )
+            if 'difficult' in ann:  # DOTA's flag, carried to the pseudo labels
+                instance['difficult'] = ann['difficult']
+            per_image[ann['image_id']].append(instance)
         prefix = self.data_prefix.get('img', '')
         infos = []
         for img in data['images']:
@@ -119,16 +104,8 @@ class PointLabelDataset(BaseDataset):
                 height=img['height'],
                 instances=per_image[img['id']],
             )
-            if 'background_points' in img:
+            if 'background_points' in img:  # checked by load_point_labels
                 bg = img['background_points']
-                if not isinstance(bg, list) or not all(
-                    isinstance(p, (list, tuple)) and len(p) == 2 for p in bg
-                ):
-                    raise ValueError(
-                        f'{self.ann_file}: image {img["file_name"]!r}: '
-                        f'"background_points" must be [[x, y], ...], got {bg!r}'
-                    )
-                self._check_inside(bg, img, 'background_points')
                 info['background_points'] = np.asarray(bg, np.float32).reshape(-1, 2)
             infos.append(info)
         return infos

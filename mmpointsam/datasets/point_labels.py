@@ -10,13 +10,21 @@ pseudo labels made from the points can be paired with the instances they came fr
 import json
 import os.path as osp
 from collections import defaultdict
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
 from mmengine.logging import print_log
 
 from mmpointsam.fileio import atomic_dump_json
+from mmpointsam.utils.input_checks import (
+    FaultReport,
+    InputError,
+    check_coco_json,
+    coco_schema_faults,
+    is_int,
+    is_number,
+)
 
 from .transforms import SamplePointPrompts
 
@@ -76,8 +84,9 @@ def sample_point_labels(
     """
     if not osp.isfile(gt_json):
         raise FileNotFoundError(f'ground-truth json not found: {gt_json}')
-    with open(gt_json) as f:
-        gt = json.load(f)
+    report = FaultReport()  # ids, image and category references: all faults at once
+    gt = check_coco_json(report, gt_json)
+    report.raise_if_any()
     gt['images'] = select_images(gt['images'], img_ids, max_images, gt_json)
     sampler = SamplePointPrompts(num_points=num_points, num_neg_points=num_neg_points, seed=seed)
     per_image = defaultdict(list)
@@ -102,7 +111,8 @@ def sample_point_labels(
             else np.zeros((0, img['height'], img['width']), dtype=bool)
         )
         nonempty = masks.reshape(len(masks), -1).any(axis=1)
-        skipped['empty mask'] += int((~nonempty).sum())
+        if not nonempty.all():
+            skipped['empty mask'] += int((~nonempty).sum())
         anns, masks = [a for a, k in zip(anns, nonempty) if k], masks[nonempty]
         if not anns:
             continue
@@ -129,7 +139,7 @@ def sample_point_labels(
         dict(info=info, images=gt['images'], categories=gt['categories'], annotations=out_anns),
         out_json,
     )
-    if skipped:
+    if any(skipped.values()):
         print_log(
             f'sample_point_labels: skipped {dict(skipped)} annotations of {gt_json}',
             logger='current',
@@ -144,71 +154,117 @@ def sample_point_labels(
 
 
 def load_point_labels(path: str, where: Optional[str] = None) -> dict:
-    """Read and check a point-label json; returns the parsed json.
+    """Read and check a point-label json (:func:`point_label_faults`); returns the parsed json.
 
     Raises:
-        ValueError: naming the file and annotation of a malformed entry.
+        ValueError: (an ``InputError``) listing every malformed entry with the file, the record
+            and the value.
     """
     where = where or path
-    with open(path) as f:
+    with open(path, encoding='utf-8-sig') as f:
         data = json.load(f)
+    if not isinstance(data, dict):
+        raise InputError(f'{where}: not a point-label json (a json {type(data).__name__})')
     for key in ('images', 'annotations', 'categories'):
-        if key not in data:
-            raise ValueError(f'{where}: not a point-label json (no "{key}")')
-    images = {img.get('id'): img for img in data['images']}
-    for ann in data['annotations']:
-        check_point_ann(ann, where)
-        img = images.get(ann.get('image_id'))
-        if img is not None:
-            check_points_inside(ann, img, where)
+        if not isinstance(data.get(key), list):
+            raise InputError(f'{where}: not a point-label json (no list "{key}")')
+    report = FaultReport()
+    for record, fault in point_label_faults(data):
+        report.add(where, fault, record)
+    report.raise_if_any()
     return data
 
 
-def check_points_inside(ann: dict, img: dict, where: str) -> None:
-    """Raise ValueError if a point lies outside its image (pixel indices 0 <= x < W, 0 <= y < H).
+def point_label_faults(data: dict) -> List[Tuple[Optional[str], str]]:
+    """Every fault of a parsed point-label json as (record, fault): COCO id structure (integer,
+    unique ids; annotations of listed images and categories; :func:`coco_schema_faults`),
+    malformed points or labels, points outside their image (pixel indices 0 <= x < W,
+    0 <= y < H: a point outside would still prompt SAM and silently become a wrong box), and
+    ``difficult`` flags other than 0/1."""
+    faults = coco_schema_faults(data)
+    images = {
+        img['id']: img
+        for img in data['images']
+        if isinstance(img, dict) and is_int(img.get('id')) and _sized(img)
+    }
+    for img in images.values():
+        if 'background_points' in img:
+            bg = img['background_points']
+            record = f'image {img.get("file_name")!r} (id {img["id"]})'
+            if not _point_list(bg, allow_empty=True):
+                faults.append((record, f'"background_points" must be [[x, y], ...], got {bg!r}'))
+            else:
+                outside = _outside(bg, img)
+                if outside:
+                    faults.append(
+                        (
+                            record,
+                            f'background_points {outside} lie outside the '
+                            f'{img["width"]}x{img["height"]} image',
+                        )
+                    )
+    for ann in data['annotations']:
+        if not isinstance(ann, dict):
+            continue  # reported by coco_schema_faults
+        fault = point_ann_fault(ann)
+        if fault:
+            faults.append(
+                (f'annotation id {ann.get("id")} (image id {ann.get("image_id")})', fault)
+            )
+            continue
+        img = images.get(ann.get('image_id'))
+        if img is None:
+            continue
+        outside = _outside(ann['points'], img)
+        if outside:
+            width, height = img['width'], img['height']
+            faults.append(
+                (
+                    f'annotation id {ann.get("id")} (image {img.get("file_name")!r}, id '
+                    f'{img.get("id")})',
+                    f'points {outside} lie outside the {width}x{height} image '
+                    f'(pixel indices need 0 <= x < {width}, 0 <= y < {height})',
+                )
+            )
+    return faults
 
-    A point outside would still prompt SAM (its encoder sees the padded square) and yield a box,
-    so a wrong coordinate would silently become a wrong label.
-    """
-    width, height = img.get('width'), img.get('height')
-    if not all(isinstance(v, (int, float)) and v > 0 for v in (width, height)):
-        raise ValueError(
-            f'{where}: image {img.get("file_name")!r} (id {img.get("id")}) has no '
-            f'valid width/height ({width!r} x {height!r})'
+
+def _sized(img: dict) -> bool:
+    return all(is_number(img.get(k)) and img.get(k) > 0 for k in ('width', 'height'))
+
+
+def _point_list(points, allow_empty: bool = False) -> bool:
+    return (
+        isinstance(points, list)
+        and (allow_empty or bool(points))
+        and all(
+            isinstance(p, (list, tuple)) and len(p) == 2 and all(is_number(v) for v in p)
+            for p in points
         )
-    outside = [[x, y] for x, y in ann['points'] if not (0 <= x < width and 0 <= y < height)]
-    if outside:
-        raise ValueError(
-            f'{where}: annotation id {ann.get("id")} (image {img.get("file_name")!r}, id '
-            f'{img.get("id")}): points {outside} lie outside the {width}x{height} image '
-            f'(pixel indices need 0 <= x < {width}, 0 <= y < {height})'
-        )
+    )
 
 
-def check_point_ann(ann: dict, where: str) -> None:
-    """Raise ValueError if a point-label annotation is malformed."""
-    fault = None
+def _outside(points, img: dict) -> list:
+    width, height = img['width'], img['height']
+    return [[x, y] for x, y in points if not (0 <= x < width and 0 <= y < height)]
+
+
+def point_ann_fault(ann: dict) -> Optional[str]:
+    """What is malformed in one point-label annotation's points, labels or flags, or None."""
     points = ann.get('points')
     if not isinstance(points, list) or not points:
-        fault = 'no "points" [[x, y], ...]'
-    elif not all(
-        isinstance(p, (list, tuple))
-        and len(p) == 2
-        and all(isinstance(v, (int, float)) and np.isfinite(v) for v in p)
-        for p in points
+        return 'no "points" [[x, y], ...]'
+    if not _point_list(points):
+        return f'"points" must be [[x, y], ...] of finite numbers, got {points!r}'
+    labels = ann.get('point_labels', [1] * len(points))
+    if (
+        not isinstance(labels, list)
+        or len(labels) != len(points)
+        or any(not is_int(lb) or lb not in (0, 1) for lb in labels)
     ):
-        fault = f'"points" must be [[x, y], ...] of finite numbers, got {points!r}'
-    else:
-        labels = ann.get('point_labels', [1] * len(points))
-        if (
-            not isinstance(labels, list)
-            or len(labels) != len(points)
-            or any(lb not in (0, 1) for lb in labels)
-        ):
-            fault = f'"point_labels" must be one 1/0 per point, got {labels!r}'
-        elif 1 not in labels:
-            fault = 'no positive point (label 1)'
-    if fault:
-        raise ValueError(
-            f'{where}: annotation id {ann.get("id")} (image id {ann.get("image_id")}): {fault}'
-        )
+        return f'"point_labels" must be one 1/0 per point, got {labels!r}'
+    if 1 not in labels:
+        return 'no positive point (label 1)'
+    if 'difficult' in ann and not (is_int(ann['difficult']) and ann['difficult'] in (0, 1)):
+        return f'"difficult" must be 0 or 1, got {ann["difficult"]!r}'
+    return None

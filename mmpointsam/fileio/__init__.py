@@ -2,13 +2,14 @@
 
 from .atomic import atomic_dump_json, atomic_open
 from .coco_subset import subset_coco_json
-from .dota_txt import dump_dota_txt, load_dota_txt
+from .dota_txt import DotaTxtError, dump_dota_txt, load_dota_txt
 from .rbox_coco import coco_ann_to_rbox, load_rbox_coco, predictions_to_coco_anns, rbox_to_coco_ann
 from .rbox_label_writer import RBoxLabelWriter
 
 __all__ = [
     'atomic_dump_json',
     'atomic_open',
+    'DotaTxtError',
     'dump_dota_txt',
     'load_dota_txt',
     'coco_ann_to_rbox',

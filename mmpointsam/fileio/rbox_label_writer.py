@@ -116,7 +116,8 @@ class RBoxLabelWriter:
 
         Args:
             image: its COCO image dict.
-            annotations: COCO rbox annotations (see ``rbox_to_coco_ann``).
+            annotations: COCO rbox annotations (see ``rbox_to_coco_ann``); a ``difficult`` key
+                becomes the DOTA line's difficulty.
             empty: one dict per instance that got no box (e.g. ``id``, ``category_id``).
         """
         if image['id'] not in self._stems:
@@ -131,7 +132,9 @@ class RBoxLabelWriter:
                 f'category_id {e.args[0]} of image {image["file_name"]} is not one of '
                 f'the categories {sorted(self.cat_names)}'
             ) from None
-        dump_dota_txt(self.txt_path(image['id']), corners, names)
+        # DOTA's difficult flag of the source annotation (0 where it has none)
+        difficulties = [int(a.get('difficult', 0)) for a in annotations]
+        dump_dota_txt(self.txt_path(image['id']), corners, names, difficulties)
         atomic_dump_json(
             dict(annotations=list(annotations), empty=list(empty)), self._record_path(image['id'])
         )

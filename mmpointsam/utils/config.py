@@ -1,7 +1,8 @@
 """Config edits shared by the command-line tools."""
 
+import ast
 import os.path as osp
-from typing import Any, Optional
+from typing import Any, List, Optional, Tuple
 
 from mmengine.config import Config, ConfigDict
 
@@ -112,16 +113,189 @@ def add_common_arguments(parser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+# top-level variables that the tools apply after loading (apply_num_points), so that setting
+# them in --cfg-options takes effect although the config used them when it was read
+APPLIED_AFTER_LOAD = ('num_points',)
+
+
+def config_files(filename: str) -> List[str]:
+    """A config file and all its ``_base_`` files, recursively (MMEngine's own resolution,
+    ``pkg::path`` bases of installed packages included)."""
+    files, todo = [], [osp.abspath(filename)]
+    while todo:
+        path = todo.pop(0)
+        if path in files or not path.endswith('.py') or not osp.isfile(path):
+            continue
+        files.append(path)
+        for base in Config._get_base_files(path):
+            todo.append(osp.abspath(Config._get_cfg_path(base, path)[0]))
+    return files
+
+
+def _uses(node: ast.AST, name: str, path: Tuple[str, ...], found: list, direct: bool) -> None:
+    """Collect (dotted key, direct) of the places where ``name`` is read inside ``node``:
+    ``direct`` when the value is the variable itself, not an expression of it."""
+    if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+        found.append(('.'.join(path), direct))
+        return
+    if (  # {{_base_.name}} and _base_.name
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == '_base_'
+        and node.attr == name
+    ):
+        found.append(('.'.join(path), direct))
+        return
+    if isinstance(node, ast.Set) and len(node.elts) == 1:  # the braces of {{_base_.x}}
+        _uses(node.elts[0], name, path, found, direct)
+        return
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'dict':
+        for kw in node.keywords:
+            sub = path + (kw.arg,) if kw.arg else path
+            _uses(kw.value, name, sub, found, direct and kw.arg is not None)
+        for arg in node.args:
+            _uses(arg, name, path, found, False)
+        return
+    if isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                _uses(value, name, path + (key.value,), found, direct)
+            else:
+                _uses(value, name, path, found, False)
+        return
+    if isinstance(node, (ast.List, ast.Tuple)):
+        for i, value in enumerate(node.elts):
+            _uses(value, name, path + (str(i),), found, direct)
+        return
+    for child in ast.iter_child_nodes(node):
+        _uses(child, name, path, found, False)
+
+
+def consumed_variable_uses(filename: str, name: str) -> List[Tuple[str, str, bool]]:
+    """Where the files of a config (:func:`config_files`) read the top-level variable ``name``
+    while the config is evaluated: (file, dotted key of the value, whether it is the variable
+    itself). MMEngine evaluates those uses once, when the file is read, so a later change of the
+    variable does not reach them."""
+    uses = []
+    for path in config_files(filename):
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        for stmt in tree.body:
+            found = []
+            if isinstance(stmt, ast.Assign):
+                targets = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+                if targets == ['_base_']:
+                    continue
+                for target in targets or ['']:
+                    _uses(stmt.value, name, (target,) if target else (), found, True)
+            else:
+                _uses(stmt, name, (), found, False)
+            uses.extend((path, key, direct) for key, direct in found)
+    return uses
+
+
+_MISSING = object()
+
+
+def _get(cfg, dotted: str):
+    """The value at a dotted key (list indices as numbers), or ``_MISSING``."""
+    node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    for part in dotted.split('.'):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+def effective_uses(cfg: Config, name: str, _seen: frozenset = frozenset()) -> List[tuple]:
+    """Where the top-level variable ``name`` ended up in the loaded ``cfg``: (file, dotted key,
+    direct) of :func:`consumed_variable_uses`, followed through variables that are themselves
+    used elsewhere (``max_train_instances`` -> ``train_pipeline.3.max_instances`` ->
+    ``train_dataloader.dataset.pipeline.3.max_instances``), keeping the keys that still exist
+    (a direct use: still holding the variable's value)."""
+    value = _get(cfg, name)
+    out = []
+    for file, key, direct in consumed_variable_uses(cfg.filename, name):
+        head, _, rest = key.partition('.')
+        if key and head not in _seen | {name} and consumed_variable_uses(cfg.filename, head):
+            # a variable itself: where it ended up (nowhere: this use is dead)
+            for _, sub, sub_direct in effective_uses(cfg, head, _seen | {name}):
+                out.append((file, f'{sub}.{rest}' if rest and sub else sub, direct and sub_direct))
+            continue
+        found = _get(cfg, key) if key else _MISSING
+        if not key or (
+            found is not _MISSING and (not direct or value is _MISSING or found == value)
+        ):
+            out.append((file, key, direct))
+    return out
+
+
+def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
+    """Refuse a ``--cfg-options`` key whose first part is a top-level variable that the config
+    read while it was loaded (e.g. ``max_epochs``, used in ``train_cfg.max_epochs``): the
+    override would be saved in the config and silently change nothing. The error names the
+    keys to set instead. Variables the tools apply after loading (:data:`APPLIED_AFTER_LOAD`)
+    and uses the options set as well are allowed.
+
+    Raises:
+        ValueError: naming the option, the file that used it and the keys to set.
+    """
+    if not options or not isinstance(cfg.filename, str):
+        return
+    faults = []
+    for key, value in options.items():
+        name = key.split('.')[0]
+        if name in APPLIED_AFTER_LOAD:
+            continue
+        raw = consumed_variable_uses(cfg.filename, name)
+        if not raw:
+            continue
+        uses = list(dict.fromkeys(effective_uses(cfg, name)))
+        pending = [u for u in uses if u[1] not in options]
+        if uses and not pending:
+            continue  # every place that took the variable is set as well
+        files = ', '.join(sorted({osp.relpath(f) for f, _, _ in (pending or raw)}))
+        keys = list(dict.fromkeys(u for _, u, _ in pending if u))
+        direct = list(dict.fromkeys(u for _, u, d in pending if u and d))
+        computed = [k for k in dict.fromkeys(u for _, u, d in pending if u and not d)]
+        text = str(value).replace(' ', '')
+        fault = (
+            f'--cfg-options {key}={text}: {name!r} is a variable that {files} used when the '
+            f'config was read' + (f' (in {", ".join(keys)})' if keys else '') + ', so changing '
+            'it now changes nothing there.'
+        )
+        if not pending:
+            fault += ' No key of the loaded config holds it: the option has no effect.'
+        if direct:
+            fault += ' Set ' + ' '.join(f'{k}={text}' for k in direct) + ' instead'
+            fault += f', and {", ".join(computed)} (computed from it).' if computed else '.'
+        elif computed:
+            fault += f' Set {", ".join(computed)} (computed from it) instead.'
+        faults.append(fault)
+    if faults:
+        raise ValueError('\n'.join(faults))
+
+
+def merge_cfg_options(cfg: Config, options: Optional[dict]) -> None:
+    """``cfg.merge_from_dict(options)`` after :func:`check_cfg_options`."""
+    if options:
+        check_cfg_options(cfg, options)
+        cfg.merge_from_dict(options)
+
+
 def load_config(args) -> Config:
     """Read ``args.config`` and apply the common arguments (see :func:`add_common_arguments`).
 
-    Stops first when the installed stack is not the tested one (:func:`check_stack`).
+    Stops first when the installed stack is not the tested one (:func:`check_stack`), and on a
+    ``--cfg-options`` key that would change nothing (:func:`check_cfg_options`).
     """
     check_stack()
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.num_points is not None:
         cfg.num_points = args.num_points
     apply_num_points(cfg)

@@ -23,7 +23,7 @@ GT_JSON = osp.join(DATA, 'annotations', 'val.json')
 IMAGES = osp.join(DATA, 'images')
 
 
-def tiny_cfg(config='configs/sam_direct_nwpu.py') -> Config:
+def tiny_cfg(config='configs/sam_direct/sam-direct_sam-vit-b_nwpu.py') -> Config:
     cfg = Config.fromfile(osp.join(REPO, config))
     cfg.model.sam.update(arch='tiny', img_size=256, init_cfg=None)
     cfg.model.data_preprocessor.img_size = 256
@@ -169,7 +169,7 @@ def test_resume_skips_done_images_and_interruption_leaves_no_json(
 
 def test_test_loop_dumps_rotated_boxes(points, tmp_path):
     """tools/test.py route: PointLabelDataset + PointSAM (+NPC) + RBoxDumpMetric."""
-    cfg = tiny_cfg('configs/point2rbox/mobilesam_point2rbox_nwpu.py')
+    cfg = tiny_cfg('configs/point2rbox/point2rbox_mobilesam-vit-t_nwpu.py')
     cfg.work_dir = str(tmp_path / 'work')
     loader = cfg.test_dataloader
     loader.num_workers, loader.persistent_workers = 0, False

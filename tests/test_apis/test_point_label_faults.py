@@ -19,7 +19,7 @@ IMAGES = osp.join(DATA, 'images')
 
 
 def tiny_cfg() -> Config:
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sam_direct_nwpu.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sam_direct/sam-direct_sam-vit-b_nwpu.py'))
     cfg.model.sam.update(arch='tiny', img_size=256, init_cfg=None)
     cfg.model.data_preprocessor.img_size = 256
     return cfg
@@ -106,7 +106,7 @@ def test_point2rbox_tool_subset(points, tmp_path):
     cmd = [
         sys.executable,
         'tools/point2rbox.py',
-        'configs/sam_direct_nwpu.py',
+        'configs/sam_direct/sam-direct_sam-vit-b_nwpu.py',
         points,
         IMAGES,
         str(out),

@@ -58,7 +58,7 @@ def test_csv_clicks_become_point_labels(tmp_path):
     [
         ('image,x,y\n414.jpg,1,2\n', r'header must have image,x,y,class.*missing \[\'class\'\]'),
         ('image,x,y,class\n414.jpg,1000,2,ship\n', r'line 2: click \(1000.0, 2.0\) is outside'),
-        ('image,x,y,class\nnope.jpg,1,2,ship\n', r'line 2: image .*nope\.jpg not found'),
+        ('image,x,y,class\nnope.jpg,1,2,ship\n', r'line 2: image file not found: .*nope\.jpg'),
         ('image,x,y,class\n414.jpg,a,2,ship\n', r'line 2: x, y must be numbers'),
     ],
 )
@@ -99,3 +99,45 @@ def test_coco_keypoints_become_point_labels(tmp_path):
     assert json.loads(out.read_text())['annotations'][0]['points'] == [[70.0, 80.0]]
     with pytest.raises(ValueError, match=r"kp\.json annotation 10: keypoint 'wing'"):
         coco_keypoints_to_point_labels(str(src), str(out), keypoint='wing')
+
+
+def test_spreadsheet_csv_utf8_with_bom_and_crlf_is_read(tmp_path):
+    # weak case 6: "CSV UTF-8" from a spreadsheet: missing ['image'], got ['\ufeffimage', ...]
+    csv = tmp_path / 'clicks.csv'
+    csv.write_bytes(
+        '\ufeffimage,x,y,class\r\n414.jpg,100,200,ship\r\n140.jpg,10,20,vehicle\r\n'.encode()
+    )
+    out = tmp_path / 'points.json'
+    summary = csv_to_point_labels(str(csv), IMAGES, str(out))
+    assert summary['num_images'] == 2 and summary['num_instances'] == 2
+    data = json.loads(out.read_text())
+    assert [a['points'] for a in data['annotations']] == [[[100.0, 200.0]], [[10.0, 20.0]]]
+    assert [c['name'] for c in data['categories']] == ['ship', 'vehicle']
+
+
+def test_csv_faults_are_all_reported_and_nothing_is_written(tmp_path):
+    csv = tmp_path / 'bad.csv'
+    csv.write_text(
+        'image,x,y,class\n'
+        '414.jpg,a,2,ship\n'  # line 2
+        'nope.jpg,1,2,ship\n'  # line 3
+        '414.jpg,1000,2,ship\n'  # line 4
+        '414.jpg,1,2,plane\n'  # line 5: only ship is allowed below
+    )
+    out = tmp_path / 'o.json'
+    with pytest.raises(ValueError) as excinfo:
+        csv_to_point_labels(str(csv), IMAGES, str(out), classes=['ship'])
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == '4 faults in the inputs:'
+    assert lines[1] == f"  {csv}: line 2: x, y must be numbers, got 'a', '2'"
+    assert lines[2] == f'  {csv}: line 3: image file not found: {IMAGES}/nope.jpg'
+    assert lines[3].startswith(f'  {csv}: line 4: click (1000.0, 2.0) is outside the 618x529')
+    assert lines[4] == f"  {csv}: line 5: class 'plane' is not one of ['ship']"
+    assert not out.exists()
+
+
+def test_semicolon_csv_is_named(tmp_path):
+    csv = tmp_path / 'eu.csv'
+    csv.write_text('image;x;y;class\n414.jpg;1;2;ship\n')
+    with pytest.raises(ValueError, match='looks semicolon-separated'):
+        csv_to_point_labels(str(csv), IMAGES, str(tmp_path / 'o.json'))

@@ -91,7 +91,9 @@ def _one_iteration(cfg, batch, wrapper_type, monkeypatch, device):
 )
 def fp32_and_bf16(request, tmp_path_factory):
     init_default_scope('mmpointsam')
-    cfg = shrink_config('pointsam_nwpu.py', str(tmp_path_factory.mktemp('bf16')))
+    cfg = shrink_config(
+        'pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path_factory.mktemp('bf16'))
+    )
     cfg.model.self_training.prototype_loss.target_prototypes = None
     # fixed inputs: the pipeline draws flips, views and points from numpy's RNG (module-scoped,
     # so the function-level seeding of conftest has not run yet)
@@ -157,7 +159,7 @@ def test_npc_pixel_counts_stay_exact_under_bf16_autocast():
 
 
 def test_bf16_config_switch_trains_through_the_runner(tmp_path, tiny_cfg):
-    cfg = tiny_cfg('pointsam_nwpu.py', str(tmp_path))
+    cfg = tiny_cfg('pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path))
     cfg.optim_wrapper.type = 'BF16OptimWrapper'  # the switch
     cfg.model.self_training.prototype_loss = None  # no target prototypes file here
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=1000)

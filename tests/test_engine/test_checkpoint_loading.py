@@ -29,7 +29,9 @@ def trained(tmp_path_factory):
     from conftest import shrink_config
 
     work_dir = str(tmp_path_factory.mktemp('train'))
-    runner = Runner.from_cfg(_two_iterations(shrink_config('supervised_nwpu.py', work_dir)))
+    runner = Runner.from_cfg(
+        _two_iterations(shrink_config('supervised/supervised_sam-vit-b-lora_10e_nwpu.py', work_dir))
+    )
     runner.train()
     return work_dir, osp.join(work_dir, 'iter_2.pth')
 
@@ -49,7 +51,9 @@ def test_resume_round_trip_then_test(trained, tmp_path):
 
     _, ckpt = trained
     cfg = _two_iterations(
-        shrink_config('supervised_nwpu.py', str(tmp_path)), iters=4, resume_from=ckpt
+        shrink_config('supervised/supervised_sam-vit-b-lora_10e_nwpu.py', str(tmp_path)),
+        iters=4,
+        resume_from=ckpt,
     )
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -59,7 +63,9 @@ def test_resume_round_trip_then_test(trained, tmp_path):
     lr = cfg.optim_wrapper.optimizer.lr
     lrs = runner.message_hub.get_scalar('train/lr').data[0]
     assert np.allclose(lrs, [lr, lr * 0.1, lr * 0.1, lr * 0.1])
-    test_cfg = shrink_config('supervised_nwpu.py', str(tmp_path / 'test'))
+    test_cfg = shrink_config(
+        'supervised/supervised_sam-vit-b-lora_10e_nwpu.py', str(tmp_path / 'test')
+    )
     test_cfg.load_from = osp.join(str(tmp_path), 'iter_4.pth')
     metrics = Runner.from_cfg(test_cfg).test()
     assert 0.0 <= metrics['sam/mIoU'] <= 1.0

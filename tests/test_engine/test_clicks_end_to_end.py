@@ -13,9 +13,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import NWPU, REPO
+from conftest import NWPU, REPO, config_of
 
-CONFIG = osp.join(REPO, 'configs', 'clicks', 'pointsam_nwpu.py')
+CONFIG = osp.join(REPO, 'configs', config_of('pointsam', 'nwpu', variant='clicks'))
+WORK_DIR = 'work_dirs/' + osp.basename(CONFIG)[:-3]
 # test-only: the tiny SAM, random weights, one epoch over the two clicked images (2 iterations)
 TINY = [
     'model.sam.arch=tiny',
@@ -39,8 +40,8 @@ TRAIN_ONLY = [
 def test_clicks_configs_are_the_papers_rows_on_clicks(row, dataset):
     from mmengine.config import Config
 
-    clicks = Config.fromfile(osp.join(REPO, 'configs', 'clicks', f'{row}_{dataset}.py'))
-    papers = Config.fromfile(osp.join(REPO, 'configs', f'{row}_{dataset}.py'))
+    clicks = Config.fromfile(osp.join(REPO, 'configs', config_of(row, dataset, variant='clicks')))
+    papers = Config.fromfile(osp.join(REPO, 'configs', config_of(row, dataset)))
     train = clicks.train_dataloader.dataset
     assert train.type == 'PointLabelDataset' and train.ann_file == 'clicks/train.json'
     assert train.data_root == papers.train_dataloader.dataset.data_root
@@ -137,12 +138,12 @@ def test_clicks_only_end_to_end(tmp_path, monkeypatch):
         _tool('tools', 'train.py'),
         [CONFIG, '--sam-checkpoint', 'none', '--cfg-options', *TINY, *TRAIN_ONLY],
     )
-    ckpt_path = 'work_dirs/clicks_pointsam_nwpu/epoch_1.pth'
+    ckpt_path = f'{WORK_DIR}/epoch_1.pth'
     ckpt = torch.load(ckpt_path, map_location='cpu', weights_only=False)
     assert ckpt['meta']['iter'] == 2 and ckpt['meta']['epoch'] == 1
-    with open('work_dirs/clicks_pointsam_nwpu/last_checkpoint') as f:
+    with open(f'{WORK_DIR}/last_checkpoint') as f:
         assert f.read().strip().endswith('epoch_1.pth')
-    assert not any(n.startswith('best_') for n in os.listdir('work_dirs/clicks_pointsam_nwpu'))
+    assert not any(n.startswith('best_') for n in os.listdir(WORK_DIR))
 
     # 4a. predict with the API
     from mmengine.config import DictAction

@@ -11,7 +11,7 @@ from mmpointsam.engine.hooks import FiniteLossHook
 
 
 def test_nan_loss_stops_training_before_any_checkpoint(tmp_path, tiny_cfg):
-    cfg = tiny_cfg('supervised_nwpu.py', str(tmp_path))
+    cfg = tiny_cfg('supervised/supervised_sam-vit-b-lora_10e_nwpu.py', str(tmp_path))
     assert cfg.default_hooks.finite_loss.type == 'FiniteLossHook'  # on by default
     cfg.model.loss_dice.loss_weight = float('nan')  # loss_dice is NaN from the first iteration
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
@@ -34,7 +34,7 @@ def test_a_state_dict_with_nan_is_never_saved():
 
 
 def _nan_run(tmp_path, tiny_cfg, max_skips):
-    cfg = tiny_cfg('supervised_nwpu.py', str(tmp_path))
+    cfg = tiny_cfg('supervised/supervised_sam-vit-b-lora_10e_nwpu.py', str(tmp_path))
     cfg.model.loss_dice.loss_weight = float('nan')
     cfg.optim_wrapper.type = 'SkipNonFiniteOptimWrapper'
     cfg.optim_wrapper.max_skips = max_skips

@@ -15,7 +15,7 @@ DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
 
 @pytest.mark.parametrize('batch_size', [2])
 def test_supervised_train_two_iterations_then_evaluate(tmp_path, batch_size, tiny_cfg):
-    cfg = tiny_cfg('supervised_nwpu.py', str(tmp_path))
+    cfg = tiny_cfg('supervised/supervised_sam-vit-b-lora_10e_nwpu.py', str(tmp_path))
     cfg.train_dataloader.batch_size = batch_size
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
     cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=2)]
@@ -38,7 +38,7 @@ def test_supervised_train_two_iterations_then_evaluate(tmp_path, batch_size, tin
 
 
 def test_direct_evaluation_is_repeatable(tmp_path, tiny_cfg):
-    cfg = tiny_cfg('sam_direct_nwpu.py', str(tmp_path))
+    cfg = tiny_cfg('sam_direct/sam-direct_sam-vit-b_nwpu.py', str(tmp_path))
     cfg.test_dataloader.batch_size = 2
     first = Runner.from_cfg(copy.deepcopy(cfg))
     first.model.init_weights()
@@ -56,7 +56,7 @@ def test_test_tool_command_line(tmp_path):
     cmd = [
         sys.executable,
         'tools/test.py',
-        'configs/sam_direct_nwpu.py',
+        'configs/sam_direct/sam-direct_sam-vit-b_nwpu.py',
         '--sam-checkpoint',
         'none',
         '--num-points',

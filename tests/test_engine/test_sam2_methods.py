@@ -25,7 +25,9 @@ def sam2_prototypes(tmp_path_factory):
     )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    cfg = shrink_config('pointsam_sam2_nwpu.py', str(tmp_path_factory.mktemp('protos')))
+    cfg = shrink_config(
+        'pointsam/pointsam_sam2.1-hiera-b+-lora_10e_nwpu.py', str(tmp_path_factory.mktemp('protos'))
+    )
     init_default_scope('mmpointsam')
     result = tool.compute_prototypes(cfg, max_images=4)
     # the 32-channel embedding, not the packed high-resolution maps
@@ -35,7 +37,13 @@ def sam2_prototypes(tmp_path_factory):
     return str(path)
 
 
-@pytest.mark.parametrize('config', ['pointsam_sam2_nwpu.py', 'resam_sam2_nwpu.py'])
+@pytest.mark.parametrize(
+    'config',
+    [
+        'pointsam/pointsam_sam2.1-hiera-b+-lora_10e_nwpu.py',
+        'resam/resam_sam2.1-hiera-b+-lora_10e_nwpu.py',
+    ],
+)
 def test_sam2_self_training_two_iterations_then_evaluate(config, tmp_path, sam2_prototypes):
     cfg = shrink_config(config, str(tmp_path))
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=1000)
@@ -68,7 +76,7 @@ def test_sam2_self_training_two_iterations_then_evaluate(config, tmp_path, sam2_
 
 
 def test_sam2_direct_evaluation(tmp_path):
-    cfg = shrink_config('sam2_direct_nwpu.py', str(tmp_path))
+    cfg = shrink_config('sam_direct/sam-direct_sam2.1-hiera-b+_nwpu.py', str(tmp_path))
     cfg.test_dataloader.batch_size = 2
     runner = Runner.from_cfg(cfg)
     assert isinstance(runner.model.sam, SAM2)
@@ -86,7 +94,7 @@ def test_sam2_point2rbox_converter(tmp_path):
     data = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10')
     points = str(tmp_path / 'points.json')
     sample_point_labels(osp.join(data, 'annotations', 'val.json'), points, num_points=1, seed=3)
-    cfg = shrink_config('sam2_direct_nwpu.py', str(tmp_path))
+    cfg = shrink_config('sam_direct/sam-direct_sam2.1-hiera-b+_nwpu.py', str(tmp_path))
     converter = Point2RBoxConverter.from_config(cfg, sam_checkpoint='none')
     assert isinstance(converter.model.sam, SAM2)
     summary = converter.convert(

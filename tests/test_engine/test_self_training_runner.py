@@ -34,7 +34,9 @@ def target_prototypes(tmp_path_factory):
     )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    cfg = shrink_config('pointsam_nwpu.py', str(tmp_path_factory.mktemp('protos')))
+    cfg = shrink_config(
+        'pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path_factory.mktemp('protos'))
+    )
     init_default_scope('mmpointsam')
     result = tool.compute_prototypes(cfg, max_images=4)
     assert result['num_images'] == 4 and result['prototypes'].shape[1] == 32
@@ -55,7 +57,13 @@ def _configure(cfg, target_prototypes):
 
 
 @pytest.mark.parametrize(
-    'config', ['selftrain_nwpu.py', 'pointsam_nwpu.py', 'resam_nwpu.py', 'pointsam_ema_nwpu.py']
+    'config',
+    [
+        'selftrain/selftrain_sam-vit-b-lora_10e_nwpu.py',
+        'pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py',
+        'resam/resam_sam-vit-b-lora_10e_nwpu.py',
+        'pointsam/pointsam-ema_sam-vit-b-lora_10e_nwpu.py',
+    ],
 )
 def test_self_training_configs_train(config, tmp_path, tiny_cfg, target_prototypes):
     cfg = _configure(_iter_cfg(tiny_cfg(config, str(tmp_path)), 3), target_prototypes)
@@ -79,7 +87,10 @@ def test_self_training_configs_train(config, tmp_path, tiny_cfg, target_prototyp
 
 
 def test_resume_continues_schedule_and_memory_bank(tmp_path, tiny_cfg, target_prototypes):
-    cfg = _configure(_iter_cfg(tiny_cfg('pointsam_nwpu.py', str(tmp_path)), 2), target_prototypes)
+    cfg = _configure(
+        _iter_cfg(tiny_cfg('pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path)), 2),
+        target_prototypes,
+    )
     runner = Runner.from_cfg(cfg)
     runner.train()
     bank = runner.model.self_training.prototype_loss.bank
@@ -87,7 +98,10 @@ def test_resume_continues_schedule_and_memory_bank(tmp_path, tiny_cfg, target_pr
     saved_feats = bank.features.clone()
     assert saved_count > 0
 
-    cfg2 = _configure(_iter_cfg(tiny_cfg('pointsam_nwpu.py', str(tmp_path)), 3), target_prototypes)
+    cfg2 = _configure(
+        _iter_cfg(tiny_cfg('pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path)), 3),
+        target_prototypes,
+    )
     cfg2.resume = True
     cfg2.load_from = osp.join(str(tmp_path), 'iter_2.pth')
     resumed = Runner.from_cfg(cfg2)

@@ -69,7 +69,7 @@ def test_pointsam_bf16_self_training_then_evaluation(tmp_path):
     from conftest import shrink_config
     from mmengine.runner import Runner
 
-    cfg = shrink_config('pointsam_nwpu.py', str(tmp_path))
+    cfg = shrink_config('pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path))
     cfg.model.sam.encoder_autocast = 'bf16'
     cfg.model.self_training.prototype_loss = None  # no target prototype file needed
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)

@@ -10,7 +10,7 @@ import torch
 
 pytest.importorskip('sam2')
 
-from conftest import REPO, shrink_config  # noqa: E402
+from conftest import REPO, config_of, shrink_config  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
 from mmpointsam.models.sam.sam2 import (  # noqa: E402
@@ -246,7 +246,9 @@ def test_merge_lora_tool_writes_a_file_the_official_model_loads(tmp_path, offici
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     register_all_modules()
-    cfg = shrink_config('supervised_sam2_nwpu.py', str(tmp_path), img_size=128)
+    cfg = shrink_config(
+        'supervised/supervised_sam2.1-hiera-b+-lora_10e_nwpu.py', str(tmp_path), img_size=128
+    )
     cfg.model.sam.update(decoder=OFFICIAL_DECODER_32, lora=dict(first_block=0))
     cfg.dump(str(tmp_path / 'cfg.py'))
     model = MODELS.build(cfg.model)
@@ -293,13 +295,13 @@ def test_merge_lora_tool_writes_a_file_the_official_model_loads(tmp_path, offici
 
 def test_sam2_rows_parse_and_build(tmp_path):
     register_all_modules()
+    # (SAM 2.1 row, its ViT-B twin); 2 or 3 points are --num-points (tests/test_configs.py)
     rows = [
-        f'{m}_{ds}.py'
+        (config_of(m, ds, 'sam2.1-hiera-b+'), config_of(m, ds))
         for ds in ('nwpu', 'whu', 'hrsid')
-        for m in ('sam2_direct', 'supervised_sam2', 'selftrain_sam2', 'pointsam_sam2', 'resam_sam2')
+        for m in ('sam_direct', 'supervised', 'selftrain', 'pointsam', 'resam')
     ]
-    rows += [f'num_points/{r[:-3]}_{n}pt.py' for r in rows for n in (2, 3)]
-    for row in rows:
+    for row, vit_row in rows:
         cfg = Config.fromfile(osp.join(REPO, 'configs', row))
         sam = cfg.model.sam
         assert (sam.type, sam.arch, sam.init_cfg.checkpoint) == (
@@ -307,9 +309,7 @@ def test_sam2_rows_parse_and_build(tmp_path):
             'hiera_b+',
             'checkpoints/sam2.1_hiera_base_plus.pt',
         ), row
-        vit = Config.fromfile(
-            osp.join(REPO, 'configs', row.replace('sam2_direct', 'sam_direct').replace('_sam2', ''))
-        )
+        vit = Config.fromfile(osp.join(REPO, 'configs', vit_row))
         # the ViT-B row with only the model swapped; LoRA from the same depth (2x the blocks)
         if vit.model.sam.get('lora'):
             assert sam.lora.first_block == 2 * vit.model.sam.lora.first_block
@@ -328,7 +328,7 @@ def test_sam2_rows_parse_and_build(tmp_path):
             assert cfg.model.self_training.prototype_loss.target_prototypes.endswith('_sam2_b+.pth')
     protos = tmp_path / 'protos.pth'
     torch.save(dict(prototypes=torch.randn(4, 32)), protos)  # the tiny decoder's width
-    for row in rows[:15]:  # each 1-point row builds (tiny Hiera, random weights)
+    for row, _ in rows:  # each row builds (tiny Hiera, random weights)
         cfg = shrink_config(row, str(tmp_path))
         if 'prototype_loss' in cfg.model.get('self_training', {}):
             cfg.model.self_training.prototype_loss.target_prototypes = str(protos)

@@ -259,7 +259,7 @@ def test_target_prototypes_load_safely(tmp_path):
     )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    cfg = shrink_config('pointsam_nwpu.py', str(tmp_path))
+    cfg = shrink_config('pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path))
     # a custom (dict) arch, as the proxy benchmark's model: was stored as a ConfigDict
     cfg.model.sam.arch = Config(
         dict(

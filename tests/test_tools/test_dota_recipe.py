@@ -103,7 +103,9 @@ def recipe(tmp_path_factory):
         classes=classes,
         seed=0,
     )
-    sam_cfg = Config.fromfile(osp.join(REPO, 'configs', 'mobilesam_direct_nwpu.py'))
+    sam_cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'sam_direct/sam-direct_mobilesam-vit-t_nwpu.py')
+    )
     sam_cfg.model.sam.update(arch='tiny', img_size=256)
     sam_cfg.model.data_preprocessor.img_size = 256
     pseudo = point2rbox(

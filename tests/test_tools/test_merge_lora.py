@@ -20,7 +20,9 @@ def test_merge_lora_tool_exports_plain_sam(tmp_path):
     spec.loader.exec_module(tool)
 
     register_all_modules()
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'supervised_nwpu.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'supervised/supervised_sam-vit-b-lora_10e_nwpu.py')
+    )
     cfg.model.data_preprocessor.img_size = 128
     cfg.model.sam.update(arch='tiny', img_size=128, init_cfg=None)
     cfg.model.sam.lora.first_block = 0

@@ -118,7 +118,7 @@ def test_command_line_chain(tmp_path):
     run('tools/dataset_converters/gt_rboxes.py', GT_JSON, str(gt_dir))
     log = run(
         'tools/point2rbox.py',
-        'configs/mobilesam_direct_nwpu.py',
+        'configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py',
         str(points),
         osp.join(DATA, 'images'),
         str(out),

@@ -30,7 +30,9 @@ def make_label_files(tmp) -> dict:
     """Pseudo labels (tiny random SAM) and GT rotated boxes of the test train split."""
     train_json = osp.join(DATA, 'annotations', 'train.json')
     sample_point_labels(train_json, str(tmp / 'points.json'))
-    sam_cfg = Config.fromfile(osp.join(REPO, 'configs', 'mobilesam_direct_nwpu.py'))
+    sam_cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'sam_direct/sam-direct_mobilesam-vit-t_nwpu.py')
+    )
     sam_cfg.model.sam.update(arch='tiny', img_size=256)
     sam_cfg.model.data_preprocessor.img_size = 256
     pseudo = point2rbox(

@@ -32,10 +32,11 @@ DATA_OPTS = [
 
 
 def _trained_pointsam(tmp_path):
-    """What tools/train.py saves for configs/pointsam_nwpu.py (tiny): the full state dict,
-    target prototypes included; neither the SAM file nor the prototype file exists here."""
+    """What tools/train.py saves for configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py (tiny):
+    the full state dict, target prototypes included; neither the SAM file nor the prototype file
+    exists here."""
     register_all_modules()
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pointsam_nwpu.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py'))
     assert not osp.exists(osp.join(REPO, cfg.model.sam.init_cfg.checkpoint))
     assert not osp.exists(osp.join(REPO, cfg.model.self_training.prototype_loss.target_prototypes))
     cfg.model.sam.arch = 'tiny'
@@ -54,7 +55,7 @@ def _test_tool(ckpt, work_dir):
     cmd = [
         sys.executable,
         'tools/test.py',
-        'configs/pointsam_nwpu.py',
+        'configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py',
         ckpt,
         '--work-dir',
         str(work_dir),
@@ -82,8 +83,9 @@ def test_checkpoint_of_another_layout_is_an_error(tmp_path):
     proc = _test_tool(plain, tmp_path / 'bad')
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert f"{plain} is not a checkpoint of this config's model (PointSAM)" in out
-    assert 'unexpected keys' in out and '--sam-checkpoint' in out
+    # named by the input check, before the model is built (#25)
+    assert f'{plain}: checkpoint: an official SAM/MobileSAM/SAM 2 file, not a checkpoint ' in out
+    assert 'give it with --sam-checkpoint' in out
     assert not re.search(r'Epoch\(test\).*sam/mIoU', out)  # nothing was evaluated
 
 
@@ -93,7 +95,7 @@ def test_merge_lora_needs_only_config_and_checkpoint(tmp_path):
     cmd = [
         sys.executable,
         'tools/model_converters/merge_lora.py',
-        'configs/pointsam_nwpu.py',
+        'configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py',
         ckpt,
         str(out),
         '--cfg-options',
@@ -115,7 +117,7 @@ def test_merge_lora_rejects_a_partial_checkpoint(tmp_path):
     cmd = [
         sys.executable,
         'tools/model_converters/merge_lora.py',
-        'configs/pointsam_nwpu.py',
+        'configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py',
         lora_only,
         str(tmp_path / 'x.pth'),
         '--cfg-options',
@@ -138,7 +140,9 @@ def test_point2rbox_converter_loads_the_training_checkpoint_strictly(tmp_path):
         'model.self_training.prototype_loss.dim': 32,
     }
     converter = Point2RBoxConverter.from_config(
-        osp.join(REPO, 'configs', 'pointsam_nwpu.py'), checkpoint=ckpt, cfg_options=options
+        osp.join(REPO, 'configs', 'pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py'),
+        checkpoint=ckpt,
+        cfg_options=options,
     )
     loaded = converter.model.state_dict()
     assert all(torch.equal(v, loaded[k]) for k, v in model.state_dict().items())
@@ -146,5 +150,7 @@ def test_point2rbox_converter_loads_the_training_checkpoint_strictly(tmp_path):
     direct = {k: v for k, v in options.items() if 'lora' not in k and 'self_training' not in k}
     with pytest.raises(RuntimeError, match=f'{re.escape(ckpt)} is not a checkpoint.*unexpected'):
         Point2RBoxConverter.from_config(
-            osp.join(REPO, 'configs', 'sam_direct_nwpu.py'), checkpoint=ckpt, cfg_options=direct
+            osp.join(REPO, 'configs', 'sam_direct/sam-direct_sam-vit-b_nwpu.py'),
+            checkpoint=ckpt,
+            cfg_options=direct,
         )

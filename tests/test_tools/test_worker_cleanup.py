@@ -13,7 +13,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
 
 CONFIG = f"""
-_base_ = [{osp.join(REPO, 'configs', 'supervised_nwpu.py')!r}]
+_base_ = [{osp.join(REPO, 'configs', 'supervised/supervised_sam-vit-b-lora_10e_nwpu.py')!r}]
 model = dict(data_preprocessor=dict(img_size=256),
              sam=dict(arch='tiny', img_size=256, init_cfg=None, lora=dict(first_block=1)))
 train_dataloader = dict(num_workers=2, persistent_workers=True,

@@ -47,7 +47,7 @@ def _tiny_cfg(config: str, work_dir: str, vis_name: str) -> Config:
 
 
 def test_hook_saves_first_images_of_a_test_run(tmp_path):
-    cfg = _tiny_cfg('sam_direct_nwpu.py', str(tmp_path), 'vis_hook_test')
+    cfg = _tiny_cfg('sam_direct/sam-direct_sam-vit-b_nwpu.py', str(tmp_path), 'vis_hook_test')
     cfg.test_dataloader.batch_size = 2
     cfg.default_hooks.visualization = dict(type='SAMVisualizationHook', num_images=3)
     RecordingVisBackend.images.clear()
@@ -107,7 +107,9 @@ class FakeSelfTraining:
 
 
 def test_hook_draws_pseudo_masks_and_validation_during_training(tmp_path):
-    cfg = _tiny_cfg('supervised_nwpu.py', str(tmp_path), 'vis_hook_train')
+    cfg = _tiny_cfg(
+        'supervised/supervised_sam-vit-b-lora_10e_nwpu.py', str(tmp_path), 'vis_hook_train'
+    )
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=3, val_interval=3)
     cfg.param_scheduler = []
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100, by_epoch=False)

@@ -137,6 +137,30 @@ def test_vis_rboxes_cli_side_by_side(tmp_path):
     assert mmcv.imread(str(out / '018.jpg')).shape == (h, 2 * w + 6, 3)
 
 
+def test_vis_rboxes_names_bad_images_before_writing(tmp_path, monkeypatch):
+    import shutil
+
+    from mmpointsam.utils.input_checks import InputError
+
+    images = tmp_path / 'images'
+    shutil.copytree(osp.join(NWPU, 'images'), images)
+    (images / '189.jpg').unlink()
+    data = (images / '268.jpg').read_bytes()
+    (images / '268.jpg').write_bytes(data[: len(data) // 2])
+    out = tmp_path / 'out'
+    tool = _tool('vis_rboxes')
+    gt = osp.join(NWPU, 'annotations', 'val.json')
+    argv = ['vis_rboxes.py', gt, _pseudo_coco(tmp_path), '--img-dir', str(images)]
+    monkeypatch.setattr(sys, 'argv', argv + ['--output-dir', str(out)])
+    with pytest.raises(InputError) as excinfo:
+        tool.main()
+    text = str(excinfo.value)
+    assert text.startswith('2 faults in the inputs:')
+    assert f'no image for "189" in {images}' in text
+    assert f'{images}/268.jpg: truncated or corrupt JPEG image' in text
+    assert not out.exists()  # the first pictures were written before the bad image stopped it
+
+
 # ---------------------------------------------------------------- browse_dataset
 def test_browse_dataset_shows_weak_and_strong_views(tmp_path):
     tool = _tool('browse_dataset')
@@ -170,7 +194,7 @@ def test_browse_dataset_cli(tmp_path):
     out = tmp_path / 'browse'
     log = _run(
         'tools/browse_dataset.py',
-        'configs/supervised_nwpu.py',
+        'configs/supervised/supervised_sam-vit-b-lora_10e_nwpu.py',
         '--output-dir',
         str(out),
         '--max-images',

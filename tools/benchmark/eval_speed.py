@@ -77,7 +77,7 @@ def time_eval(runner: Runner):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default='configs/sam_direct_nwpu.py')
+    parser.add_argument('--config', default='configs/sam_direct/sam-direct_sam-vit-b_nwpu.py')
     parser.add_argument('--data-root', default='data/nwpu_vhr10/')
     parser.add_argument('--archs', nargs='+', default=['vit_t', 'vit_b'])
     parser.add_argument('--num-images', type=int, default=10)

@@ -43,7 +43,9 @@ def parse_args():
     parser.add_argument('--train-images', type=int, default=8)
     parser.add_argument('--val-images', type=int, default=4)
     parser.add_argument('--seed', type=int, default=0, help='subset choice and point sampling')
-    parser.add_argument('--sam-config', default='configs/mobilesam_direct_nwpu.py')
+    parser.add_argument(
+        '--sam-config', default='configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py'
+    )
     parser.add_argument(
         '--sam-checkpoint', default='none', help='SAM weights for the converter; "none": random'
     )

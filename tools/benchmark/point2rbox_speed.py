@@ -42,7 +42,10 @@ from mmpointsam.datasets import sample_point_labels  # noqa: E402
 from mmpointsam.fileio import subset_coco_json  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = dict(vit_t='configs/mobilesam_direct_nwpu.py', vit_b='configs/sam_direct_nwpu.py')
+CONFIGS = dict(
+    vit_t='configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py',
+    vit_b='configs/sam_direct/sam-direct_sam-vit-b_nwpu.py',
+)
 
 
 def parse_args():

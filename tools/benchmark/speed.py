@@ -125,7 +125,7 @@ def child_floor(args):
     """No-grad encoder forward and LoRA encoder forward+backward on one real image."""
     import torch
 
-    model, dataset = _build(args, 'pointsam_nwpu.py', [ONE_OBJECT])
+    model, dataset = _build(args, 'pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', [ONE_OBJECT])
     model.train()
     data = model.data_preprocessor(_batch(dataset, [0]), True)
     images = data['inputs']['strong']
@@ -231,7 +231,7 @@ def child_eval(args):
     import torch
 
     names = TYPICAL[: args.num_images]
-    model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True)
+    model, dataset = _build(args, 'sam_direct/sam-direct_sam-vit-b_nwpu.py', names, test=True)
     model.eval()
     total = enc = 0.0
     masks = []
@@ -255,7 +255,9 @@ def child_convert(args):
     from mmpointsam.apis.point2rbox import Point2RBoxConverter
 
     names = TYPICAL[: args.num_images]
-    model, dataset = _build(args, 'sam_direct_nwpu.py', names, test=True, npc=True)
+    model, dataset = _build(
+        args, 'sam_direct/sam-direct_sam-vit-b_nwpu.py', names, test=True, npc=True
+    )
     converter = Point2RBoxConverter(model)
     converter.predict(dataset[0])  # warm-up
     total = enc = 0.0
@@ -331,8 +333,8 @@ def main():
     )
     parser.add_argument(
         '--config',
-        default='pointsam_nwpu.py',
-        help='self-training config of the iteration (in configs/)',
+        default='pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py',
+        help='self-training config of the iteration (path under configs/)',
     )
     parser.add_argument('--data-root', default=osp.join(REPO, 'data', 'nwpu_vhr10'))
     parser.add_argument('--reps', type=int, default=2, help='timed repetitions (min is kept)')

@@ -1,6 +1,6 @@
 """Turn a click file (CSV ``image,x,y,class`` or COCO keypoints json) into the point-label json
-that training from clicks (configs/clicks/), tools/compute_prototypes.py and tools/point2rbox.py
-read. No mask is needed or written.
+that training from clicks (the `-clicks` configs), tools/compute_prototypes.py and
+tools/point2rbox.py read. No mask is needed or written.
 
     python tools/dataset_converters/clicks_to_point_labels.py clicks.csv \
         data/nwpu_vhr10/clicks/train.json --img-dir data/nwpu_vhr10/images

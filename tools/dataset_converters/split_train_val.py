@@ -12,8 +12,13 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 
 import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmpointsam.utils.input_checks import FaultReport, check_coco_json  # noqa: E402
 
 
 def split_coco(coco: dict, val_ratio: float, seed: int):
@@ -50,8 +55,9 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--prefix', default='', help='prefix of the output file names')
     args = parser.parse_args()
-    with open(args.train_json) as f:
-        coco = json.load(f)
+    report = FaultReport()  # ids, image and category references: all faults at once
+    coco = check_coco_json(report, args.train_json)
+    report.raise_if_any()
     train, val = split_coco(coco, args.val_ratio, args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
     for name, part in (('train', train), ('val', val)):

@@ -25,6 +25,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmpointsam.models.sam.sam2 import SAM2, official_checkpoint  # noqa: E402
 from mmpointsam.registry import MODELS  # noqa: E402
 from mmpointsam.utils import register_all_modules  # noqa: E402
+from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
+from mmpointsam.utils.input_checks import FaultReport, check_checkpoint  # noqa: E402
 from mmpointsam.utils.model_checkpoint import load_model_checkpoint, weights_from_checkpoint  # noqa: E402
 
 
@@ -35,8 +37,13 @@ def merge_lora(
     (for SAM2 as an official SAM 2 file, see :func:`official_checkpoint`)."""
     register_all_modules()
     cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_cfg_options(cfg, cfg_options)
+    # the checkpoints, before the model is built and anything written
+    report = FaultReport()
+    check_checkpoint(report, checkpoint, 'model', cfg.model.get('sam'))
+    if sam2_video_weights:
+        check_checkpoint(report, sam2_video_weights, 'sam', what='--sam2-video-weights')
+    report.raise_if_any()
     weights_from_checkpoint(cfg)  # the checkpoint holds every weight
     model = MODELS.build(cfg.model)
     load_model_checkpoint(model, checkpoint)

@@ -1,8 +1,8 @@
-# HRSID's inshore subset, the public PointSAM/ReSAM split (configs/paper/_base_/protocol_hrsid.py
-# has the sources): trained on Annotations/inshore/inshore_train.json, the model selected on and
-# tested on Annotations/inshore/inshore_test.json (250 images, 249 used), json files as shipped in
-# those repositories under data/HRSID/Annotations/inshore/, images in JPEGImages/. Images the
-# public code leaves out are left out here (exclude_img_ids). The default configs keep the full
+# HRSID's inshore subset, the split of the public PointSAM/ReSAM code: trained on
+# Annotations/inshore/inshore_train.json, the model selected on and tested on
+# Annotations/inshore/inshore_test.json (250 images, 249 used), the json files as shipped in
+# those repositories, images in JPEGImages/. Images the public code leaves out are left out here
+# (exclude_img_ids; docs/en/advanced_guides/paper_protocol.md). The default configs keep the full
 # HRSID (hrsid.py).
 _base_ = './hrsid.py'
 inshore_train_ann = 'Annotations/inshore/inshore_train.json'

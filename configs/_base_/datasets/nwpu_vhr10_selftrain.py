@@ -1,22 +1,7 @@
 # NWPU VHR-10 for self-training from point labels (splits as in nwpu_vhr10.py). Masks of the
-# training split are only used to sample the points.
-_base_ = ['./nwpu_vhr10.py', './selftrain_views.py']
+# training split are only used to sample the points; the `-clicks` configs read a click file.
+_base_ = ['./nwpu_vhr10.py', './clicks.py']
 train_dataloader = dict(dataset=dict(pipeline={{_base_.selftrain_pipeline}}))
-# Training from a click file alone (configs/clicks/): replaces train_dataloader there. The json
-# is a point-label file (mmpointsam/datasets/point_labels.py); its categories are the classes
-# (training is class-agnostic: labels only name the predictions). Images under images/.
 clicks_train_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='PointLabelDataset',
-        data_root={{_base_.data_root}},
-        ann_file='clicks/train.json',
-        data_prefix=dict(img='images/'),
-        filter_empty=True,
-        pipeline={{_base_.clicks_pipeline}},
-    ),
+    dataset=dict(data_root={{_base_.data_root}}, data_prefix=dict(img='images/'))
 )

@@ -3,10 +3,10 @@
 # - selftrain_pipeline, the papers' protocol ('resample from masks'): point prompts are redrawn
 #   from the ground-truth instance masks at every iteration (1 positive inside, 1 negative
 #   outside each mask), so masks are read although the loss never sees them.
-# - clicks_pipeline (configs/clicks/): a user's click file (PointLabelDataset), no mask read
-#   anywhere. Each instance keeps its clicks; one negative is added from the image's other
-#   instances' clicks or its background clicks (LoadPointLabels), the same prompt shape as the
-#   papers' 1-point protocol but with negatives on objects rather than anywhere outside the
+# - clicks_pipeline (the `-clicks` configs, clicks.py): a user's click file (PointLabelDataset),
+#   no mask read anywhere. Each instance keeps its clicks; one negative is added from the image's
+#   other instances' clicks or its background clicks (LoadPointLabels), the same prompt shape as
+#   the papers' 1-point protocol but with negatives on objects rather than anywhere outside the
 #   mask. Flips move the clicks (RandomFlipPoints).
 strong_view = dict(
     type='StrongView',

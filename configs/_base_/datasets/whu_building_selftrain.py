@@ -1,21 +1,7 @@
-# WHU building for self-training from point labels (its own val split selects checkpoints).
-_base_ = ['./whu_building.py', './selftrain_views.py']
+# WHU building for self-training from point labels (its own val split selects checkpoints);
+# the `-clicks` configs read a click file.
+_base_ = ['./whu_building.py', './clicks.py']
 train_dataloader = dict(dataset=dict(pipeline={{_base_.selftrain_pipeline}}))
-# Training from a click file alone (configs/clicks/): replaces train_dataloader there. The json
-# is a point-label file (mmpointsam/datasets/point_labels.py); its categories are the classes
-# (training is class-agnostic: labels only name the predictions). Images under images/train/.
 clicks_train_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='PointLabelDataset',
-        data_root={{_base_.data_root}},
-        ann_file='clicks/train.json',
-        data_prefix=dict(img='images/train/'),
-        filter_empty=True,
-        pipeline={{_base_.clicks_pipeline}},
-    ),
+    dataset=dict(data_root={{_base_.data_root}}, data_prefix=dict(img='images/train/'))
 )

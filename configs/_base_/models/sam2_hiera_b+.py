@@ -1,4 +1,4 @@
-# SAM 2.1 Hiera-B+ at 1024 as the `model.sam` of any row (configs/*_sam2_*.py):
+# SAM 2.1 Hiera-B+ at 1024 as the `model.sam` of any row (the sam2.1-hiera-b+ configs):
 #   model = dict(sam={{_base_.sam2_model}})        direct evaluation (no LoRA)
 #   model = dict(sam={{_base_.sam2_lora_from_12}})  LoRA rows (first block, see below)
 # Weights: the official sam2.1_hiera_base_plus.pt (weights under its `model` key), loaded strictly

@@ -105,7 +105,7 @@ class PhotometricSequence(BaseTransform):
 
     The strong view of the public PointSAM/ReSAM code: posterize, equalize, sharpen, solarize,
     brightness-contrast and shadow, each applied with probability 0.5, one after another, with
-    the strengths of albumentations 1.3.1's defaults (``configs/paper/_base_/protocol.py``).
+    the strengths of albumentations 1.3.1's defaults (``configs/_base_/protocols/paper.py``).
     Randomness comes from ``np.random`` (seeded by MMEngine per worker).
 
     Args:

@@ -11,6 +11,7 @@ from scipy.optimize import linear_sum_assignment
 
 from mmpointsam.fileio import load_rbox_coco
 from mmpointsam.structures import norm_le90, rbox_iou
+from mmpointsam.utils.input_checks import FaultReport, check_rbox_json
 
 
 class _SerialPool:
@@ -157,6 +158,10 @@ def rbox_label_quality(
         without labels and AP, per class and ``all`` by the GT box's size: :func:`size_bucket`),
         ``mAP``, ``pairing`` and ``num_images``.
     """
+    report = FaultReport()  # both files whole, every fault at once
+    check_rbox_json(report, pseudo_json)
+    check_rbox_json(report, gt_json)
+    report.raise_if_any()
     pseudo, gt = load_rbox_coco(pseudo_json), load_rbox_coco(gt_json)
     categories = gt['categories']
     cat2label = {c['id']: i for i, c in enumerate(categories)}

@@ -219,8 +219,26 @@ class PromptableSAMBase(BaseModule):
             raise FileNotFoundError(
                 f'{self.model_name} checkpoint {checkpoint} not found. {self.checkpoint_hint}'
             )
-        state, note = self._prepare_state(read_state_dict(checkpoint), checkpoint)
-        incompatible = self.load_state_dict(state, strict=False)
+        note = self.check_state(read_state_dict(checkpoint), checkpoint, load=True)
+        print_log(
+            f'{self.model_name}({self.arch_name}): loaded {checkpoint} strictly{note}',
+            logger='current',
+        )
+        self._set_trainable()
+
+    def check_state(
+        self, state: Dict[str, torch.Tensor], checkpoint: str, load: bool = False
+    ) -> str:
+        """Raise RuntimeError naming ``checkpoint`` if ``state`` (official layout) does not fit
+        this model (another arch or size, missing or unexpected keys; only LoRA parameters may
+        be absent); with ``load``, load it. Returns the note of :meth:`_prepare_state`.
+
+        Without ``load`` the weights are assigned, not copied: the input check
+        (:mod:`mmpointsam.utils.input_checks`) runs it on a meta-device model, so the fault it
+        reports before anything is built is the one loading would raise.
+        """
+        state, note = self._prepare_state(state, checkpoint)
+        incompatible = self.load_state_dict(state, strict=False, assign=not load)
         missing = [k for k in incompatible.missing_keys if not is_lora_parameter(k)]
         unexpected = list(incompatible.unexpected_keys)
         if missing or unexpected:
@@ -228,11 +246,7 @@ class PromptableSAMBase(BaseModule):
                 f'{checkpoint} does not match {self._describe()}: {len(missing)} missing keys '
                 f'{missing[:5]}, {len(unexpected)} unexpected keys {unexpected[:5]}'
             )
-        print_log(
-            f'{self.model_name}({self.arch_name}): loaded {checkpoint} strictly{note}',
-            logger='current',
-        )
-        self._set_trainable()
+        return note
 
     def _shape_mismatches(self, state: Dict[str, torch.Tensor]) -> List[tuple]:
         """(key, file shape, model shape) of the file's tensors whose shape differs here."""

@@ -64,8 +64,8 @@ class PointSAM(BaseModel):
         sam: config of :class:`~mmpointsam.models.sam.SAM`.
         data_preprocessor: config of the data preprocessor (``SAMDataPreprocessor``).
         loss_focal, loss_dice, loss_iou: mask losses (the papers' focal x20 + dice + IoU MSE).
-            Losses that are not means over masks (the public PointSAM code's, configs/paper/
-            protocol.py) need batch size 1 and no ``loss_chunk_size``.
+            Losses that are not means over masks (the public PointSAM code's, configs/_base_/
+            protocols/paper.py) need batch size 1 and no ``loss_chunk_size``.
         self_training: config of a self-training strategy that turns point prompts into pseudo
             masks (PointSAM, ReSAM); None trains on ground-truth masks.
         supervision: how ground-truth masks train SAM: None decodes the given point prompts

@@ -1,3 +1,0 @@
-# pointsam_nwpu with 3 positive and 3 negative point prompts per instance.
-_base_ = ['../pointsam_nwpu.py']
-num_points = 3

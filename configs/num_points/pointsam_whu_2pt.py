@@ -1,3 +1,0 @@
-# pointsam_whu with 2 positive and 2 negative point prompts per instance.
-_base_ = ['../pointsam_whu.py']
-num_points = 2

@@ -1,3 +1,0 @@
-# resam_nwpu with 3 positive and 3 negative point prompts per instance.
-_base_ = ['../resam_nwpu.py']
-num_points = 3

@@ -1,3 +1,0 @@
-# resam_sam2_hrsid with 3 positive and 3 negative point prompts per instance.
-_base_ = ['../resam_sam2_hrsid.py']
-num_points = 3

@@ -1,3 +1,0 @@
-# sam2_direct_hrsid with 2 positive and 2 negative point prompts per instance.
-_base_ = ['../sam2_direct_hrsid.py']
-num_points = 2

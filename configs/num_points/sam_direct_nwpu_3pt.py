@@ -1,3 +1,0 @@
-# sam_direct_nwpu with 3 positive and 3 negative point prompts per instance.
-_base_ = ['../sam_direct_nwpu.py']
-num_points = 3

@@ -1,3 +1,0 @@
-# sam_direct_whu with 2 positive and 2 negative point prompts per instance.
-_base_ = ['../sam_direct_whu.py']
-num_points = 2

@@ -1,3 +1,0 @@
-# selftrain_nwpu with 2 positive and 2 negative point prompts per instance.
-_base_ = ['../selftrain_nwpu.py']
-num_points = 2

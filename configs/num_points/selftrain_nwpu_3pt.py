@@ -1,3 +1,0 @@
-# selftrain_nwpu with 3 positive and 3 negative point prompts per instance.
-_base_ = ['../selftrain_nwpu.py']
-num_points = 3

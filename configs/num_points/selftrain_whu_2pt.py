@@ -1,3 +1,0 @@
-# selftrain_whu with 2 positive and 2 negative point prompts per instance.
-_base_ = ['../selftrain_whu.py']
-num_points = 2

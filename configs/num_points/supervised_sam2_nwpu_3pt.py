@@ -1,3 +1,0 @@
-# supervised_sam2_nwpu with 3 positive and 3 negative point prompts per instance.
-_base_ = ['../supervised_sam2_nwpu.py']
-num_points = 3

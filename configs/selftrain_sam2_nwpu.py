@@ -1,3 +1,0 @@
-# selftrain_nwpu with SAM 2.1 Hiera-B+ (LoRA on q, v of Hiera's attention from block 12 of 24).
-_base_ = ['./selftrain_nwpu.py', './_base_/models/sam2_hiera_b+.py']
-model = dict(sam={{_base_.sam2_lora_from_12}})

@@ -1,9 +1,0 @@
-# "Supervised" upper bound: LoRA (rank 4, q and v, from attention block 6) on SAM ViT-B's image
-# encoder, trained with ground-truth masks of NWPU VHR-10 through point prompts.
-_base_ = [
-    './_base_/models/sam_vit_b.py',
-    './_base_/datasets/nwpu_vhr10.py',
-    './_base_/schedules/adam_10e.py',
-    './_base_/default_runtime.py',
-]
-model = dict(sam=dict(lora=dict(r=4, targets=('q', 'v'), first_block=6)))
