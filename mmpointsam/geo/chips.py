@@ -1,7 +1,8 @@
 """Training data from a scene and a point layer: chips around the clicks (or on a grid) in the
 point-label dataset format, and the way back from chip predictions to the scene.
 
-Layout of ``out_dir`` (what ``configs/clicks/*`` read with ``data_root=out_dir``):
+Layout of ``out_dir`` (what the clicks configs, ``configs/*/*-clicks.py``, read with
+``data_root=out_dir``):
 ``images/<stem>_<k>.png`` (8-bit chips, after the scene's stretch; nodata 0),
 ``clicks/train.json`` (point labels: pixel indices in each chip; an annotation keeps its
 ``click_id``; background clicks become the chip's ``background_points``) and ``chips.json``, the

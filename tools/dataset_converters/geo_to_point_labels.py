@@ -6,9 +6,9 @@
 Writes data/my_scene/images/*.png (8-bit chips), data/my_scene/clicks/train.json (point labels in
 chip pixels) and data/my_scene/chips.json (each chip's window and geotransform), the layout the
 clicks configs read: train with
-``python tools/train.py configs/clicks/pointsam_nwpu.py --cfg-options
-train_dataloader.dataset.data_root=data/my_scene/`` (after computing its prototypes the same
-way). ``mmpointsam.geo.ChipIndex`` maps predictions on chips back to the scene.
+``python tools/train.py configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu-clicks.py
+--cfg-options train_dataloader.dataset.data_root=data/my_scene/`` (after computing its
+prototypes the same way). ``mmpointsam.geo.ChipIndex`` maps predictions on chips back to the scene.
 """
 
 import argparse

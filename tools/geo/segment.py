@@ -1,7 +1,8 @@
 """Segment the objects of a click layer on a georeferenced scene; write GIS layers.
 
     python tools/geo/segment.py scene.tif clicks.gpkg out/ \
-        --config configs/clicks/pointsam_nwpu.py --checkpoint work_dirs/x/epoch_10.pth \
+        --config configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu-clicks.py \
+        --checkpoint work_dirs/x/epoch_10.pth \
         --class-field class [--bands 3 2 1] [--format gpkg|geojson|shp] [--label-raster]
 
 SCENE is any GDAL raster (GeoTIFF, COG, VRT, JPEG 2000), read window by window; POINTS a
