@@ -20,7 +20,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10')
 IMAGES = osp.join(DATA, 'images')
 # the config used here, named once (the configs/<method>/ move renames it here only)
-DIRECT_CONFIG = osp.join(REPO, 'configs', 'mobilesam_direct_nwpu.py')
+DIRECT_CONFIG = osp.join(REPO, 'configs', 'sam_direct', 'sam-direct_mobilesam-vit-t_nwpu.py')
 STEMS = ('018', '268')
 
 

@@ -19,8 +19,8 @@ from mmpointsam.utils.input_checks import InputError
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10')
 # the configs used here, named once (the configs/<method>/ move renames them here only)
-DIRECT_CONFIG = osp.join(REPO, 'configs', 'mobilesam_direct_nwpu.py')
-TRAIN_CONFIG = osp.join(REPO, 'configs', 'supervised_nwpu.py')
+DIRECT_CONFIG = osp.join(REPO, 'configs', 'sam_direct', 'sam-direct_mobilesam-vit-t_nwpu.py')
+TRAIN_CONFIG = osp.join(REPO, 'configs', 'supervised', 'supervised_sam-vit-b-lora_10e_nwpu.py')
 TINY = ['model.sam.arch=tiny', 'model.sam.img_size=256', 'model.data_preprocessor.img_size=256']
 
 

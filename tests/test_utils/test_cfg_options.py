@@ -10,11 +10,8 @@ from mmpointsam.utils.config import check_cfg_options, consumed_variable_uses, m
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the configs used here, named once (the configs/<method>/ move renames them here only)
-TRAIN_CONFIG = osp.join(REPO, 'configs', 'supervised_nwpu.py')
-SELFTRAIN_CONFIG = osp.join(REPO, 'configs', 'pointsam_nwpu.py')
-DET_CONFIG = osp.join(
-    REPO, 'configs', 'rotated_det', 'rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-pseudo.py'
-)
+TRAIN_CONFIG = osp.join(REPO, 'configs', 'supervised', 'supervised_sam-vit-b-lora_10e_nwpu.py')
+SELFTRAIN_CONFIG = osp.join(REPO, 'configs', 'pointsam', 'pointsam_sam-vit-b-lora_10e_nwpu.py')
 
 
 def _error(config, options):
@@ -54,8 +51,15 @@ def test_uses_are_followed_through_variables_and_dead_ones_say_so():
     assert 'Set train_dataloader.dataset.pipeline.3.max_instances=5 instead.' in msg
 
 
-def test_computed_uses_are_named_as_such():
-    msg = _error(DET_CONFIG, {'classes': ['ship']})
+def test_computed_uses_are_named_as_such(tmp_path):
+    # a config that computes a value from a variable (as mmrotate's DOTA configs do with classes)
+    config = tmp_path / 'computed.py'
+    config.write_text(
+        "classes = ('plane', 'ship')\n"
+        'model = dict(bbox_head=dict(num_classes=len(classes)))\n'
+        'train_dataloader = dict(dataset=dict(metainfo=dict(classes=classes)))\n'
+    )
+    msg = _error(str(config), {'classes': ['ship']})
     assert 'model.bbox_head.num_classes (computed from it)' in msg
     assert "Set train_dataloader.dataset.metainfo.classes=['ship']" in msg
 

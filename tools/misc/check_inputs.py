@@ -2,11 +2,11 @@
 annotation files and images of its datasets, a point-label json and its images, checkpoints.
 Prints every fault found (file, record, value) and exits 1, or 0 when there is none.
 
-    python tools/misc/check_inputs.py configs/pointsam_nwpu.py
-    python tools/misc/check_inputs.py configs/mobilesam_direct_nwpu.py --splits test \
-        --checkpoint work_dirs/pointsam_nwpu/epoch_10.pth
-    python tools/misc/check_inputs.py configs/mobilesam_direct_nwpu.py --splits \
-        --points data/nwpu_vhr10_rbox/points_train.json --img-dir data/nwpu_vhr10/images
+    python tools/misc/check_inputs.py configs/pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py
+    python tools/misc/check_inputs.py configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py \
+        --splits test --checkpoint work_dirs/pointsam_nwpu/epoch_10.pth
+    python tools/misc/check_inputs.py configs/sam_direct/sam-direct_mobilesam-vit-t_nwpu.py \
+        --splits --points data/nwpu_vhr10_rbox/points_train.json --img-dir data/nwpu_vhr10/images
 
 The tools run the same check first (tools/train.py, test.py, point2rbox.py and
 compute_prototypes.py also take --check-only).
