@@ -28,6 +28,7 @@ setup(
     install_requires=read_requirements('requirements/install.txt'),
     extras_require=dict(
         sam2=read_requirements('requirements/sam2.txt'),
+        geo=read_requirements('requirements/geo.txt'),
         tests=read_requirements('requirements/tests.txt'),
     ),
     license='Apache License 2.0',

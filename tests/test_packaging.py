@@ -51,6 +51,7 @@ def _norm(name):
 def test_setup_reads_the_ranges_of_requirements_install_txt():
     kwargs = _setup_kwargs()
     assert [Requirement(r) for r in kwargs['install_requires']] == _requirements('install.txt')
+    assert [Requirement(r) for r in kwargs['extras_require']['geo']] == _requirements('geo.txt')
     assert 'sam2' in kwargs['extras_require']
     assert kwargs['python_requires'] == '>=3.10'
 
@@ -59,7 +60,7 @@ def test_installer_pins_lie_inside_the_ranges():
     pins = {_norm(r.name): r for r in _requirements('runtime.txt')}
     pins['mmcv'] = Requirement('mmcv==2.0.1')  # built from source by tools/install.sh
     checked = 0
-    for req in _requirements('install.txt'):
+    for req in _requirements('install.txt') + _requirements('geo.txt'):
         pin = pins.get(_norm(req.name))
         if pin is None:
             continue  # pulled in by the stack (e.g. Pillow), not pinned by the installer
@@ -70,9 +71,10 @@ def test_installer_pins_lie_inside_the_ranges():
 
 
 def test_ranges_cover_every_import_of_the_package():
-    """Every third-party module mmpointsam imports is required (sam2 is the optional extra)."""
+    """Every third-party module mmpointsam imports is required, or in an extra (sam2; geo,
+    imported by mmpointsam.geo only when used)."""
     required = {_norm(r.name) for r in _requirements('install.txt')}
-    optional = {'sam2'}
+    optional = {'sam2'} | {_norm(r.name) for r in _requirements('geo.txt')}
     stdlib = set(sys.stdlib_module_names)
     modules = set()
     for path in glob.glob(osp.join(REPO, 'mmpointsam', '**', '*.py'), recursive=True):

@@ -10,17 +10,20 @@ call on images.
 
 Large scenes are not shrunk: windows of ``window_size`` pixels (``window_overlap`` apart) are cut
 at native resolution around the clicks, each click is decoded in the window where it lies
-deepest, and the results come back in the scene frame. Memory follows the window size and the
-objects' sizes, never the scene's: masks are kept cropped to their own bounding boxes.
+deepest, and the results come back in the scene frame. Each window is read from a scene source
+(:mod:`.scene_source`): a GeoTIFF / COG / VRT is read window by window, so memory follows the
+window size and the objects' sizes, never the scene's (masks are kept cropped to their own
+bounding boxes); a PNG/JPEG is decoded whole. Click layers in map coordinates (GeoPackage,
+GeoJSON, Shapefile, CSV, a GeoDataFrame) go through :mod:`mmpointsam.geo`.
 """
 
 import copy
 import logging
+import os
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple, Union
 
-import mmcv
 import numpy as np
 import pycocotools.mask as mask_utils
 import torch
@@ -35,6 +38,8 @@ from mmpointsam.models.utils import low_res_to_original, pad_offset_of
 from mmpointsam.registry import MODELS, TRANSFORMS
 from mmpointsam.structures import RBOX_METHODS, masks_to_rboxes, rbox_to_corners
 from mmpointsam.utils import set_sam_checkpoint
+
+from .scene_source import open_scene
 
 # embedding width of a plain SAM file's patch embedding -> arch preset
 _ARCH_BY_WIDTH = {768: 'vit_b', 1024: 'vit_l', 1280: 'vit_h', 64: 'tiny'}
@@ -367,24 +372,6 @@ class PointSAMInferencer:
             )
 
     # ------------------------------------------------------------------ inference
-    @staticmethod
-    def _read(image) -> Tuple[np.ndarray, str]:
-        if isinstance(image, str):
-            if not osp.isfile(image):
-                raise FileNotFoundError(f'image not found: {image}')
-            img = mmcv.imread(image, 'color')
-            if img is None:
-                raise ValueError(f'{image}: not a readable image')
-            return img, image
-        img = np.asarray(image)
-        if img.ndim == 2:
-            img = np.repeat(img[..., None], 3, axis=2)
-        if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
-            raise ValueError(
-                f'an image array must be (H, W, 3) uint8 BGR, got {img.shape} {img.dtype}'
-            )
-        return np.ascontiguousarray(img[..., :3]), 'array'
-
     @torch.no_grad()
     def _run_window(self, crop: np.ndarray, points: np.ndarray, labels: np.ndarray):
         """Low-res decode of prompts (in crop pixels) on one crop -> masks at crop size."""
@@ -422,17 +409,31 @@ class PointSAMInferencer:
                 scores[start : start + self.chunk].float().cpu().numpy(),
             )
 
-    def __call__(self, image, points, labels=None) -> ClickPrediction:
+    def __call__(
+        self, image, points, labels=None, click_negatives: Optional[int] = None, **geo
+    ) -> ClickPrediction:
         """Predict one mask (and rbox) per prompt.
 
         Args:
-            image: a path, or an (H, W, 3) uint8 BGR array (as ``cv2.imread`` gives).
+            image: a path (a GDAL raster such as a GeoTIFF is read window by window), an
+                (H, W, 3) uint8 BGR array (as ``cv2.imread`` gives) or a ``SceneSource``.
             points: (K, 2) clicks x, y in pixels (each positive click is one object, negative
-                clicks go to every prompt) or (N, P, 2) explicit prompts.
+                clicks go to every prompt) or (N, P, 2) explicit prompts; or a click layer in
+                map coordinates (a vector file path or a GeoDataFrame) on a georeferenced
+                raster: see :func:`mmpointsam.geo.predict_geo_clicks`, which gets ``geo``.
             labels: (K,) or (N, P): 1 positive (default), 0 negative, -1 padding.
+            click_negatives: overrides the inferencer's ``click_negatives`` for this call.
         """
-        img, where = self._read(image)
-        height, width = img.shape[:2]
+        if isinstance(points, (str, os.PathLike)) or hasattr(points, 'geometry'):
+            from mmpointsam.geo import predict_geo_clicks
+
+            return predict_geo_clicks(self, image, points, **geo)
+        if geo:
+            raise TypeError(f'{sorted(geo)} apply to click layers (map coordinates) only')
+        source = open_scene(image)
+        where = source.path
+        height, width = source.shape
+        click_negatives = self.click_negatives if click_negatives is None else click_negatives
         prompts, plabels = group_prompts(points, labels)
         real = plabels >= 0
         # written as "not inside" so that a NaN coordinate counts as outside too
@@ -468,8 +469,8 @@ class PointSAMInferencer:
             )
         pos = plabels == 1
         anchors = (prompts * pos[..., None]).sum(1) / np.maximum(pos.sum(1, keepdims=True), 1)
-        if self.click_negatives and num > 1:
-            prompts, plabels = add_click_negatives(prompts, plabels, anchors, self.click_negatives)
+        if click_negatives and num > 1:
+            prompts, plabels = add_click_negatives(prompts, plabels, anchors, click_negatives)
         windows, window_index = plan_windows(
             height, width, anchors, self.window_size, self.window_overlap
         )
@@ -494,7 +495,7 @@ class PointSAMInferencer:
                     f'{where}: the positive clicks of prompt {idx[lost][0]} span '
                     f'more than one window (window_size={self.window_size})'
                 )
-            crop = np.ascontiguousarray(img[y0:y1, x0:x1])
+            crop = source.read((x0, y0, x1, y1))
             done = 0
             for chunk_masks, chunk_scores in self._run_window(crop, local, llabels):
                 boxes, ok = masks_to_rboxes(chunk_masks, self.rbox_method)

@@ -21,6 +21,11 @@ TESTED_STACK: Dict[str, str] = {
     'mmcv': '2.0.1',
     'mmdet': '3.1.0',
     'mmrotate': '1.0.0rc1',
+    # mmpointsam.geo: wheels that bundle GDAL / PROJ, built against numpy 2
+    'rasterio': '1.4.4',
+    'pyogrio': '0.13.0',
+    'pyproj': '3.7.1',
+    'geopandas': '1.1.4',
 }
 SUPPORTED_PYTHON = ((3, 10), (3, 13))
 OPT_OUT = 'MMPOINTSAM_ALLOW_UNTESTED_STACK'
