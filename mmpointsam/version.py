@@ -1,1 +1,3 @@
+"""The version of mmpointsam."""
+
 __version__ = '0.1.0'

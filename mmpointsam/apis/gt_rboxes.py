@@ -14,6 +14,19 @@ from mmpointsam.utils.input_checks import FaultReport, check_coco_json
 GT_SOURCES = ('mask', 'polygon')
 
 
+def _annotation_rbox(gt_json: str, ann: dict, img: dict, source: str, method: str):
+    """The rotated box of one annotation (None: its mask covers no pixel): of the rasterised
+    mask (``'mask'``), or the min-area rectangle of its polygons' vertices (``'polygon'``)."""
+    if source == 'mask':
+        return mask_to_rbox(coco_ann_to_mask(ann, img['height'], img['width']), method)
+    if not isinstance(ann.get('segmentation'), list):
+        raise ValueError(
+            f'{gt_json}: annotation {ann.get("id")} has no polygon (RLE masks need source="mask")'
+        )
+    vertices = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in ann['segmentation']]
+    return points_to_rbox(np.concatenate(vertices))
+
+
 def gt_rboxes(
     gt_json: str, out_dir: str, source: str = 'mask', method: str = 'all', progress: bool = True
 ) -> dict:
@@ -48,22 +61,7 @@ def gt_rboxes(
         for ann in per_image.get(img['id'], []):
             if ann.get('iscrowd', 0):
                 continue
-            if source == 'mask':
-                rbox = mask_to_rbox(coco_ann_to_mask(ann, img['height'], img['width']), method)
-            else:
-                if not isinstance(ann.get('segmentation'), list):
-                    raise ValueError(
-                        f'{gt_json}: annotation {ann.get("id")} has no polygon '
-                        '(RLE masks need source="mask")'
-                    )
-                rbox = points_to_rbox(
-                    np.concatenate(
-                        [
-                            np.asarray(p, dtype=np.float64).reshape(-1, 2)
-                            for p in ann['segmentation']
-                        ]
-                    )
-                )
+            rbox = _annotation_rbox(gt_json, ann, img, source, method)
             if rbox is None:
                 empty.append(dict(id=ann['id'], category_id=ann['category_id']))
             else:

@@ -12,7 +12,7 @@ import csv
 import json
 import os.path as osp
 from collections import OrderedDict
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from mmpointsam.fileio import atomic_dump_json
 
@@ -20,26 +20,14 @@ BACKGROUND = 'background'
 
 
 def _check_inside(x: float, y: float, width: int, height: int, where: str) -> None:
+    """Raise when a click lies outside its image (pixel indices 0 <= x < width, 0 <= y < height)."""
     if not (0 <= x < width and 0 <= y < height):
         raise ValueError(f'{where}: click ({x}, {y}) is outside the {width}x{height} image')
 
 
-def read_click_csv(
-    csv_path: str, img_dir: str, classes: Optional[Sequence[str]] = None, report=None
-) -> Optional[dict]:
-    """Parse and check a click CSV; every fault (file, line, value) goes to ``report`` (a
-    :class:`FaultReport`). A spreadsheet's "CSV UTF-8" (byte-order mark, CRLF line ends) reads
-    as plain CSV.
-
-    Returns:
-        None if the header is unusable, else ``dict(images, objects, background, cat_ids)``
-        (images: file name -> COCO image dict, sizes read from the image headers).
-    """
-    from mmpointsam.utils.input_checks import inspect_image
-
-    if not osp.isfile(csv_path):
-        report.add(csv_path, 'click CSV not found')
-        return None
+def _csv_rows(csv_path: str, report) -> Optional[List[dict]]:
+    """The CSV's rows (stripped keys and values), or None with a fault when the header lacks
+    image,x,y,class. A byte-order mark and CRLF line ends read as plain CSV."""
     # utf-8-sig drops a byte-order mark; newline='' lets csv take CRLF and LF line ends
     with open(csv_path, newline='', encoding='utf-8-sig') as f:
         reader = csv.DictReader(f)
@@ -57,16 +45,18 @@ def read_click_csv(
                 f'got {header}{hint}',
             )
             return None
-        rows = [
+        return [
             {k.strip(): (v or '').strip() for k, v in row.items() if isinstance(k, str)}
             for row in reader
         ]
-    report.count('click CSV')
-    names = (
-        list(classes)
-        if classes
-        else list(OrderedDict.fromkeys(r['class'] for r in rows if r['class'] != BACKGROUND))
-    )
+
+
+def _group_clicks(csv_path: str, rows: List[dict], img_dir: str, names: list, report) -> dict:
+    """Rows -> images (sizes from their headers), objects (clicks grouped by image and the
+    ``object`` column, one object per row without it) and background clicks; each faulty row
+    goes to ``report`` and is left out."""
+    from mmpointsam.utils.input_checks import inspect_image
+
     cat_ids = {name: i + 1 for i, name in enumerate(names)}
     images, objects, background, unreadable = OrderedDict(), OrderedDict(), {}, set()
     for line, row in enumerate(rows, start=2):
@@ -117,6 +107,32 @@ def read_click_csv(
     return dict(images=images, objects=objects, background=background, cat_ids=cat_ids)
 
 
+def read_click_csv(
+    csv_path: str, img_dir: str, classes: Optional[Sequence[str]] = None, report=None
+) -> Optional[dict]:
+    """Parse and check a click CSV; every fault (file, line, value) goes to ``report`` (a
+    :class:`FaultReport`). A spreadsheet's "CSV UTF-8" (byte-order mark, CRLF line ends) reads
+    as plain CSV.
+
+    Returns:
+        None if the header is unusable, else ``dict(images, objects, background, cat_ids)``
+        (images: file name -> COCO image dict, sizes read from the image headers).
+    """
+    if not osp.isfile(csv_path):
+        report.add(csv_path, 'click CSV not found')
+        return None
+    rows = _csv_rows(csv_path, report)
+    if rows is None:
+        return None
+    report.count('click CSV')
+    names = (
+        list(classes)
+        if classes
+        else list(OrderedDict.fromkeys(r['class'] for r in rows if r['class'] != BACKGROUND))
+    )
+    return _group_clicks(csv_path, rows, img_dir, names, report)
+
+
 def csv_to_point_labels(
     csv_path: str, img_dir: str, out_json: str, classes: Optional[Sequence[str]] = None
 ) -> dict:
@@ -164,6 +180,20 @@ def csv_to_point_labels(
     )
 
 
+def _labelled_keypoints(kps: list, category: dict, keypoint: Optional[str], where: str):
+    """The labelled (v > 0) keypoints [x, y] of an annotation, or only the one named
+    ``keypoint`` (which must be among its category's keypoints)."""
+    triples = [kps[i : i + 3] for i in range(0, len(kps), 3)]
+    if keypoint is not None:
+        names = category.get('keypoints') or []
+        if keypoint not in names:
+            raise ValueError(
+                f"{where}: keypoint {keypoint!r} is not among its category's keypoints {names}"
+            )
+        triples = [triples[names.index(keypoint)]]
+    return [[float(x), float(y)] for x, y, v in triples if v > 0]
+
+
 def coco_keypoints_to_point_labels(
     coco_json: str, out_json: str, keypoint: Optional[str] = None
 ) -> dict:
@@ -187,15 +217,7 @@ def coco_keypoints_to_point_labels(
             raise ValueError(f'{where}: image id {ann.get("image_id")} is not in "images"')
         if ann.get('category_id') not in cats:
             raise ValueError(f'{where}: category id {ann.get("category_id")} is unknown')
-        triples = [kps[i : i + 3] for i in range(0, len(kps), 3)]
-        if keypoint is not None:
-            names = cats[ann['category_id']].get('keypoints') or []
-            if keypoint not in names:
-                raise ValueError(
-                    f"{where}: keypoint {keypoint!r} is not among its category's keypoints {names}"
-                )
-            triples = [triples[names.index(keypoint)]]
-        points = [[float(x), float(y)] for x, y, v in triples if v > 0]
+        points = _labelled_keypoints(kps, cats[ann['category_id']], keypoint, where)
         if not points:
             skipped += 1
             continue

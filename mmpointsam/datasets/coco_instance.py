@@ -19,6 +19,7 @@ class InvalidAnnotationError(ValueError):
 
 
 def _is_number(value) -> bool:
+    """True for real numbers, False for bools (which ``numbers.Real`` would accept)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -137,12 +138,14 @@ class CocoInstanceDataset(CocoDataset):
     # ------------------------------------------------------------------ checks
 
     def _error(self, img_info: dict, fault: str, ann: Optional[dict] = None):
+        """An InvalidAnnotationError naming the annotation file, the image and the annotation."""
         where = f"image '{img_info.get('file_name')}' (image id {img_info.get('id')})"
         if ann is not None:
             where += f', annotation id {ann.get("id")}'
         return InvalidAnnotationError(f'{self.ann_file}: {where}: {fault}')
 
     def _check_image(self, img_info: dict) -> None:
+        """Raise unless an image entry has a positive size, a file name and a file on disk."""
         width, height = img_info.get('width'), img_info.get('height')
         if not (_is_number(width) and _is_number(height) and width > 0 and height > 0):
             raise self._error(img_info, f'invalid image size width={width!r} height={height!r}')
@@ -154,10 +157,12 @@ class CocoInstanceDataset(CocoDataset):
             raise self._error(img_info, f'image file not found: {img_path}')
 
     def _img_path(self, file_name: str) -> str:
+        """The image path as ``CocoDataset.parse_data_info`` builds it."""
         # Same path as CocoDataset.parse_data_info builds.
         return osp.join(self.data_prefix.get('img', ''), file_name)
 
     def _check_annotation(self, img_info: dict, ann: dict) -> None:
+        """Raise on an unknown class, a faulty bbox or polygon; warn on a self-intersecting one."""
         if ann.get('category_id') not in self.cat2label:
             raise self._error(
                 img_info,
@@ -209,6 +214,7 @@ class CocoInstanceDataset(CocoDataset):
 
     @classmethod
     def _bbox_fault(cls, bbox, width: float, height: float) -> Optional[str]:
+        """What is wrong with a bbox: not 4 finite numbers, a negative side, outside the image."""
         if (
             not isinstance(bbox, (list, tuple))
             or len(bbox) != 4
@@ -224,6 +230,7 @@ class CocoInstanceDataset(CocoDataset):
 
     @classmethod
     def _outside(cls, x: float, y: float, width: float, height: float) -> bool:
+        """True when a point lies outside the image by more than COORD_TOLERANCE pixels."""
         tol = cls.COORD_TOLERANCE
         return x < -tol or y < -tol or x > width + tol or y > height + tol
 

@@ -29,6 +29,7 @@ class HRSIDDataset(CocoInstanceDataset):
         super().__init__(*args, **kwargs)
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
+        """Mark an image of ``exclude_img_ids`` as excluded instead of parsing its instances."""
         img_id = raw_data_info['raw_img_info']['img_id']
         if img_id in self.exclude_img_ids:
             self.num_excluded += 1
@@ -36,6 +37,7 @@ class HRSIDDataset(CocoInstanceDataset):
         return super().parse_data_info(raw_data_info)
 
     def filter_data(self) -> List[dict]:
+        """Drop the excluded images (logged with their count), then filter as CocoDataset does."""
         if self.exclude_img_ids:
             self.data_list = [d for d in self.data_list if not d.get('excluded')]
             print_log(

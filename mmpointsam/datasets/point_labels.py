@@ -62,6 +62,31 @@ def select_images(
     return list(images)
 
 
+def _sampling_masks(gt_json: str, img: dict, anns: List[dict], skipped: dict):
+    """The annotations of one image that points can be sampled from, and their masks: crowd
+    annotations and masks that cover no pixel are left out and counted in ``skipped``."""
+    kept = []
+    for ann in anns:
+        if ann.get('iscrowd', 0):
+            skipped['crowd'] += 1
+            continue
+        if not ann.get('segmentation'):
+            raise ValueError(
+                f'{gt_json}: annotation {ann.get("id")} of {img["file_name"]} has '
+                'no segmentation to sample points from'
+            )
+        kept.append(ann)
+    masks = (
+        np.stack([coco_ann_to_mask(a, img['height'], img['width']) for a in kept])
+        if kept
+        else np.zeros((0, img['height'], img['width']), dtype=bool)
+    )
+    nonempty = masks.reshape(len(masks), -1).any(axis=1)
+    if not nonempty.all():
+        skipped['empty mask'] += int((~nonempty).sum())
+    return [a for a, k in zip(kept, nonempty) if k], masks[nonempty]
+
+
 def sample_point_labels(
     gt_json: str,
     out_json: str,
@@ -94,26 +119,7 @@ def sample_point_labels(
         per_image[ann['image_id']].append(ann)
     out_anns, skipped = [], defaultdict(int)
     for img in gt['images']:
-        anns = []
-        for ann in per_image.get(img['id'], []):
-            if ann.get('iscrowd', 0):
-                skipped['crowd'] += 1
-                continue
-            if not ann.get('segmentation'):
-                raise ValueError(
-                    f'{gt_json}: annotation {ann.get("id")} of {img["file_name"]} has '
-                    'no segmentation to sample points from'
-                )
-            anns.append(ann)
-        masks = (
-            np.stack([coco_ann_to_mask(a, img['height'], img['width']) for a in anns])
-            if anns
-            else np.zeros((0, img['height'], img['width']), dtype=bool)
-        )
-        nonempty = masks.reshape(len(masks), -1).any(axis=1)
-        if not nonempty.all():
-            skipped['empty mask'] += int((~nonempty).sum())
-        anns, masks = [a for a, k in zip(anns, nonempty) if k], masks[nonempty]
+        anns, masks = _sampling_masks(gt_json, img, per_image.get(img['id'], []), skipped)
         if not anns:
             continue
         results = sampler.transform(dict(gt_masks=masks, img_path=img['file_name']))

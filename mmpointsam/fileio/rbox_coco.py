@@ -18,6 +18,7 @@ DECIMALS = 3
 
 
 def _rounded(values: np.ndarray) -> List[float]:
+    """Values rounded to DECIMALS as plain floats, with -0.0 written as 0.0."""
     # + 0.0 turns -0.0 into 0.0
     return [float(v) for v in np.round(values, DECIMALS) + 0.0]
 

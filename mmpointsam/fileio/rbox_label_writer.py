@@ -61,6 +61,7 @@ class RBoxLabelWriter:
 
     @staticmethod
     def _txt_stems(images: Sequence[dict]) -> Dict[int, str]:
+        """Image id -> DOTA txt stem; two images of one stem are refused."""
         stems, seen = {}, {}
         for img in images:
             stem = osp.splitext(osp.basename(img['file_name']))[0]
@@ -81,6 +82,7 @@ class RBoxLabelWriter:
             os.remove(self.json_path)
 
     def _check_settings(self) -> None:
+        """Refuse an output folder that holds a run with other settings; record ours otherwise."""
         path = osp.join(self.progress_dir, SETTINGS_FILE)
         if osp.isfile(path):
             with open(path) as f:
@@ -97,12 +99,15 @@ class RBoxLabelWriter:
             atomic_dump_json(self.settings, path, indent=1)
 
     def _record_path(self, image_id: int) -> str:
+        """Where the finished-image record of ``image_id`` goes."""
         return osp.join(self.progress_dir, f'{image_id}.json')
 
     def txt_path(self, image_id: int) -> str:
+        """The DOTA txt file of ``image_id``."""
         return osp.join(self.dota_dir, self._stems[image_id] + '.txt')
 
     def is_done(self, image_id: int) -> bool:
+        """True when ``image_id``'s txt and its record were both written."""
         return osp.isfile(self._record_path(image_id)) and osp.isfile(self.txt_path(image_id))
 
     def pending(self) -> List[dict]:

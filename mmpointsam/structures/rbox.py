@@ -106,6 +106,51 @@ def _midpoint_sides(iu, iv, ou, ov, t: float) -> np.ndarray:
     return sides
 
 
+def _min_area_angle(inside: np.ndarray) -> float:
+    """Direction (radians) of the min-area rectangle of the points; 0 for a single point."""
+    corners = cv2.boxPoints(cv2.minAreaRect(inside.astype(np.float32))).astype(np.float64)
+    # either side gives the rectangle's direction; a line of pixels has one of length 0
+    edge = max(corners[1] - corners[0], corners[2] - corners[1], key=lambda e: np.hypot(*e))
+    return float(np.arctan2(edge[1], edge[0])) if np.hypot(*edge) > 1e-9 else 0.0
+
+
+def _background_ring(crop: np.ndarray) -> np.ndarray:
+    """Centres (crop coordinates) of the background pixels 8-adjacent to the foreground."""
+    pad = np.pad(crop, 1)
+    ring = cv2.dilate(pad, np.ones((3, 3), np.uint8)) & (1 - pad)
+    ys, xs = np.nonzero(ring)
+    return np.stack([xs, ys], axis=1).astype(np.float64) - 0.5
+
+
+def _clean_angles(inside: np.ndarray, outside: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """Per angle: its rectangle round the foreground centres takes in no background one."""
+    iu, iv = _projections(inside, angles)
+    ou, ov = _projections(outside, angles)
+    eps = 1e-6
+    takes_in = (
+        (ou > iu.min(1, keepdims=True) + eps)
+        & (ou < iu.max(1, keepdims=True) - eps)
+        & (ov > iv.min(1, keepdims=True) + eps)
+        & (ov < iv.max(1, keepdims=True) - eps)
+    )
+    return ~takes_in.any(axis=1)
+
+
+def _centred_angle(inside: np.ndarray, outside: np.ndarray, t0: float) -> float:
+    """The middle of the range of clean angles around ``t0``; ``t0`` when it is not clean."""
+    # only a shape clean at the min-area angle has a range to centre (most SAM masks are not)
+    if not _clean_angles(inside, outside, np.array([t0]))[0]:
+        return t0
+    angles = t0 + np.radians(np.arange(-_ANGLE_SPAN_DEG, _ANGLE_SPAN_DEG + 1e-9, _ANGLE_STEP_DEG))
+    ok = _clean_angles(inside, outside, angles)
+    lo = hi = len(angles) // 2
+    while lo > 0 and ok[lo - 1]:
+        lo -= 1
+    while hi < len(angles) - 1 and ok[hi + 1]:
+        hi += 1
+    return float((angles[lo] + angles[hi]) / 2)
+
+
 def _fit_pixel_rect(crop: np.ndarray) -> np.ndarray:
     """le90 rbox (5,) in crop pixel-corner coordinates of a binary uint8 mask (one blob or more).
 
@@ -119,45 +164,12 @@ def _fit_pixel_rect(crop: np.ndarray) -> np.ndarray:
     """
     contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     inside = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64) + 0.5
-    corners = cv2.boxPoints(cv2.minAreaRect(inside.astype(np.float32))).astype(np.float64)
-    # either side gives the rectangle's direction; a line of pixels has one of length 0
-    edge = max(corners[1] - corners[0], corners[2] - corners[1], key=lambda e: np.hypot(*e))
-    t0 = float(np.arctan2(edge[1], edge[0])) if np.hypot(*edge) > 1e-9 else 0.0
-    # background pixels 8-adjacent to the foreground, as centres in crop coordinates
-    pad = np.pad(crop, 1)
-    ring = cv2.dilate(pad, np.ones((3, 3), np.uint8)) & (1 - pad)
-    ys, xs = np.nonzero(ring)
-    outside = np.stack([xs, ys], axis=1).astype(np.float64) - 0.5
+    t0 = _min_area_angle(inside)
+    outside = _background_ring(crop)
     # extremes along any direction are hull vertices: the rest of the centres is not needed
     inside = cv2.convexHull(inside.astype(np.float32)).reshape(-1, 2).astype(np.float64)
     outside = outside[_outside_hull(outside, inside)]
-
-    def clean(angles: np.ndarray) -> np.ndarray:
-        """Per angle: its rectangle round the foreground centres takes in no background one."""
-        iu, iv = _projections(inside, angles)
-        ou, ov = _projections(outside, angles)
-        eps = 1e-6
-        takes_in = (
-            (ou > iu.min(1, keepdims=True) + eps)
-            & (ou < iu.max(1, keepdims=True) - eps)
-            & (ov > iv.min(1, keepdims=True) + eps)
-            & (ov < iv.max(1, keepdims=True) - eps)
-        )
-        return ~takes_in.any(axis=1)
-
-    t = t0
-    # only a shape clean at the min-area angle has a range to centre (most SAM masks are not)
-    if clean(np.array([t0]))[0]:
-        angles = t0 + np.radians(
-            np.arange(-_ANGLE_SPAN_DEG, _ANGLE_SPAN_DEG + 1e-9, _ANGLE_STEP_DEG)
-        )
-        ok = clean(angles)
-        lo = hi = len(angles) // 2
-        while lo > 0 and ok[lo - 1]:
-            lo -= 1
-        while hi < len(angles) - 1 and ok[hi + 1]:
-            hi += 1
-        t = float((angles[lo] + angles[hi]) / 2)
+    t = _centred_angle(inside, outside, t0)
     (iu,), (iv,) = _projections(inside, np.array([t]))
     (ou,), (ov,) = _projections(outside, np.array([t]))
     sides = _midpoint_sides(iu, iv, ou, ov, t)

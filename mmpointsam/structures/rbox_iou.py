@@ -14,6 +14,7 @@ from .rbox import rbox_to_corners
 
 
 def _polygons(rboxes: np.ndarray) -> np.ndarray:
+    """le90 rotated boxes as shapely polygons."""
     rboxes = np.asarray(rboxes, dtype=np.float64).reshape(-1, 5)
     return shapely.polygons(rbox_to_corners(rboxes))
 

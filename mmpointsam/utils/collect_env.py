@@ -23,6 +23,7 @@ MIN_DRIVER = {12: 525, 13: 580}
 
 
 def _run(cmd: List[str]) -> str:
+    """A command's stdout, or '' when it cannot run."""
     try:
         return subprocess.run(
             cmd, capture_output=True, text=True, timeout=30, check=True
@@ -79,10 +80,8 @@ def mmcv_cuda_op_check() -> str:
     return ''
 
 
-def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
-    """The report's rows and its problems (each a sentence saying what to do)."""
-    info: 'OrderedDict[str, str]' = OrderedDict()
-    problems: List[str] = []
+def _python_rows(info: dict, problems: List[str]) -> None:
+    """Platform, Python (a problem outside the supported versions) and the machine."""
     info['sys.platform'] = sys.platform
     info['Python'] = sys.version.replace('\n', ' ')
     lo, hi = SUPPORTED_PYTHON
@@ -93,6 +92,29 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
         )
     info['machine'] = f'{platform.machine()}, {os.cpu_count()} CPUs'
 
+
+def _gpu_problem(torch, gpus: list) -> str:
+    """Why torch sees no GPU that nvidia-smi lists: CPU-only torch, an old driver, or hidden."""
+    driver = gpus[0][2]
+    need = MIN_DRIVER.get(int((torch.version.cuda or '0').split('.')[0]))
+    if torch.version.cuda is None:
+        return (
+            'A GPU is present but torch is a CPU-only build: install the '
+            'pinned torch (`make install`).'
+        )
+    if need and int(driver.split('.')[0]) < need:
+        return (
+            f'A GPU is present but torch (CUDA {torch.version.cuda}) needs an '
+            f'NVIDIA driver >= {need}; this one is {driver}. Update the driver.'
+        )
+    return (
+        'A GPU is present but torch.cuda.is_available() is False '
+        '(CUDA_VISIBLE_DEVICES? container without GPU access?).'
+    )
+
+
+def _torch_rows(info: dict, problems: List[str]) -> bool:
+    """torch, its CUDA build, the GPUs, cuDNN and nvcc; returns whether CUDA is usable."""
     import torch
 
     info['PyTorch'] = torch.__version__
@@ -116,24 +138,12 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
         f'{nvcc}: {release[0]}' if release else 'none (only needed to build mmcv with CUDA ops)'
     )
     if gpus and not cuda_ok:
-        driver = gpus[0][2]
-        need = MIN_DRIVER.get(int((torch.version.cuda or '0').split('.')[0]))
-        if torch.version.cuda is None:
-            problems.append(
-                'A GPU is present but torch is a CPU-only build: install the '
-                'pinned torch (`make install`).'
-            )
-        elif need and int(driver.split('.')[0]) < need:
-            problems.append(
-                f'A GPU is present but torch (CUDA {torch.version.cuda}) needs an '
-                f'NVIDIA driver >= {need}; this one is {driver}. Update the driver.'
-            )
-        else:
-            problems.append(
-                'A GPU is present but torch.cuda.is_available() is False '
-                '(CUDA_VISIBLE_DEVICES? container without GPU access?).'
-            )
+        problems.append(_gpu_problem(torch, gpus))
+    return cuda_ok
 
+
+def _stack_rows(info: dict, problems: List[str]) -> None:
+    """The installed version of each package of the tested stack; each mismatch a problem."""
     for dist in TESTED_STACK:
         if dist == 'torch':
             continue
@@ -144,38 +154,50 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
     for line in stack_mismatches():
         problems.append(f'Untested version: {line}. `make install` installs the tested stack.')
 
+
+def _mmcv_ops_rows(info: dict, problems: List[str], cuda_ok: bool) -> None:
+    """How mmcv's ops were built, and whether its CUDA ops run on this GPU."""
+    import torch
+
     built, problem = mmcv_ops_status()
     info['mmcv ops built with'] = built
     if problem:
         problems.append(problem)
-    elif cuda_ok:
-        if built.endswith('not available'):
-            cap = '.'.join(str(v) for v in torch.cuda.get_device_capability())
-            problems.append(
-                'Rotated detectors will not run on GPU: mmcv was built without CUDA ops. '
-                f'Rebuild with `MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.'
-            )
-            info['mmcv CUDA ops'] = 'none'
-        else:
-            error = mmcv_cuda_op_check()
-            info['mmcv CUDA ops'] = (
-                'nms_rotated runs on ' + torch.cuda.get_device_name()
-                if not error
-                else f'FAIL: {error}'
-            )
-            if error:
-                cap = '.'.join(str(v) for v in torch.cuda.get_device_capability())
-                problems.append(
-                    f'mmcv CUDA ops fail on this GPU ({error}); rebuild for it with '
-                    f'`MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.'
-                )
-    else:
+        return
+    if not cuda_ok:
         info['mmcv CUDA ops'] = (
             'built, no GPU to run them'
             if not built.endswith('not available')
             else 'none (CPU machine: everything runs on CPU)'
         )
+        return
+    cap = '.'.join(str(v) for v in torch.cuda.get_device_capability())
+    if built.endswith('not available'):
+        problems.append(
+            'Rotated detectors will not run on GPU: mmcv was built without CUDA ops. '
+            f'Rebuild with `MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.'
+        )
+        info['mmcv CUDA ops'] = 'none'
+        return
+    error = mmcv_cuda_op_check()
+    info['mmcv CUDA ops'] = (
+        'nms_rotated runs on ' + torch.cuda.get_device_name() if not error else f'FAIL: {error}'
+    )
+    if error:
+        problems.append(
+            f'mmcv CUDA ops fail on this GPU ({error}); rebuild for it with '
+            f'`MMPOINTSAM_CUDA=1 TORCH_CUDA_ARCH_LIST={cap} make install`.'
+        )
 
+
+def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
+    """The report's rows and its problems (each a sentence saying what to do)."""
+    info: 'OrderedDict[str, str]' = OrderedDict()
+    problems: List[str] = []
+    _python_rows(info, problems)
+    cuda_ok = _torch_rows(info, problems)
+    _stack_rows(info, problems)
+    _mmcv_ops_rows(info, problems, cuda_ok)
     try:
         import mmpointsam
 
@@ -188,6 +210,7 @@ def collect_env() -> Tuple['OrderedDict[str, str]', List[str]]:
 
 
 def main(argv=None) -> int:
+    """Print the report; with --check, exit 1 when it lists problems."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         '--check', action='store_true', help='exit 1 when the report lists problems'

@@ -10,6 +10,7 @@ from .stack import check_stack
 
 
 def _walk(node: Any, fn) -> None:
+    """Call ``fn`` on every dict nested in ``node``."""
     if isinstance(node, dict):
         fn(node)
         for value in node.values():

@@ -46,5 +46,6 @@ def setup_cpu_distributed(cfg: Config) -> bool:
 
 
 def _destroy_process_group() -> None:
+    """Tear down the process group at exit, if one was started."""
     if torch_dist.is_initialized():
         torch_dist.destroy_process_group()

@@ -38,6 +38,7 @@ def set_pdeathsig(parent_pid: int, sig: int = signal.SIGKILL) -> bool:
 
 
 def _after_fork(hook: _DieWithParent) -> None:
+    """In a forked child: die with the parent, and have this child's children die with it."""
     set_pdeathsig(hook.parent)
     hook.parent = os.getpid()  # this child's own children die with it (the registry is copied)
 

@@ -4,7 +4,8 @@ Compiled pieces of the stack depend on each other (mmcv's ops on the torch they 
 against, mmdet/mmrotate on mmcv's version range, torch on numpy's ABI), and a drifted
 environment tends to run and give different numbers rather than fail. The tools therefore stop
 on a mismatch unless the user opts out with ``MMPOINTSAM_ALLOW_UNTESTED_STACK=1``.
-``requirements/runtime.txt`` pins the same versions (tests/test_stack.py keeps them equal).
+``requirements/runtime.txt`` pins the same versions (tests/test_utils/test_stack.py keeps them
+equal).
 """
 
 import os

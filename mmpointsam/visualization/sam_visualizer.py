@@ -25,6 +25,7 @@ _TEXT_BOX = dict(facecolor='black', alpha=0.6, pad=0.5, edgecolor='none')
 
 
 def _numpy(value) -> np.ndarray:
+    """Boxes, tensors or array-likes as a numpy array."""
     if hasattr(value, 'tensor'):  # mmdet/mmrotate box types
         value = value.tensor
     if isinstance(value, torch.Tensor):
@@ -55,6 +56,26 @@ def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = np.count_nonzero(a & b, axis=(1, 2))
     union = np.count_nonzero(a | b, axis=(1, 2))
     return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+
+
+def _instance_texts(instances: InstanceData, num: int, classes: Optional[Sequence[str]]):
+    """Each instance's class name (``class k`` when unnamed) and score, as drawn."""
+    labels = _numpy(instances.labels).reshape(-1) if 'labels' in instances else None
+    scores = _numpy(instances.scores).reshape(-1) if 'scores' in instances else None
+    texts = []
+    for i in range(num):
+        text = ''
+        if labels is not None:
+            label = int(labels[i])
+            text = (
+                classes[label]
+                if classes is not None and 0 <= label < len(classes)
+                else f'class {label}'
+            )
+        if scores is not None:
+            text = f'{text} {float(scores[i]):.2f}'.strip()
+        texts.append(text)
+    return texts
 
 
 @VISUALIZERS.register_module()
@@ -114,13 +135,16 @@ class SAMVisualizer(DetLocalVisualizer):
     # ------------------------------------------------------------------ sizes
     @staticmethod
     def _scale(shape) -> float:
+        """How much to enlarge markers and text for an image of this size."""
         return max(1.0, float(np.sqrt(shape[0] * shape[1])) / 600.0)
 
     def _px_to_pt(self, px: float) -> float:
+        """Canvas pixels to matplotlib points."""
         # the canvas is sized so that one image pixel is one canvas pixel
         return px * 72.0 / self.dpi
 
     def _font_size(self, shape) -> float:
+        """The font size for an image of this size, in points."""
         return self._px_to_pt(max(10.0, 11.0 * self._scale(shape)))
 
     @master_only
@@ -248,6 +272,22 @@ class SAMVisualizer(DetLocalVisualizer):
         return self
 
     # ------------------------------------------------------------------ panels
+    def _instance_rboxes(self, instances: InstanceData, num: int):
+        """The rotated boxes to draw: ``rboxes``, or ``bboxes`` of 5 or 8 columns, or 4-column
+        boxes as their 4 corners when ``draw_hbboxes``; None when there are none."""
+        rboxes = instances.get('rboxes')
+        if rboxes is None and 'bboxes' in instances:
+            bboxes = instances.bboxes
+            width = _numpy(bboxes).reshape(num, -1).shape[1] if num else 0
+            if width in (5, 8):
+                rboxes = bboxes
+            elif width == 4 and self.draw_hbboxes:
+                b = _numpy(bboxes).astype(np.float64)
+                rboxes = np.stack(
+                    [b[:, 0], b[:, 1], b[:, 2], b[:, 1], b[:, 2], b[:, 3], b[:, 0], b[:, 3]], axis=1
+                )
+        return rboxes
+
     @master_only
     def draw_instances(
         self,
@@ -289,17 +329,7 @@ class SAMVisualizer(DetLocalVisualizer):
 
         self.set_image(image)
         corners = None
-        rboxes = instances.get('rboxes')
-        if rboxes is None and 'bboxes' in instances:
-            bboxes = instances.bboxes
-            width = _numpy(bboxes).reshape(num, -1).shape[1] if num else 0
-            if width in (5, 8):
-                rboxes = bboxes
-            elif width == 4 and self.draw_hbboxes:
-                b = _numpy(bboxes).astype(np.float64)
-                rboxes = np.stack(
-                    [b[:, 0], b[:, 1], b[:, 2], b[:, 1], b[:, 2], b[:, 3], b[:, 0], b[:, 3]], axis=1
-                )
+        rboxes = self._instance_rboxes(instances, num)
         if rboxes is not None and num:
             corners = rbox_to_corners(rboxes)
             self.draw_rboxes(corners.reshape(-1, 8), colors)
@@ -312,21 +342,7 @@ class SAMVisualizer(DetLocalVisualizer):
             self.draw_prompt_points(instances.points, instances.point_labels)
 
         if self.draw_labels and num and ('labels' in instances or 'scores' in instances):
-            labels = _numpy(instances.labels).reshape(-1) if 'labels' in instances else None
-            scores = _numpy(instances.scores).reshape(-1) if 'scores' in instances else None
-            texts = []
-            for i in range(num):
-                text = ''
-                if labels is not None:
-                    label = int(labels[i])
-                    text = (
-                        classes[label]
-                        if classes is not None and 0 <= label < len(classes)
-                        else f'class {label}'
-                    )
-                if scores is not None:
-                    text = f'{text} {float(scores[i]):.2f}'.strip()
-                texts.append(text)
+            texts = _instance_texts(instances, num, classes)
             positions = self._text_positions(instances, num, boxes, nonempty, corners)
             self.draw_labels_at(texts, positions, areas)
 
@@ -348,6 +364,7 @@ class SAMVisualizer(DetLocalVisualizer):
         return np.concatenate(out, axis=1)
 
     def _classes(self) -> Optional[Sequence[str]]:
+        """The dataset's class names, if known."""
         meta = self.dataset_meta or {}
         return meta.get('classes')
 

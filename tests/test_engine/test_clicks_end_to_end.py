@@ -1,4 +1,4 @@
-"""A user with only clicks, end to end (the README's "I only have clicks" commands, run in
+"""A user with only clicks, end to end (the commands of docs/en/user_guides/clicks_only.md, run in
 process with a tiny random SAM on real NWPU VHR-10 images): CSV of clicks -> point-label json ->
 prototypes -> 2 iterations of PointSAM -> predictions with the API and the demo script -> masks
 and DOTA rboxes. No mask is read anywhere: LoadSAMAnnotations is made to fail."""

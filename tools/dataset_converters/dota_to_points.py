@@ -3,7 +3,7 @@
     python tools/dataset_converters/dota_to_points.py data/DOTA/train/labelTxt \
         data/DOTA/train/images data/dota_rbox/points_train.json --seed 0
 
-The json feeds tools/point2rbox.py (see docs/point2rbox.md, DOTA-v1.0 recipe).
+The json feeds tools/point2rbox.py (see docs/en/user_guides/point2rbox.md, DOTA-v1.0 recipe).
 """
 
 import argparse

@@ -10,6 +10,7 @@ from .point_frame import FRAME_KEY, check_points_frame
 
 
 def _to_chw_tensor(img: np.ndarray) -> torch.Tensor:
+    """An (H, W[, C]) image as a contiguous (C, H, W) tensor."""
     if img.ndim == 2:
         img = img[..., None]
     return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
@@ -45,6 +46,7 @@ class PackSAMInputs(PackDetInputs):
         super().__init__(meta_keys=meta_keys)
 
     def transform(self, results: dict) -> dict:
+        """Pack as mmdet does, with the strong view (if any) beside the weak one in ``inputs``."""
         check_points_frame(results, 'PackSAMInputs (the end of the pipeline)')
         results.pop(FRAME_KEY, None)
         strong = results.pop('img_strong', None)

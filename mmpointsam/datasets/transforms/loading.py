@@ -17,6 +17,7 @@ class LoadSAMAnnotations(LoadAnnotations):
         super().__init__(with_bbox=with_bbox, with_mask=with_mask, poly2mask=poly2mask, **kwargs)
 
     def transform(self, results: dict) -> dict:
+        """Load the annotations, once the image is checked to have its declared size."""
         declared = (results.get('height'), results.get('width'))
         actual = tuple(results['ori_shape'][:2])
         if None not in declared and tuple(declared) != actual:

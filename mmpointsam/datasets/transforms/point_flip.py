@@ -20,6 +20,7 @@ class RandomFlipPoints(RandomFlip):
     """
 
     def _flip(self, results: dict) -> None:
+        """Flip the image, its annotations and its point prompts (padding points stay)."""
         h, w = results['img'].shape[:2]
         super()._flip(results)
         if 'gt_points' not in results:
@@ -34,6 +35,7 @@ class RandomFlipPoints(RandomFlip):
         results['gt_points'] = points
 
     def transform(self, results: dict) -> dict:
+        """Flip image and clicks together, then stamp the frame the clicks are now in."""
         check_points_frame(results, f'the input of {self.__class__.__name__}')
         results = super().transform(results)
         if 'gt_points' in results:

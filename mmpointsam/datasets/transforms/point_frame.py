@@ -16,6 +16,7 @@ FRAME_KEY = 'gt_points_frame'
 
 
 def _current_frame(results: dict) -> dict:
+    """The geometry the image is in now: homography, shape and flip of the pipeline so far."""
     homography = results.get('homography_matrix')
     return dict(
         homography=np.eye(3, dtype=np.float64)

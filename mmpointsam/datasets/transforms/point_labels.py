@@ -60,6 +60,7 @@ class LoadPointLabels(BaseTransform):
         self.seed = seed
 
     def _rng(self, results: dict) -> np.random.Generator:
+        """A generator per image when seeded (the same negatives every epoch), else a fresh one."""
         if self.seed is None:
             return np.random.default_rng(np.random.randint(2**31))
         key = str(results.get('img_path', results.get('img_id', '')))
@@ -89,6 +90,7 @@ class LoadPointLabels(BaseTransform):
         return out
 
     def transform(self, results: dict) -> dict:
+        """The image's clicks as padded point prompts, with negatives and the instance cap."""
         instances = results.get('instances', [])
         rng = self._rng(results) if (self.negatives or self.max_instances) else None
         negatives = self._negatives(results, instances, rng) if self.negatives else None

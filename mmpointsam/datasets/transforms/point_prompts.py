@@ -12,6 +12,7 @@ from .point_frame import stamp_points_frame
 
 
 def _mask_array(masks) -> np.ndarray:
+    """The (N, H, W) array of BitmapMasks or of an array-like."""
     return masks.masks if hasattr(masks, 'masks') else np.asarray(masks)
 
 
@@ -53,12 +54,14 @@ class SamplePointPrompts(BaseTransform):
         self.seed = seed
 
     def _rng(self, results: dict) -> np.random.Generator:
+        """A generator per image when seeded (fixed evaluation prompts), else a fresh one."""
         if self.seed is None:
             return np.random.default_rng()
         key = str(results.get('img_path', results.get('img_id', '')))
         return np.random.default_rng([self.seed, zlib.crc32(key.encode())])
 
     def transform(self, results: dict) -> dict:
+        """Sample the positive and negative point prompts of every instance from its mask."""
         masks = _mask_array(results['gt_masks'])
         rng = self._rng(results)
         num = masks.shape[0]
@@ -100,6 +103,7 @@ class SamplePointPrompts(BaseTransform):
 
     @staticmethod
     def _to_xy(flat_idx: np.ndarray, width: int) -> np.ndarray:
+        """Flat pixel indices of a (H, W) grid as (x, y) = (column, row) points."""
         # SAM's prompt encoder adds 0.5 itself, so pixel (r, c) is passed as (c, r)
         return np.stack([flat_idx % width, flat_idx // width], axis=-1).astype(np.float32)
 

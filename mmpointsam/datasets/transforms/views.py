@@ -33,6 +33,7 @@ class StrongView(BaseTransform):
         )
 
     def transform(self, results: dict) -> dict:
+        """Add ``img_strong``: the photometric transforms applied to a copy of the weak image."""
         view = dict(img=results['img'].copy(), img_shape=results['img'].shape[:2])
         view = self.transforms(view)
         if view is None:
@@ -67,6 +68,7 @@ class RandomShadow(BaseTransform):
 
     @cache_randomness
     def _sample(self, h: int, w: int) -> Optional[tuple]:
+        """A random shadow polygon and its darkness factor, or None when no shadow is drawn."""
         if np.random.rand() >= self.prob:
             return None
         n = np.random.randint(self.num_vertices[0], self.num_vertices[1] + 1)
@@ -78,6 +80,7 @@ class RandomShadow(BaseTransform):
         )
 
     def transform(self, results: dict) -> dict:
+        """Darken a random polygon of the image with probability ``prob``."""
         import cv2
 
         img = results['img']
@@ -142,6 +145,7 @@ class PhotometricSequence(BaseTransform):
         self.channel_order = channel_order
 
     def transform(self, results: dict) -> dict:
+        """Apply each op with its probability, in order, to a uint8 image."""
         img = results['img']
         if img.dtype != np.uint8:
             raise TypeError(f'PhotometricSequence needs a uint8 image, got {img.dtype}')
@@ -153,14 +157,17 @@ class PhotometricSequence(BaseTransform):
 
     @staticmethod
     def _lut(img: np.ndarray, lut: np.ndarray) -> np.ndarray:
+        """Map a uint8 image through a 256-entry lookup table."""
         return lut.astype(np.uint8)[img]
 
     def _posterize(self, img: np.ndarray, op: dict) -> np.ndarray:
+        """Keep the ``bits`` most significant bits of every channel."""
         bits = int(op.get('bits', 4))
         keep = (0xFF << (8 - bits)) & 0xFF
         return img & np.uint8(keep)
 
     def _equalize(self, img: np.ndarray, op: dict) -> np.ndarray:
+        """Histogram-equalize each channel on its own (OpenCV's equalizeHist)."""
         import cv2
 
         if img.ndim == 2:
@@ -171,6 +178,7 @@ class PhotometricSequence(BaseTransform):
         )
 
     def _sharpen(self, img: np.ndarray, op: dict) -> np.ndarray:
+        """Blend the image with a 3x3 sharpening of it, strength and lightness drawn at random."""
         import cv2
 
         alpha = np.random.uniform(*op.get('alpha', (0.2, 0.5)))
@@ -184,11 +192,13 @@ class PhotometricSequence(BaseTransform):
         return out.reshape(img.shape)
 
     def _solarize(self, img: np.ndarray, op: dict) -> np.ndarray:
+        """Invert the values at or above ``threshold``."""
         values = np.arange(256)
         threshold = op.get('threshold', 128)
         return self._lut(img, np.where(values < threshold, values, 255 - values))
 
     def _brightness_contrast(self, img: np.ndarray, op: dict) -> np.ndarray:
+        """Scale by 1 + contrast and shift by 255 x brightness, both drawn at random."""
         contrast, brightness = op.get('contrast', 0.2), op.get('brightness', 0.2)
         alpha = 1.0 + np.random.uniform(-contrast, contrast)
         beta = np.random.uniform(-brightness, brightness)
@@ -196,6 +206,7 @@ class PhotometricSequence(BaseTransform):
         return self._lut(img, np.clip(lut, 0, 255))
 
     def _shadow(self, img: np.ndarray, op: dict) -> np.ndarray:
+        """Darken random polygons inside the region of interest, in HLS lightness."""
         import cv2
 
         if img.ndim != 3 or img.shape[2] != 3:

@@ -16,6 +16,7 @@ from mmpointsam.registry import HOOKS
 
 
 def _value(value) -> float:
+    """A loss term as a float (a tensor's mean; 0 for an empty one)."""
     if isinstance(value, torch.Tensor):
         return float(value.detach().float().mean()) if value.numel() else 0.0
     return float(value)
@@ -40,6 +41,8 @@ class FiniteLossHook(Hook):
     def after_train_iter(
         self, runner, batch_idx: int, data_batch=None, outputs: Optional[Dict] = None
     ) -> None:
+        """Stop on a non-finite loss term, naming the iteration and the term (log a skip instead
+        when a SkipNonFiniteOptimWrapper skipped the iteration)."""
         if not outputs:
             return
         values = {
@@ -68,6 +71,7 @@ class FiniteLossHook(Hook):
             )
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Refuse to save a state dict that holds NaN or inf."""
         if not self.check_checkpoint:
             return
         bad = [

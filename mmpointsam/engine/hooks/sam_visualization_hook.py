@@ -105,6 +105,7 @@ class SAMVisualizationHook(Hook):
     def _save(
         self, vis: Visualizer, drawn: np.ndarray, folder: str, stem: str, tag: str, step: int
     ) -> None:
+        """Write a picture to the hook's folder and hand it to the non-local backends."""
         mmcv.imwrite(drawn[..., ::-1], osp.join(folder, stem + self.file_ext))
         # the local backend would save a second copy; the others (TensorBoard...) get the image
         for backend in vis._vis_backends.values():
@@ -113,23 +114,28 @@ class SAMVisualizationHook(Hook):
 
     @staticmethod
     def _strategy(runner):
+        """The model's self-training strategy, or None (unwrapping DDP)."""
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         return getattr(model, 'self_training', None)
 
     # ------------------------------------------------------------------ evaluation
     def _start_eval(self, runner, mode: str) -> None:
+        """Reset the picture count and pick the folder of this evaluation."""
         self._count = 0
         self._mode = mode
         sub = 'test' if mode == 'test' else f'val_iter_{runner.iter}'
         self._eval_dir = osp.join(runner.log_dir, self.out_dir, sub)
 
     def before_val_epoch(self, runner) -> None:
+        """Start counting the pictures of this validation."""
         self._start_eval(runner, 'val')
 
     def before_test_epoch(self, runner) -> None:
+        """Start counting the pictures of this test."""
         self._start_eval(runner, 'test')
 
     def _draw_outputs(self, runner, outputs: Sequence) -> None:
+        """Draw prediction beside ground truth for the first ``num_images`` samples."""
         if self._count >= self.num_images or not is_main_process():
             return
         vis = self._visualizer(runner)
@@ -153,12 +159,15 @@ class SAMVisualizationHook(Hook):
             self._count += 1
 
     def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        """Draw this batch's predictions while pictures are still wanted."""
         self._draw_outputs(runner, outputs)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        """Draw this batch's predictions while pictures are still wanted."""
         self._draw_outputs(runner, outputs)
 
     def _end_eval(self, runner) -> None:
+        """Log how many pictures this evaluation drew, and where."""
         if self._count and is_main_process():
             print_log(
                 f'SAMVisualizationHook: {self._count} pictures in {self._eval_dir}',
@@ -166,13 +175,16 @@ class SAMVisualizationHook(Hook):
             )
 
     def after_val_epoch(self, runner, metrics=None) -> None:
+        """Log where this validation's pictures are."""
         self._end_eval(runner)
 
     def after_test_epoch(self, runner, metrics=None) -> None:
+        """Log where this test's pictures are."""
         self._end_eval(runner)
 
     # ------------------------------------------------------------------ self-training
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        """Ask the strategy to record pseudo masks every ``train_interval`` iterations."""
         if self.train_interval is None or not self.every_n_train_iters(runner, self.train_interval):
             return
         strategy = self._strategy(runner)
@@ -180,6 +192,7 @@ class SAMVisualizationHook(Hook):
             strategy.visualize_next = True
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        """Draw the recorded teacher pseudo masks beside the student's prediction."""
         strategy = self._strategy(runner)
         record = getattr(strategy, 'last_visualization', None) if strategy is not None else None
         if not record:

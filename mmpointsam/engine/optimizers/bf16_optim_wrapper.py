@@ -25,6 +25,7 @@ class BF16OptimWrapper(OptimWrapper):
 
     @contextmanager
     def optim_context(self, model: nn.Module):
+        """The forward under bf16 autocast on the model's device type."""
         param = next(model.parameters(), None)
         device_type = param.device.type if param is not None else 'cpu'
         with super().optim_context(model), torch.autocast(device_type, dtype=torch.bfloat16):

@@ -31,12 +31,14 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
         self.skipped = None  # why the last update_params skipped, or None
 
     def _all_finite(self, finite: bool) -> bool:
+        """True when every process saw finite values (one all-reduce when distributed)."""
         flag = torch.tensor(0 if finite else 1)
         if dist.is_distributed():
             dist.all_reduce(flag, op='max')
         return int(flag) == 0
 
     def _skip(self, why: str, zero_kwargs: Dict) -> None:
+        """Count a skipped iteration and drop its gradients; stop past ``max_skips``."""
         self.skipped = why
         self.num_skipped += 1
         self.optimizer.zero_grad(**zero_kwargs)
@@ -52,6 +54,7 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
         step_kwargs: Optional[Dict] = None,
         zero_kwargs: Optional[Dict] = None,
     ) -> None:
+        """Back-propagate and step unless the loss or the gradients are non-finite."""
         step_kwargs = step_kwargs or {}
         zero_kwargs = zero_kwargs or {}
         self.skipped = None

@@ -21,13 +21,17 @@ class _SerialPool:
         pass
 
     def starmap(self, fn, iterable):
+        """Call ``fn`` on each argument tuple in this process."""
         return [fn(*args) for args in iterable]
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 
 class _SerialContext:
+    """A stand-in for ``multiprocessing.get_context()`` whose Pool is serial."""
+
     Pool = _SerialPool
 
 
@@ -137,6 +141,133 @@ def size_bucket(areas: np.ndarray) -> np.ndarray:
     return np.where(areas < 32**2, 'small', np.where(areas < 96**2, 'medium', 'large'))
 
 
+def _load_label_pair(pseudo_json: str, gt_json: str):
+    """Both files, checked whole (every fault at once), and GT category id -> class index; the
+    labels may name no class and no image that the ground truth lacks."""
+    report = FaultReport()
+    check_rbox_json(report, pseudo_json)
+    check_rbox_json(report, gt_json)
+    report.raise_if_any()
+    pseudo, gt = load_rbox_coco(pseudo_json), load_rbox_coco(gt_json)
+    cat2label = {c['id']: i for i, c in enumerate(gt['categories'])}
+    unknown = {c['id'] for c in pseudo['categories']} - set(cat2label)
+    if unknown:
+        raise ValueError(f'{pseudo_json}: category ids {sorted(unknown)} are not in {gt_json}')
+    extra = set(pseudo['boxes']) - set(gt['boxes'])
+    if extra:
+        raise ValueError(
+            f'{pseudo_json}: {len(extra)} image ids are not in {gt_json} (e.g. {sorted(extra)[:3]})'
+        )
+    return pseudo, gt, cat2label
+
+
+def _pairs_by_id(pseudo: dict, gt: dict) -> bool:
+    """True when the labels keep the GT annotation ids (then pairs are made by id)."""
+    gt_ids = np.concatenate([b['ids'] for b in gt['boxes'].values()] + [np.zeros(0, np.int64)])
+    ps_ids = np.concatenate([b['ids'] for b in pseudo['boxes'].values()] + [np.zeros(0, np.int64)])
+    return len(ps_ids) == 0 or bool(np.isin(ps_ids, gt_ids).any())
+
+
+_NO_BOXES = dict(
+    rboxes=np.zeros((0, 5)),
+    category_ids=np.zeros(0, np.int64),
+    scores=np.zeros(0),
+    ids=np.zeros(0, np.int64),
+)
+
+
+def _pair_instances(pseudo: dict, gt: dict, cat2label: dict, by_id: bool) -> dict:
+    """Per GT instance: IoU with its label (0 without one), class index, missing flag, box area;
+    and per image, the labels as MMRotate detections and the GT as its annotations."""
+    ious, labels, missing, areas = [], [], [], []
+    dets, gts = [], []
+    num_classes = len(gt['categories'])
+    for img_id, g in gt['boxes'].items():
+        p = pseudo['boxes'].get(img_id, _NO_BOXES)
+        if by_id:
+            index = {int(i): k for k, i in enumerate(p['ids'])}
+            match = np.array([index.get(int(i), -1) for i in g['ids']], dtype=np.int64)
+        else:
+            match = _match_by_iou(p, g)
+        found = match >= 0
+        iou = np.zeros(len(match))
+        if found.any():
+            iou[found] = rbox_iou(g['rboxes'][found], p['rboxes'][match[found]], aligned=True)
+        ious.append(iou)
+        labels.append(np.array([cat2label[c] for c in g['category_ids']], dtype=np.int64))
+        missing.append(~found)
+        areas.append(g['rboxes'][:, 2] * g['rboxes'][:, 3])
+        p_labels = np.array([cat2label[c] for c in p['category_ids']], dtype=np.int64)
+        dets.append(
+            [
+                np.concatenate(
+                    [p['rboxes'][p_labels == k], p['scores'][p_labels == k, None]], axis=1
+                )
+                for k in range(num_classes)
+            ]
+        )
+        gts.append(dict(bboxes=g['rboxes'], labels=labels[-1]))
+    ious, labels, missing, areas = (
+        np.concatenate(x) if x else np.zeros(0) for x in (ious, labels, missing, areas)
+    )
+    return dict(
+        ious=ious, labels=labels, missing=missing.astype(bool), areas=areas, dets=dets, gts=gts
+    )
+
+
+def _quality_row(
+    name: str, keep: np.ndarray, num_labels: int, ap: float, pairs: dict, iou_thrs: Sequence[float]
+) -> Dict:
+    """One table row over the GT instances ``keep`` selects."""
+    ious, missing = pairs['ious'], pairs['missing']
+    out = OrderedDict(
+        [
+            ('class', name),
+            ('gts', int(keep.sum())),
+            ('labels', num_labels),
+            ('missing', int(missing[keep].sum())),
+            ('mIoU', float(ious[keep].mean()) if keep.any() else float('nan')),
+        ]
+    )
+    for t in iou_thrs:
+        out[f'IoU>={t:g}'] = float((ious[keep] >= t).mean()) if keep.any() else float('nan')
+    out['AP'] = ap
+    return out
+
+
+def _class_rows(
+    pairs: dict, categories: List[dict], mean_ap: float, per_class: list, iou_thrs
+) -> List[Dict]:
+    """One row per class with instances, then ``all`` (instance means, mAP over classes)."""
+    labels = pairs['labels']
+    rows = []
+    for k, cat in enumerate(categories):
+        keep = labels == k
+        if not keep.any():
+            continue
+        num_labels = int(per_class[k]['num_dets']) if per_class else 0
+        ap = float(per_class[k]['ap'])
+        rows.append(_quality_row(cat['name'], keep, num_labels, ap, pairs, iou_thrs))
+    everything = np.ones(len(labels), dtype=bool)
+    num_labels = sum(r['labels'] for r in rows)
+    rows.append(_quality_row('all', everything, num_labels, float(mean_ap), pairs, iou_thrs))
+    return rows
+
+
+def _size_rows(pairs: dict, categories: List[dict], iou_thrs) -> List[Dict]:
+    """The rows without labels and AP, per class and ``all``, by the GT box's size bucket."""
+    labels, size = pairs['labels'], size_bucket(pairs['areas'])
+    rows = []
+    for k, cat in [(k, c['name']) for k, c in enumerate(categories)] + [(None, 'all')]:
+        for name in SIZE_BUCKETS:
+            keep = (size == name) & ((labels == k) if k is not None else True)
+            if keep.any():
+                row = _quality_row(cat, keep, 0, float('nan'), pairs, iou_thrs)
+                rows.append(OrderedDict([('class', cat), ('size', name)] + list(row.items())[1:-1]))
+                del rows[-1]['labels']
+    return rows
+
+
 def rbox_label_quality(
     pseudo_json: str,
     gt_json: str,
@@ -158,111 +289,24 @@ def rbox_label_quality(
         without labels and AP, per class and ``all`` by the GT box's size: :func:`size_bucket`),
         ``mAP``, ``pairing`` and ``num_images``.
     """
-    report = FaultReport()  # both files whole, every fault at once
-    check_rbox_json(report, pseudo_json)
-    check_rbox_json(report, gt_json)
-    report.raise_if_any()
-    pseudo, gt = load_rbox_coco(pseudo_json), load_rbox_coco(gt_json)
-    categories = gt['categories']
-    cat2label = {c['id']: i for i, c in enumerate(categories)}
-    unknown = {c['id'] for c in pseudo['categories']} - set(cat2label)
-    if unknown:
-        raise ValueError(f'{pseudo_json}: category ids {sorted(unknown)} are not in {gt_json}')
-    extra = set(pseudo['boxes']) - set(gt['boxes'])
-    if extra:
-        raise ValueError(
-            f'{pseudo_json}: {len(extra)} image ids are not in {gt_json} (e.g. {sorted(extra)[:3]})'
-        )
-    gt_ids = np.concatenate([b['ids'] for b in gt['boxes'].values()] + [np.zeros(0, np.int64)])
-    ps_ids = np.concatenate([b['ids'] for b in pseudo['boxes'].values()] + [np.zeros(0, np.int64)])
-    by_id = len(ps_ids) == 0 or bool(np.isin(ps_ids, gt_ids).any())
-
-    ious, labels, missing, areas = [], [], [], []
-    dets, gts = [], []
-    empty = dict(
-        rboxes=np.zeros((0, 5)),
-        category_ids=np.zeros(0, np.int64),
-        scores=np.zeros(0),
-        ids=np.zeros(0, np.int64),
-    )
-    for img_id, g in gt['boxes'].items():
-        p = pseudo['boxes'].get(img_id, empty)
-        if by_id:
-            index = {int(i): k for k, i in enumerate(p['ids'])}
-            match = np.array([index.get(int(i), -1) for i in g['ids']], dtype=np.int64)
-        else:
-            match = _match_by_iou(p, g)
-        found = match >= 0
-        iou = np.zeros(len(match))
-        if found.any():
-            iou[found] = rbox_iou(g['rboxes'][found], p['rboxes'][match[found]], aligned=True)
-        ious.append(iou)
-        labels.append(np.array([cat2label[c] for c in g['category_ids']], dtype=np.int64))
-        missing.append(~found)
-        areas.append(g['rboxes'][:, 2] * g['rboxes'][:, 3])
-        p_labels = np.array([cat2label[c] for c in p['category_ids']], dtype=np.int64)
-        dets.append(
-            [
-                np.concatenate(
-                    [p['rboxes'][p_labels == k], p['scores'][p_labels == k, None]], axis=1
-                )
-                for k in range(len(categories))
-            ]
-        )
-        gts.append(dict(bboxes=g['rboxes'], labels=labels[-1]))
-    ious, labels, missing, areas = (
-        np.concatenate(x) if x else np.zeros(0) for x in (ious, labels, missing, areas)
-    )
-    missing = missing.astype(bool)
+    pseudo, gt, cat2label = _load_label_pair(pseudo_json, gt_json)
+    by_id = _pairs_by_id(pseudo, gt)
+    pairs = _pair_instances(pseudo, gt, cat2label, by_id)
     mean_ap, per_class = (
         rotated_map(
-            dets, gts, iou_thr=map_iou_thr, use_07_metric=use_07_metric, exact_iou=exact_iou
+            pairs['dets'],
+            pairs['gts'],
+            iou_thr=map_iou_thr,
+            use_07_metric=use_07_metric,
+            exact_iou=exact_iou,
         )
-        if gts
+        if pairs['gts']
         else (0.0, [])
     )
-
-    def row(name: str, keep: np.ndarray, num_labels: int, ap: float) -> Dict:
-        out = OrderedDict(
-            [
-                ('class', name),
-                ('gts', int(keep.sum())),
-                ('labels', num_labels),
-                ('missing', int(missing[keep].sum())),
-                ('mIoU', float(ious[keep].mean()) if keep.any() else float('nan')),
-            ]
-        )
-        for t in iou_thrs:
-            out[f'IoU>={t:g}'] = float((ious[keep] >= t).mean()) if keep.any() else float('nan')
-        out['AP'] = ap
-        return out
-
-    rows = []
-    for k, cat in enumerate(categories):
-        keep = labels == k
-        if not keep.any():
-            continue
-        num_labels = int(per_class[k]['num_dets']) if per_class else 0
-        rows.append(row(cat['name'], keep, num_labels, float(per_class[k]['ap'])))
-    rows.append(
-        row('all', np.ones(len(labels), dtype=bool), sum(r['labels'] for r in rows), float(mean_ap))
-    )
-    size = size_bucket(areas)
-    size_rows = []
-    for k, cat in [(k, c['name']) for k, c in enumerate(categories)] + [(None, 'all')]:
-        for name in SIZE_BUCKETS:
-            keep = (size == name) & ((labels == k) if k is not None else True)
-            if keep.any():
-                size_rows.append(
-                    OrderedDict(
-                        [('class', cat), ('size', name)]
-                        + list(row(cat, keep, 0, float('nan')).items())[1:-1]
-                    )
-                )
-                del size_rows[-1]['labels']
+    categories = gt['categories']
     return dict(
-        rows=rows,
-        size_rows=size_rows,
+        rows=_class_rows(pairs, categories, mean_ap, per_class, iou_thrs),
+        size_rows=_size_rows(pairs, categories, iou_thrs),
         mAP=float(mean_ap),
         map_iou_thr=map_iou_thr,
         pairing='annotation id' if by_id else 'one-to-one by IoU',

@@ -32,6 +32,7 @@ def _to_mask_tensor(masks) -> torch.Tensor:
 
 
 def _to_numpy_labels(labels) -> np.ndarray:
+    """Class labels as a flat int64 array."""
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
     return np.asarray(labels, dtype=np.int64).reshape(-1)
@@ -55,6 +56,25 @@ def instance_iou_f1(
     return iou.numpy(), f1.numpy()
 
 
+def _per_class(metrics: dict, labels, ious, f1s, classes) -> List[List[str]]:
+    """Add ``IoU_<class>`` and ``F1_<class>`` (instance means) to ``metrics``; the table rows."""
+    rows = []
+    for label in np.unique(labels):
+        name = classes[label] if 0 <= label < len(classes) else f'class_{label}'
+        keep = labels == label
+        metrics[f'IoU_{name}'] = round(float(ious[keep].mean()), 4)
+        metrics[f'F1_{name}'] = round(float(f1s[keep].mean()), 4)
+        rows.append(
+            [
+                str(name),
+                str(int(keep.sum())),
+                f'{metrics[f"IoU_{name}"]:.4f}',
+                f'{metrics[f"F1_{name}"]:.4f}',
+            ]
+        )
+    return rows
+
+
 @METRICS.register_module()
 class PointPromptIoUMetric(BaseMetric):
     """Mask IoU / F1 of one prediction per GT instance (PointSAM / ReSAM protocol).
@@ -75,6 +95,7 @@ class PointPromptIoUMetric(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Score each prediction against the instance it was prompted from: IoU and F1."""
         for data_sample in data_samples:
             if not isinstance(data_sample, dict) and hasattr(data_sample, 'to_dict'):
                 data_sample = data_sample.to_dict()
@@ -115,6 +136,8 @@ class PointPromptIoUMetric(BaseMetric):
             self.results.append(dict(img_id=img_id, labels=labels, ious=ious, f1s=f1s))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Mean IoU and F1 over images (``mIoU``, ``mF1``), over instances and per class; a
+        per-class table in the log."""
         logger = MMLogger.get_current_instance()
         metrics: Dict[str, float] = OrderedDict()
         results = [r for r in results if len(r['ious']) > 0]
@@ -136,20 +159,7 @@ class PointPromptIoUMetric(BaseMetric):
         metrics['instance_mF1'] = round(float(f1s.mean()), 4)
 
         classes = (self.dataset_meta or {}).get('classes') or ()
-        table_rows = []
-        for label in np.unique(labels):
-            name = classes[label] if 0 <= label < len(classes) else f'class_{label}'
-            keep = labels == label
-            metrics[f'IoU_{name}'] = round(float(ious[keep].mean()), 4)
-            metrics[f'F1_{name}'] = round(float(f1s[keep].mean()), 4)
-            table_rows.append(
-                [
-                    str(name),
-                    str(int(keep.sum())),
-                    f'{metrics[f"IoU_{name}"]:.4f}',
-                    f'{metrics[f"F1_{name}"]:.4f}',
-                ]
-            )
+        table_rows = _per_class(metrics, labels, ious, f1s, classes)
         metrics['num_images'] = len(results)
         metrics['num_instances'] = int(len(labels))
 
@@ -170,6 +180,7 @@ class PointPromptIoUMetric(BaseMetric):
 
     @staticmethod
     def _log_table(logger: MMLogger, rows: List[List[str]]) -> None:
+        """Log the per-class rows as a table (plain text without terminaltables)."""
         header = ['class', 'instances', 'IoU', 'F1']
         try:
             from terminaltables import AsciiTable

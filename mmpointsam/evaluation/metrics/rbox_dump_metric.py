@@ -14,6 +14,7 @@ from mmpointsam.structures import RBOX_METHODS, masks_to_rboxes
 
 
 def _numpy(value) -> np.ndarray:
+    """A tensor or array-like as a numpy array."""
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -50,6 +51,7 @@ class RBoxDumpMetric(BaseMetric):
         self.method = method
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Fit a rotated box to each predicted mask and keep them per image."""
         for sample in data_samples:
             pred = sample['pred_instances']
             masks = _numpy(pred['masks']).astype(bool)
@@ -73,6 +75,7 @@ class RBoxDumpMetric(BaseMetric):
             )
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Write every image's boxes (COCO json and DOTA txt) and report how many."""
         meta = self.dataset_meta or {}
         categories = meta.get('categories') or [
             dict(id=i + 1, name=name) for i, name in enumerate(meta.get('classes', ()))

@@ -60,6 +60,7 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(-1, 1, 1), False)
 
     def _transform(self, images: List[torch.Tensor]) -> torch.Tensor:
+        """Resize each image's longest side to ``img_size``, normalise, and pad into one batch."""
         batch = torch.zeros((len(images), 3, self.img_size, self.img_size), device=self.mean.device)
         for i, img in enumerate(images):
             img = img.to(self.mean.device)
@@ -86,6 +87,7 @@ class SAMDataPreprocessor(BaseDataPreprocessor):
         return 0, 0
 
     def forward(self, data: dict, training: bool = False) -> Dict[str, object]:
+        """Batch the inputs (each view for self-training) and record the resize and padding."""
         data = self.cast_data(data)
         inputs = data['inputs']
         data_samples = data.get('data_samples')

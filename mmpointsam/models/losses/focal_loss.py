@@ -12,6 +12,7 @@ MASK_REDUCTIONS = ('mean', 'sum')
 
 
 def _check_choice(name: str, value, choices) -> None:
+    """Raise unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise ValueError(f'{name}={value!r}: choose one of {choices}')
 

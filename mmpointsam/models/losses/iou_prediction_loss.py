@@ -66,6 +66,7 @@ class IoUPredictionLoss(nn.Module):
     def forward(
         self, iou_pred: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor
     ) -> torch.Tensor:
+        """MSE between the predicted IoU and the IoU of the predicted mask with its target."""
         if iou_pred.numel() == 0:
             return iou_pred.sum()
         with torch.no_grad():

@@ -43,6 +43,7 @@ class Prompts(NamedTuple):
 
 
 def _as_tensor(value, device, dtype=None) -> torch.Tensor:
+    """A value as a tensor on ``device`` (and of ``dtype`` when given)."""
     if not isinstance(value, torch.Tensor):
         value = torch.as_tensor(value)
     return value.to(device=device, dtype=dtype)
@@ -254,6 +255,7 @@ class PointSAM(BaseModel):
         data_samples: Optional[List[DetDataSample]] = None,
         mode: str = 'tensor',
     ) -> ForwardResults:
+        """Dispatch to loss, predict or the raw tensors, as MMEngine's modes ask."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
@@ -303,6 +305,7 @@ class PointSAM(BaseModel):
         return logits, iou, calibrated
 
     def loss(self, inputs, data_samples: List[DetDataSample]) -> Dict[str, torch.Tensor]:
+        """Mask losses from the ground truth, or the self-training strategy's losses."""
         if self.whole_batch_losses and len(data_samples) > 1:
             # they reproduce the public code's batch of one image (public code:
             # configs/config_*.py L9 "only support 1"); it weighs a larger batch's images otherwise

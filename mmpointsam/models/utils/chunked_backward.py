@@ -18,6 +18,8 @@ ChunkLosses = Callable[[Tensor, int], Dict[str, Tensor]]
 
 
 class _ChunkedLosses(torch.autograd.Function):
+    """Losses computed chunk by chunk, each chunk's graph freed once its gradients are taken."""
+
     @staticmethod
     def forward(
         ctx,
@@ -27,6 +29,7 @@ class _ChunkedLosses(torch.autograd.Function):
         embeddings: Tensor,
         *params: Tensor,
     ):
+        """Sum each loss over the chunks and keep the gradients of the summed losses."""
         leaf = embeddings.detach().requires_grad_()
         inputs = (leaf,) + params
         grads = [None] * len(inputs)  # stays None for an input no loss depends on
@@ -48,6 +51,7 @@ class _ChunkedLosses(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, *grad_outputs: Tensor):
+        """Hand autograd the kept gradients, scaled by the common weight of the losses."""
         # the gradient was taken of the losses' plain sum, which is how MMEngine's parse_losses
         # combines them (times one common factor: loss scale, accumulation)
         scale = grad_outputs[0]

@@ -30,6 +30,7 @@ def original_to_input_points(
 def input_to_original_points(
     points: torch.Tensor, scale_factor: Sequence[float], pad_offset: Sequence[int] = (0, 0)
 ) -> torch.Tensor:
+    """Points in the model's input frame back to the original image."""
     shift = points.new_tensor([pad_offset[1], pad_offset[0]])
     return (points - shift) / points.new_tensor(scale_factor[:2])
 

@@ -10,7 +10,7 @@ from mmpointsam.models.sam import build_sam
 from mmpointsam.models.sam.sam import checkpoint_arch
 
 LAYOUT = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))),
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
     'data',
     'checkpoint_layouts',
     'mobile_sam_vit_t_keys_shapes.json',

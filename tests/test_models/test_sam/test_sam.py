@@ -9,7 +9,7 @@ from mmpointsam.models.sam import SAM, build_sam
 from mmpointsam.models.sam.lora import SplitQKV
 
 LAYOUT = osp.join(
-    osp.dirname(__file__), '..', 'data', 'checkpoint_layouts', 'mobile_sam_vit_t_keys_shapes.json'
+    osp.dirname(__file__), '../../data', 'checkpoint_layouts', 'mobile_sam_vit_t_keys_shapes.json'
 )
 
 

@@ -13,7 +13,7 @@ from mmengine.visualization import BaseVisBackend
 from mmpointsam.models.utils import low_res_to_original
 from mmpointsam.registry import VISBACKENDS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 DATA = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
 
 

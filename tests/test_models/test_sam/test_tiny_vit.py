@@ -6,7 +6,7 @@ import torch
 
 from mmpointsam.models.sam.tiny_vit import TinyViT
 
-LAYOUT = Path(__file__).parents[1] / 'data/checkpoint_layouts/mobile_sam_vit_t_keys_shapes.json'
+LAYOUT = Path(__file__).parents[2] / 'data/checkpoint_layouts/mobile_sam_vit_t_keys_shapes.json'
 PREFIX = 'image_encoder.'
 
 TINY = dict(
