@@ -1,0 +1,54 @@
+"""The early warning of issue 21: a run whose pseudo masks shrink and empty is flagged, a
+stable one is not."""
+
+from types import SimpleNamespace
+
+import torch
+from mmengine.logging import MessageHub
+
+from mmpointsam.engine.hooks import PseudoLabelMonitorHook
+from mmpointsam.models.self_training import PseudoMaskStatistics
+
+
+def _run(hook, stats, areas, empty_every=None, name='monitor'):
+    """Feed the hook the statistics of pseudo masks of the given areas (4 masks an
+    iteration, 16 x 16 grid); every ``empty_every``-th iteration from the 20th on, more of the
+    masks are empty."""
+    runner = SimpleNamespace(iter=0, message_hub=MessageHub.get_instance(name))
+    for i, area in enumerate(areas):
+        masks = torch.zeros(4, 16, 16, dtype=torch.bool)
+        masks.view(4, -1)[:, :area] = True
+        if empty_every and i >= 20:
+            masks[: min(4, (i - 20) // empty_every + 1)] = False
+        runner.iter = i
+        outputs = {k: v for k, v in stats(masks).items()}
+        outputs['loss_focal'] = torch.tensor(0.1)
+        hook.after_train_iter(runner, i, outputs=outputs)
+    return runner
+
+
+def test_collapsing_run_is_flagged():
+    """Masks shrink from 40 cells to 4 over 60 iterations and empty out: the hook warns on the
+    area ratio and on the empty share, once each (interval longer than the run)."""
+    hook = PseudoLabelMonitorHook(window=5, max_empty_share=0.3, min_area_ratio=0.5, interval=100)
+    areas = [40] * 10 + [max(40 - 2 * i, 4) for i in range(50)]
+    runner = _run(hook, PseudoMaskStatistics(ref_iters=5), areas, empty_every=5)
+    kinds = [w['key'] for w in hook.warnings]
+    assert sorted(kinds) == ['pseudo_area_ratio', 'pseudo_empty_share']
+    area_warning = next(w for w in hook.warnings if w['key'] == 'pseudo_area_ratio')
+    # the 5-iteration mean falls below 0.5 (20 cells) when areas reach ~18: iteration ~22
+    assert 15 <= area_warning['iter'] <= 30
+    assert runner.message_hub.get_info('pseudo_collapse_warnings') == 2
+
+
+def test_stable_run_is_not_flagged():
+    hook = PseudoLabelMonitorHook(window=5)
+    _run(hook, PseudoMaskStatistics(ref_iters=5), [40, 38, 42, 41] * 15, name='monitor_stable')
+    assert hook.warnings == []
+
+
+def test_warnings_repeat_at_most_every_interval_and_unknown_keys_are_ignored():
+    hook = PseudoLabelMonitorHook(window=2, max_gate_dropped=0.5, interval=10)
+    due = [hook.check(i, {'gate_dropped': 0.9, 'other': 1.0}) for i in range(1, 30)]
+    flagged = [i + 1 for i, d in enumerate(due) if d]
+    assert flagged == [2, 12, 22]
