@@ -52,3 +52,14 @@ def test_warnings_repeat_at_most_every_interval_and_unknown_keys_are_ignored():
     due = [hook.check(i, {'gate_dropped': 0.9, 'other': 1.0}) for i in range(1, 30)]
     flagged = [i + 1 for i, d in enumerate(due) if d]
     assert flagged == [2, 12, 22]
+
+
+def test_on_by_default_and_silent_without_statistics(tiny_cfg, tmp_path):
+    """Every config has the monitor (default_runtime.py); a supervised run logs no pseudo-mask
+    statistics and gets no warning."""
+    cfg = tiny_cfg('supervised/supervised_sam-vit-b-lora_10e_nwpu.py', str(tmp_path))
+    assert cfg.default_hooks.pseudo_monitor.type == 'PseudoLabelMonitorHook'
+    hook = PseudoLabelMonitorHook(window=1)
+    runner = SimpleNamespace(iter=0, message_hub=MessageHub.get_instance('monitor_silent'))
+    hook.after_train_iter(runner, 0, outputs={'loss_focal': torch.tensor(1.0)})
+    assert hook.warnings == []
