@@ -1,5 +1,5 @@
 # Target domain of the proxy shift benchmark: NWPU VHR-10's ship, harbor, bridge and vehicle
-# (tools/benchmark/split_by_class.py). A target config names a dataset class, where the images
+# (projects/proxy_shift/tools/split_by_class.py). A target config names a dataset class, where the images
 # lie, the training annotations with masks (only the supervised upper bound trains on the masks;
 # point labels are sampled from them once, seeded, unless point files are given) and the test
 # annotations (evaluation only).
