@@ -18,9 +18,7 @@ NWPU = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(PROJECT, 'tools', f'{name}.py')
-    )
+    spec = importlib.util.spec_from_file_location(name, osp.join(PROJECT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

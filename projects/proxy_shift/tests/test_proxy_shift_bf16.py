@@ -5,7 +5,6 @@ import importlib.util
 import json
 import os.path as osp
 
-
 from mmpointsam.engine.optimizers import BF16OptimWrapper
 
 PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))

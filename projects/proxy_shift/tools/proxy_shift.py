@@ -5,22 +5,24 @@ Stage 1 trains a small SAM-architecture model FROM SCRATCH (random init, every p
 with full masks of NWPU VHR-10's source classes and SAM's own prompt distribution (points or a
 noisy box, then corrective points with the previous mask: InteractivePromptSimulation), so its
 box and mask-prompt paths are trained as a real SAM's are; its checkpoint plays "pretrained
-SAM". Stage 2
-adapts it to the target classes (ship, harbor, bridge, vehicle, or another dataset given by
-``--target-config``) from point labels only, with the papers' rows: Direct, Self-training,
-PointSAM (NPC + PBR), ReSAM, PointSAM + ReSAM, and the Supervised upper bound (target masks); with
-1 and then 3 point prompts. Every training run goes through MMEngine's Runner (in-process, one
-Runner per run) with the configs in projects/proxy_shift/configs/. Evaluation: mIoU / mF1 on the target
-instances of the 130 test images; nothing is selected on them (stage 1 keeps its best checkpoint
-on a validation part carved from the 520 training images, stage 2 uses its final weights).
+SAM".
+Stage 2 adapts it to the target classes (ship, harbor, bridge, vehicle, or another dataset given by
+``--target-config``) from point labels only, with the papers' rows: Direct, Self-training, PointSAM
+(NPC + PBR), ReSAM, PointSAM + ReSAM, and the Supervised upper bound (target masks); with 1 and
+then 3 point prompts. Every training run goes through MMEngine's Runner (in-process, one Runner per
+run) with the configs in projects/proxy_shift/configs/. Evaluation: mIoU / mF1 on the target
+instances of the 130 test images; nothing is selected on them (stage 1 keeps its best checkpoint on
+a validation part carved from the 520 training images, stage 2 uses its final weights).
 
-    python projects/proxy_shift/tools/proxy_shift.py                       # default CPU run (< 2 h)
-    python projects/proxy_shift/tools/proxy_shift.py --quick ...           # tiny model, a few iterations
-    python projects/proxy_shift/tools/proxy_shift.py --target-config projects/proxy_shift/configs/target_hrsid.py
-    python projects/proxy_shift/tools/proxy_shift.py --resume              # skip runs already in results.json
-    python projects/proxy_shift/tools/proxy_shift.py --bf16-selftrain      # + the self-training row in bf16
-    python projects/proxy_shift/tools/proxy_shift.py --resume --diagnose   # + pseudo masks vs ground truth
-    python projects/proxy_shift/tools/proxy_shift.py --table-only          # the table of results.json
+From the repository root (``P=projects/proxy_shift``):
+
+    python $P/tools/proxy_shift.py                       # default CPU run (< 2 h)
+    python $P/tools/proxy_shift.py --quick ...           # tiny model, a few iterations
+    python $P/tools/proxy_shift.py --target-config $P/configs/target_hrsid.py
+    python $P/tools/proxy_shift.py --resume              # skip runs already in results.json
+    python $P/tools/proxy_shift.py --bf16-selftrain      # + the self-training row in bf16
+    python $P/tools/proxy_shift.py --resume --diagnose   # + pseudo masks vs ground truth
+    python $P/tools/proxy_shift.py --table-only          # the table of results.json
 
 Writes ``<work-dir>/results.json`` (every run, as it finishes), ``table.md`` and prints the table:
 per row and point count the mIoU mean +- sample std over the seeds, the difference from Direct
@@ -117,7 +119,7 @@ ROW_KEYS = {
     'supervised': 'Supervised (masks)',
 }
 
-# Default CPU setting (see the README section of projects/proxy_shift/configs/_model.py and the report):
+# Default CPU setting (see the notes in projects/proxy_shift/configs/_model.py and the report):
 # 256 px input, a 4-block ViT of width 128 and a 64-d decoder; stage 1 STAGE1_ITERS iterations of
 # batch 2 (about 5 epochs of the source images), stage 2 STAGE2_ITERS iterations of batch 2 per
 # run; sized for a shared 2-core CPU (calibrated at 1 to 3 s per stage-1 iteration under load).
