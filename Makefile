@@ -41,7 +41,7 @@ lint: install
 	$(PY) -m interrogate mmpointsam
 
 test: install
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests projects -q -p no:cacheprovider
 
 # the GPU chain (mmcv CUDA ops, rotated detector, bf16 self-training, evaluation); needs a GPU
 test-gpu: install

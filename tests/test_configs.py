@@ -189,7 +189,5 @@ def test_no_provenance_in_configs():
     import re
 
     for path in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True):
-        if 'proxy_shift' in path:  # the proxy benchmark's own configs (projects/proxy_shift)
-            continue
         text = open(path).read()
         assert not re.search(r'\.py L\d+|\bL\d+-\d+\b|\bL\d{2,}\b', text), path

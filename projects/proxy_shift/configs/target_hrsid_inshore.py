@@ -3,8 +3,8 @@
 # Needs HRSID under data/HRSID/ (JPEGImages/, Annotations/inshore/inshore_{train,test}.json).
 # Stage 1 stays NWPU's optical source classes, so the shift is optical -> SAR. Point labels (no
 # masks) are sampled once, seeded, from inshore_train's masks:
-#   python tools/benchmark/proxy_shift.py \
-#       --target-config configs/proxy_shift/target_hrsid_inshore.py \
+#   python projects/proxy_shift/tools/proxy_shift.py \
+#       --target-config projects/proxy_shift/configs/target_hrsid_inshore.py \
 #       --work-dir work_dirs/proxy_shift_hrsid \
 #       --stage1-checkpoint work_dirs/proxy_shift/stage1_sam.pth
 target_type = 'HRSIDDataset'

@@ -1,14 +1,14 @@
 # Stage 2 of the proxy shift benchmark: start from stage 1's checkpoint ("pretrained SAM") and
 # adapt to the target classes. The benchmark script points `model.sam.init_cfg` at the stage-1
-# checkpoint and fills the datasets from a target config (configs/proxy_shift/target_*.py):
+# checkpoint and fills the datasets from a target config (projects/proxy_shift/configs/target_*.py):
 # point-label rows train on a points-only file (PointLabelDataset refusing masks), the
 # supervised row on masks, and every row is evaluated on the target test annotations. Full
 # fine-tuning (all parameters,
 # lr 2e-5), a fixed iteration budget and the final weights: no checkpoint selection at all.
 _base_ = [
-    '../_base_/datasets/nwpu_vhr10.py',
-    '../_base_/datasets/selftrain_views.py',
-    '../_base_/default_runtime.py',
+    '../../../configs/_base_/datasets/nwpu_vhr10.py',
+    '../../../configs/_base_/datasets/selftrain_views.py',
+    '../../../configs/_base_/default_runtime.py',
     './_model.py',
 ]
 model = dict(

@@ -16,7 +16,8 @@ dataset's categories (label indices stay those of the dataset class); images wit
 a file's classes are left out of it. With ``--image-dir`` the images are linked (or, with
 ``--max-side``, downscaled copies with rescaled annotations are written) into ``OUT_DIR/images``.
 
-    python tools/benchmark/split_by_class.py data/nwpu_vhr10/annotations/NWPU_instances_train.json \
+    python projects/proxy_shift/tools/split_by_class.py \
+        data/nwpu_vhr10/annotations/NWPU_instances_train.json \
         data/nwpu_vhr10/annotations/NWPU_instances_val.json data/nwpu_vhr10/proxy_shift --seed 0
 """
 

@@ -5,22 +5,24 @@ Stage 1 trains a small SAM-architecture model FROM SCRATCH (random init, every p
 with full masks of NWPU VHR-10's source classes and SAM's own prompt distribution (points or a
 noisy box, then corrective points with the previous mask: InteractivePromptSimulation), so its
 box and mask-prompt paths are trained as a real SAM's are; its checkpoint plays "pretrained
-SAM". Stage 2
-adapts it to the target classes (ship, harbor, bridge, vehicle, or another dataset given by
-``--target-config``) from point labels only, with the papers' rows: Direct, Self-training,
-PointSAM (NPC + PBR), ReSAM, PointSAM + ReSAM, and the Supervised upper bound (target masks); with
-1 and then 3 point prompts. Every training run goes through MMEngine's Runner (in-process, one
-Runner per run) with the configs in configs/proxy_shift/. Evaluation: mIoU / mF1 on the target
-instances of the 130 test images; nothing is selected on them (stage 1 keeps its best checkpoint
-on a validation part carved from the 520 training images, stage 2 uses its final weights).
+SAM".
+Stage 2 adapts it to the target classes (ship, harbor, bridge, vehicle, or another dataset given by
+``--target-config``) from point labels only, with the papers' rows: Direct, Self-training, PointSAM
+(NPC + PBR), ReSAM, PointSAM + ReSAM, and the Supervised upper bound (target masks); with 1 and
+then 3 point prompts. Every training run goes through MMEngine's Runner (in-process, one Runner per
+run) with the configs in projects/proxy_shift/configs/. Evaluation: mIoU / mF1 on the target
+instances of the 130 test images; nothing is selected on them (stage 1 keeps its best checkpoint on
+a validation part carved from the 520 training images, stage 2 uses its final weights).
 
-    python tools/benchmark/proxy_shift.py                       # default CPU run (< 2 h)
-    python tools/benchmark/proxy_shift.py --quick ...           # tiny model, a few iterations
-    python tools/benchmark/proxy_shift.py --target-config configs/proxy_shift/target_hrsid.py
-    python tools/benchmark/proxy_shift.py --resume              # skip runs already in results.json
-    python tools/benchmark/proxy_shift.py --bf16-selftrain      # + the self-training row in bf16
-    python tools/benchmark/proxy_shift.py --resume --diagnose   # + pseudo masks vs ground truth
-    python tools/benchmark/proxy_shift.py --table-only          # the table of results.json
+From the repository root (``P=projects/proxy_shift``):
+
+    python $P/tools/proxy_shift.py                       # default CPU run (< 2 h)
+    python $P/tools/proxy_shift.py --quick ...           # tiny model, a few iterations
+    python $P/tools/proxy_shift.py --target-config $P/configs/target_hrsid.py
+    python $P/tools/proxy_shift.py --resume              # skip runs already in results.json
+    python $P/tools/proxy_shift.py --bf16-selftrain      # + the self-training row in bf16
+    python $P/tools/proxy_shift.py --resume --diagnose   # + pseudo masks vs ground truth
+    python $P/tools/proxy_shift.py --table-only          # the table of results.json
 
 Writes ``<work-dir>/results.json`` (every run, as it finishes), ``table.md`` and prints the table:
 per row and point count the mIoU mean +- sample std over the seeds, the difference from Direct
@@ -31,7 +33,7 @@ Default CPU setting (about 50 min on a shared 2-core CPU, one torch thread):
 * images downscaled once to 256 px on the longer side (``--image-side``), model input 256
   (``--img-size``): NWPU images are ~1000 px, and decoding, mask rasterising and full-resolution
   IoU dominated the time at the original size; IoU / F1 are computed at 256 px;
-* the model (configs/proxy_shift/_model.py): SAM's ViT encoder with 4 blocks of width 128,
+* the model (projects/proxy_shift/configs/_model.py): SAM's ViT encoder with 4 blocks of width 128,
   SAM's prompt encoder and two-way mask decoder at width 64 (~1 M parameters): a 16 x 16 token
   grid keeps one iteration near 0.2 s;
 * stage 1: 3000 iterations of batch 2 (~18 epochs of the 324 source images), AdamW 1e-3, cosine,
@@ -58,7 +60,8 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.dirname(osp.dirname(HERE))
+PROJECT = osp.dirname(HERE)
+REPO = osp.dirname(osp.dirname(PROJECT))
 sys.path.insert(0, REPO)
 
 import torch  # noqa: E402
@@ -68,7 +71,7 @@ from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import CheckpointLoader  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401
-import mmpointsam.benchmark  # noqa: E402,F401
+import projects.proxy_shift.proxy_shift  # noqa: E402,F401
 from mmpointsam.registry import DATASETS  # noqa: E402
 from mmpointsam.utils import apply_num_points  # noqa: E402
 
@@ -90,7 +93,7 @@ def _load_tool(name: str, path: str):
 split_tool = _load_tool('split_by_class', osp.join(HERE, 'split_by_class.py'))
 proto_tool = _load_tool('compute_prototypes', osp.join(REPO, 'tools', 'compute_prototypes.py'))
 
-CONFIGS = osp.join(REPO, 'configs', 'proxy_shift')
+CONFIGS = osp.join(PROJECT, 'configs')
 ROWS = {  # row name -> stage-2 config
     'Direct': 'stage2_direct.py',
     'Self-training': 'stage2_selftrain.py',
@@ -116,7 +119,7 @@ ROW_KEYS = {
     'supervised': 'Supervised (masks)',
 }
 
-# Default CPU setting (see the README section of configs/proxy_shift/_model.py and the report):
+# Default CPU setting (see the notes in projects/proxy_shift/configs/_model.py and the report):
 # 256 px input, a 4-block ViT of width 128 and a 64-d decoder; stage 1 STAGE1_ITERS iterations of
 # batch 2 (about 5 epochs of the source images), stage 2 STAGE2_ITERS iterations of batch 2 per
 # run; sized for a shared 2-core CPU (calibrated at 1 to 3 s per stage-1 iteration under load).

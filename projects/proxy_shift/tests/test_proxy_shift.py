@@ -6,18 +6,19 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from conftest import NWPU, REPO
 
 from mmpointsam.datasets.point_labels import coco_ann_to_mask
 
 SOURCE_IDS = {1, 3, 4, 5, 6, 7}  # airplane, storage_tank, baseball_diamond, tennis_court, ...
 TARGET_IDS = {2, 8, 9, 10}  # ship, harbor, bridge, vehicle
 
+PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(PROJECT))
+NWPU = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
+
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(REPO, 'tools', 'benchmark', f'{name}.py')
-    )
+    spec = importlib.util.spec_from_file_location(name, osp.join(PROJECT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -105,7 +106,8 @@ def test_split_downscales_images_and_annotations(tmp_path):
 def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
     from mmengine.registry import init_default_scope
 
-    from mmpointsam.benchmark import LoadPointLabels, PointLabelDataset, RandomFlipPoints
+    from mmpointsam.datasets import PointLabelDataset
+    from mmpointsam.datasets.transforms import LoadPointLabels, RandomFlipPoints
 
     init_default_scope('mmpointsam')
     _split(tmp_path)
@@ -308,7 +310,7 @@ def test_sar_target_config_leaves_out_images(tmp_path):
     no points); the runs go through."""
     bench = _tool('proxy_shift')
     files, left_out_train = _fake_hrsid_inshore(tmp_path / 'HRSID')
-    repo_cfg = open(osp.join(REPO, 'configs', 'proxy_shift', 'target_hrsid_inshore.py')).read()
+    repo_cfg = open(osp.join(PROJECT, 'configs', 'target_hrsid_inshore.py')).read()
     assert 'target_test_options = dict(exclude_img_ids=[166])' in repo_cfg
     cfg = tmp_path / 'target.py'
     cfg.write_text(

@@ -5,14 +5,16 @@ import importlib.util
 import json
 import os.path as osp
 
-from conftest import NWPU, REPO
-
 from mmpointsam.engine.optimizers import BF16OptimWrapper
+
+PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(PROJECT))
+NWPU = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
 
 
 def _bench():
     spec = importlib.util.spec_from_file_location(
-        'proxy_shift', osp.join(REPO, 'tools', 'benchmark', 'proxy_shift.py')
+        'proxy_shift', osp.join(PROJECT, 'tools', 'proxy_shift.py')
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

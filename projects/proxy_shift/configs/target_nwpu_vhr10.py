@@ -1,7 +1,7 @@
 # Target domain of the proxy shift benchmark: NWPU VHR-10's ship, harbor, bridge and vehicle
-# (tools/benchmark/split_by_class.py). A target config names a dataset class, where the images
-# lie, the training annotations with masks (only the supervised upper bound trains on the masks;
-# point labels are sampled from them once, seeded, unless point files are given) and the test
+# (projects/proxy_shift/tools/split_by_class.py). A target config names a dataset class, where the
+# images lie, the training annotations with masks (only the supervised upper bound trains on the
+# masks; point labels are sampled from them once, seeded, unless point files are given) and the test
 # annotations (evaluation only).
 target_type = 'NWPUVHR10Dataset'
 # '{split_dir}' is filled in by the benchmark (--split-dir; it holds images/, downscaled)

@@ -1,8 +1,9 @@
-# Proxy domain-shift benchmark (tools/benchmark/proxy_shift.py): the SAM-architecture model that
-# is trained from scratch on CPU. SAM's ViT image encoder / prompt encoder / two-way mask decoder,
-# narrowed: 4 ViT blocks of width 128 (windowed attention, 2 global blocks), a 64-d decoder, 256 px
-# input (16 x 16 tokens, 64 x 64 mask logits). All parameters train, nothing is pretrained.
-custom_imports = dict(imports=['mmpointsam.benchmark'], allow_failed_imports=False)
+# Proxy domain-shift benchmark (projects/proxy_shift/tools/proxy_shift.py): the SAM-architecture
+# model that is trained from scratch on CPU. SAM's ViT image encoder / prompt encoder / two-way mask
+# decoder, narrowed: 4 ViT blocks of width 128 (windowed attention, 2 global blocks), a 64-d
+# decoder, 256 px input (16 x 16 tokens, 64 x 64 mask logits). All parameters train, nothing is
+# pretrained.
+custom_imports = dict(imports=['projects.proxy_shift.proxy_shift'], allow_failed_imports=False)
 img_size = 256
 sam_arch = dict(
     type='vit', embed_dim=128, depth=4, num_heads=4, global_attn_indexes=(1, 3), window_size=8

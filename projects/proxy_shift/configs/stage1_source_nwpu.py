@@ -6,8 +6,12 @@
 # the previous prediction's errors, with that prediction as the mask prompt. So the box and
 # mask-prompt paths that ReSAM's requery uses are trained, as in a real SAM. The best checkpoint on
 # source_val (carved from the 520 training images) is kept; source_test (from the 130) is only
-# for the final report. Files: tools/benchmark/split_by_class.py.
-_base_ = ['../_base_/datasets/nwpu_vhr10.py', '../_base_/default_runtime.py', './_model.py']
+# for the final report. Files: projects/proxy_shift/tools/split_by_class.py.
+_base_ = [
+    '../../../configs/_base_/datasets/nwpu_vhr10.py',
+    '../../../configs/_base_/default_runtime.py',
+    './_model.py',
+]
 model = dict(supervision=dict(type='InteractivePromptSimulation', rounds=3, box_prob=0.5))
 data_root = 'data/nwpu_vhr10/'
 num_points = 1
