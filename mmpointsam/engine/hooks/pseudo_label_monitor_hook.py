@@ -28,6 +28,9 @@ class PseudoLabelMonitorHook(Hook):
         max_empty_share: warn above this mean ``pseudo_empty_share``.
         min_area_ratio: warn below this mean ``pseudo_area_ratio`` (the pseudo masks' mean area
             over that of the first iterations).
+        max_area_ratio: warn above this mean ``pseudo_area_ratio``: the other way to collapse,
+            masks that bleed into the background (seen on the proxy when empty masks no longer
+            train the student; docs/en/benchmarks.md). None: not watched.
         min_view_iou: warn below this mean ``pseudo_view_iou`` (None: not watched).
         max_gate_dropped: warn above this mean ``gate_dropped`` (the gate throws away most of
             the batch: the teacher has little left to teach).
@@ -41,6 +44,7 @@ class PseudoLabelMonitorHook(Hook):
         window: int = 10,
         max_empty_share: float = 0.3,
         min_area_ratio: float = 0.5,
+        max_area_ratio: Optional[float] = 4.0,
         min_view_iou: Optional[float] = None,
         max_gate_dropped: float = 0.5,
         interval: int = 50,
@@ -49,6 +53,7 @@ class PseudoLabelMonitorHook(Hook):
         self.rules = {
             'pseudo_empty_share': ('above', max_empty_share),
             'pseudo_area_ratio': ('below', min_area_ratio),
+            'pseudo_area_growth': ('above', max_area_ratio),
             'pseudo_view_iou': ('below', min_view_iou),
             'gate_dropped': ('above', max_gate_dropped),
         }
@@ -82,6 +87,8 @@ class PseudoLabelMonitorHook(Hook):
         if not outputs:
             return
         values = {k: _value(v) for k, v in outputs.items() if k in self.rules}
+        if 'pseudo_area_ratio' in values:  # the same statistic, judged from above
+            values['pseudo_area_growth'] = values['pseudo_area_ratio']
         for w in self.check(runner.iter + 1, values):
             self.warnings.append(w)
             print_log(

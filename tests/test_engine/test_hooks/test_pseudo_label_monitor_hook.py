@@ -41,6 +41,15 @@ def test_collapsing_run_is_flagged():
     assert runner.message_hub.get_info('pseudo_collapse_warnings') == 2
 
 
+def test_growing_masks_are_flagged():
+    """Masks that bleed from 10 to 60 cells (area ratio 6) are flagged as growth."""
+    hook = PseudoLabelMonitorHook(window=5, max_area_ratio=4.0, interval=100)
+    areas = [10] * 10 + [min(10 + 2 * i, 60) for i in range(40)]
+    _run(hook, PseudoMaskStatistics(ref_iters=5), areas, name='monitor_growth')
+    assert [w['key'] for w in hook.warnings] == ['pseudo_area_growth']
+    assert hook.warnings[0]['side'] == 'above'
+
+
 def test_stable_run_is_not_flagged():
     hook = PseudoLabelMonitorHook(window=5)
     _run(hook, PseudoMaskStatistics(ref_iters=5), [40, 38, 42, 41] * 15, name='monitor_stable')
