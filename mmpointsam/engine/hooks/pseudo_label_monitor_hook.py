@@ -25,7 +25,10 @@ class PseudoLabelMonitorHook(Hook):
     Args:
         window: iterations averaged before a value is judged (the first ``window`` iterations
             are never judged).
-        max_empty_share: warn above this mean ``pseudo_empty_share``.
+        max_empty_rise: warn when the mean ``pseudo_empty_share`` has risen by more than this
+            over its first window's mean: a drift toward empty masks. Judged against the start,
+            not absolutely: a weak model answers many tiny objects with nothing from the first
+            iteration on (a third of them on the proxy), which is no collapse.
         min_area_ratio: warn below this mean ``pseudo_area_ratio`` (the pseudo masks' mean area
             over that of the first iterations).
         max_area_ratio: warn above this mean ``pseudo_area_ratio``: the other way to collapse,
@@ -42,7 +45,7 @@ class PseudoLabelMonitorHook(Hook):
     def __init__(
         self,
         window: int = 10,
-        max_empty_share: float = 0.3,
+        max_empty_rise: float = 0.2,
         min_area_ratio: float = 0.5,
         max_area_ratio: Optional[float] = 4.0,
         min_view_iou: Optional[float] = None,
@@ -51,7 +54,7 @@ class PseudoLabelMonitorHook(Hook):
     ) -> None:
         self.window = window
         self.rules = {
-            'pseudo_empty_share': ('above', max_empty_share),
+            'pseudo_empty_share': ('rise', max_empty_rise),
             'pseudo_area_ratio': ('below', min_area_ratio),
             'pseudo_area_growth': ('above', max_area_ratio),
             'pseudo_view_iou': ('below', min_view_iou),
@@ -60,6 +63,7 @@ class PseudoLabelMonitorHook(Hook):
         self.interval = interval
         self.history: Dict[str, Deque[float]] = {k: deque(maxlen=window) for k in self.rules}
         self.last_warned: Dict[str, int] = {}
+        self.first_mean: Dict[str, float] = {}  # each statistic's first full window
         self.warnings: List[dict] = []  # every warning given: iteration, key, mean, threshold
 
     def check(self, iteration: int, values: Dict[str, float]) -> List[dict]:
@@ -73,7 +77,11 @@ class PseudoLabelMonitorHook(Hook):
             if len(hist) < self.window:
                 continue
             mean = sum(hist) / len(hist)
-            bad = mean > limit if side == 'above' else mean < limit
+            start = self.first_mean.setdefault(key, mean)
+            if side == 'rise':
+                bad = mean - start > limit
+            else:
+                bad = mean > limit if side == 'above' else mean < limit
             last = self.last_warned.get(key)
             if bad and (last is None or iteration - last >= self.interval):
                 self.last_warned[key] = iteration
@@ -93,8 +101,8 @@ class PseudoLabelMonitorHook(Hook):
             self.warnings.append(w)
             print_log(
                 f'self-training may be collapsing at iteration {w["iter"]}: mean {w["key"]} over '
-                f'the last {self.window} iterations is {w["mean"]:.3f}, {w["side"]} the '
-                f'threshold {w["limit"]:g}. The pseudo masks are emptying or shrinking: check '
+                f'the last {self.window} iterations is {w["mean"]:.3f}, {w["side"]} '
+                f'(limit {w["limit"]:g}). The pseudo masks are emptying or shrinking: check '
                 'the learning rate, the teacher (EMATeacher) and the guards (PseudoLabelGate, '
                 "NPC's min_kept, the refiner's min_area_ratio; configs/pointsam/README.md).",
                 logger='current',

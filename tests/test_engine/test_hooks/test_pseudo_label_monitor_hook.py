@@ -30,7 +30,7 @@ def _run(hook, stats, areas, empty_every=None, name='monitor'):
 def test_collapsing_run_is_flagged():
     """Masks shrink from 40 cells to 4 over 60 iterations and empty out: the hook warns on the
     area ratio and on the empty share, once each (interval longer than the run)."""
-    hook = PseudoLabelMonitorHook(window=5, max_empty_share=0.3, min_area_ratio=0.5, interval=100)
+    hook = PseudoLabelMonitorHook(window=5, max_empty_rise=0.2, min_area_ratio=0.5, interval=100)
     areas = [40] * 10 + [max(40 - 2 * i, 4) for i in range(50)]
     runner = _run(hook, PseudoMaskStatistics(ref_iters=5), areas, empty_every=5)
     kinds = [w['key'] for w in hook.warnings]
@@ -48,6 +48,18 @@ def test_growing_masks_are_flagged():
     _run(hook, PseudoMaskStatistics(ref_iters=5), areas, name='monitor_growth')
     assert [w['key'] for w in hook.warnings] == ['pseudo_area_growth']
     assert hook.warnings[0]['side'] == 'above'
+
+
+def test_empty_masks_from_the_start_are_no_collapse():
+    """A weak model that answers a quarter of its clicks with nothing from the first iteration
+    on, steadily, is not flagged; the same share rising from nothing is."""
+    steady = PseudoLabelMonitorHook(window=3, interval=100)
+    for i in range(30):
+        steady.check(i, {'pseudo_empty_share': 0.25})
+    assert steady.warnings == [] and steady.last_warned == {}
+    fresh = PseudoLabelMonitorHook(window=3, interval=100)
+    due = [fresh.check(i, {'pseudo_empty_share': 0.0 if i < 10 else 0.25}) for i in range(30)]
+    assert [d[0]['key'] for d in due if d] == ['pseudo_empty_share']
 
 
 def test_stable_run_is_not_flagged():
