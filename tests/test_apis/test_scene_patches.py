@@ -65,8 +65,7 @@ def test_scene_clicks_decoded_once_in_bounded_patches_boxes_in_scene_frame(
     conv = Point2RBoxConverter.from_config(tiny_cfg(), sam_checkpoint='none')
     shapes = []
 
-    def fake_predict(data):
-        sample = data['data_samples']
+    def fake_decode(embedding, sample):
         shapes.append(tuple(sample.ori_shape[:2]))
         clicks = sample.gt_instances.points.numpy()[:, 0]
         num = len(clicks)
@@ -77,11 +76,16 @@ def test_scene_clicks_decoded_once_in_bounded_patches_boxes_in_scene_frame(
             scores=np.ones(num),
             labels=sample.gt_instances.labels.numpy(),
             num_calibrated=0,
-            encoder_time=0.0,
             decoder_time=0.0,
         )
 
-    monkeypatch.setattr(conv, 'predict', fake_predict)
+    # the encoder is skipped; each unit's "decoding" answers from its packed sample
+    monkeypatch.setattr(
+        conv,
+        'encode_batch',
+        lambda datas: ([None] * len(datas), [d['data_samples'] for d in datas], 0.0),
+    )
+    monkeypatch.setattr(conv, 'decode_one', fake_decode)
     summary = conv.convert(points, img_dir, str(tmp_path), progress=False)
     with open(points) as f:
         clicks = {a['id']: a['points'][0] for a in json.load(f)['annotations']}
