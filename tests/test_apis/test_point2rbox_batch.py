@@ -106,3 +106,27 @@ def test_images_claimed_by_a_live_process_are_left_to_it(converter, points, tmp_
     assert again['converted'] == 1 and again['skipped'] == 3 and again['json'] is not None
     ref = converter.convert(points, IMAGES, str(tmp_path / 'ref'), progress=False)
     assert _files(out) == _files(osp.dirname(ref['json']))
+
+
+def test_inferencer_many_images_in_batches_matches_one_call_per_image():
+    from mmpointsam.apis import PointSAMInferencer
+
+    torch.manual_seed(0)
+    # 300 px windows: the 600-odd px NWPU images need several, batched across images
+    inf = PointSAMInferencer(
+        arch='tiny', img_size=256, device='cpu', window_size=300, window_overlap=60
+    )
+    names = sorted(n for n in os.listdir(IMAGES) if n.endswith('.jpg'))[:3]
+    paths = [osp.join(IMAGES, n) for n in names]
+    clicks = [[[40, 50], [250, 260], [500, 100]], [[10, 10]], [[5, 5]]]
+    labels = [None, None, [0]]  # the last: a background click only, nothing to segment
+    singles = [inf(p, c, labels=lb) for p, c, lb in zip(paths, clicks, labels)]
+    many = inf.predict_many(paths, clicks, labels=labels, batch_size=3, num_workers=2)
+    assert len(many) == 3 and len(singles[0].windows) > 1 and len(many[2]) == 0
+    for one, batched in zip(singles, many):
+        assert batched.windows.tolist() == one.windows.tolist()
+        np.testing.assert_allclose(batched.scores, one.scores, atol=1e-4)
+        np.testing.assert_array_equal(batched.valid, one.valid)
+        np.testing.assert_allclose(batched.rboxes, one.rboxes, atol=0.05)
+    with pytest.raises(ValueError, match='one points'):
+        inf.predict_many(paths, clicks[:2])
