@@ -18,7 +18,7 @@ from typing import Callable, Optional, Sequence, Union
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dist import barrier, get_dist_info
+from mmengine.dist import all_gather_object, barrier, get_dist_info
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
 from tqdm import tqdm
@@ -524,6 +524,7 @@ class Point2RBoxConverter:
             run.close()
         if world_size > 1:
             barrier()  # every rank of this run has finished: rank 0 merges
+            run.gather()  # every rank's counts, for rank 0's summary
         result = self._merge(writer, claims) if rank == 0 else None
         summary = run.summary(images, skipped, result, rank, world_size)
         print_log(format_summary(summary), logger='current')
@@ -695,6 +696,30 @@ class _ConversionRun:
         for img_id in list(self.open):
             self.claims.release(img_id)
 
+    def gather(self) -> None:
+        """Replace this rank's counts by those of all ranks (times: the slowest rank's loop)."""
+        parts = all_gather_object(
+            dict(
+                totals=dict(self.totals),
+                empty=dict(self.empty_per_class),
+                wins=self.mask_wins,
+                flagged=dict(self.flagged_per_class),
+            )
+        )
+        self.per_rank = [
+            (p['totals'].get('converted', 0), p['totals'].get('time', 0.0)) for p in parts
+        ]
+        self.totals, self.empty_per_class = Counter(), Counter()
+        self.mask_wins, self.flagged_per_class = {}, Counter()
+        for p in parts:
+            self.totals.update({k: v for k, v in p['totals'].items() if k != 'time'})
+            self.empty_per_class.update(p['empty'])
+            self.flagged_per_class.update(p['flagged'])
+            for name, wins in p['wins'].items():
+                mine = self.mask_wins.setdefault(name, [0, 0, 0])
+                self.mask_wins[name] = [a + b for a, b in zip(mine, wins)]
+        self.totals['time'] = max(t for _, t in self.per_rank)
+
     def summary(self, images, skipped, result, rank, world_size) -> dict:
         """The summary dict of :meth:`Point2RBoxConverter.convert`."""
         t, conv = self.totals, self.conv
@@ -721,6 +746,7 @@ class _ConversionRun:
             rank=rank,
             world_size=world_size,
             pending=len(self.writer.pending()),
+            per_rank=getattr(self, 'per_rank', None),
         )
         if conv.selector is not None:
             summary.update(
@@ -763,7 +789,7 @@ def format_summary(s: dict) -> str:
     per_img = s['total_s'] / s['converted'] if s['converted'] else float('nan')
     enc = s['encoder_s'] / s['encoded'] if s['encoded'] else float('nan')
     dec = s['decoder_s'] / s['encoded'] if s['encoded'] else float('nan')
-    who = f'rank {s["rank"]} of {s["world_size"]}: ' if s.get('world_size', 1) > 1 else ''
+    who = f'{s["world_size"]} processes: ' if s.get('world_size', 1) > 1 else ''
     if s['json'] is not None:
         written = (
             f'  boxes: {s["boxes_total"]} in {s["json"]}; empty masks (no box): {s["empty_total"]}'
@@ -783,6 +809,11 @@ def format_summary(s: dict) -> str:
         f'({per_img:.3f} s/img: encoder {enc:.3f} s, rest {per_img - enc:.3f} s of which '
         f'prompt decoding + NPC {dec:.3f} s)',
     ]
+    if s.get('per_rank'):
+        lines.append(
+            '  per process (rank: images in loop seconds): '
+            + ', '.join(f'{r}: {n} in {t:.1f} s' for r, (n, t) in enumerate(s['per_rank']))
+        )
     if 'mask_wins' in s:
         wins = ', '.join(f'{name} {w}' for name, w in sorted(s['mask_wins'].items()))
         lines.append(

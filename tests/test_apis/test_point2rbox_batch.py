@@ -1,5 +1,6 @@
 """Batched encoding, DataLoader decoding, the work plan and claims inside ``convert``."""
 
+import importlib
 import json
 import os
 import os.path as osp
@@ -13,11 +14,13 @@ import pytest
 import torch
 from test_point2rbox import GT_JSON, IMAGES, tiny_cfg
 
-import mmpointsam.apis.point2rbox as p2r
 from mmpointsam.apis import Point2RBoxConverter
 from mmpointsam.apis.work_plan import image_weight, lpt_plan
 from mmpointsam.datasets import sample_point_labels
 from mmpointsam.fileio import WorkClaims, load_rbox_coco
+
+# the module (mmpointsam.apis.point2rbox is also the name of its one-call function)
+p2r = importlib.import_module('mmpointsam.apis.point2rbox')
 
 
 @pytest.fixture(scope='module')

@@ -95,7 +95,9 @@ def test_two_processes_write_the_bytes_of_one(inputs, reference, tmp_path):
     rc, text = _convert(inputs, out, nproc=2)
     assert rc == 0, text[-4000:]
     assert 'on 2 processes, work per process' in text
-    assert 'rank 0 of 2' in text and 'rank 1 of 2' in text
+    # rank 0 reports the run: both processes' images, each rank's share
+    assert 'point2rbox: 2 processes: 4 images converted' in text
+    assert re.search(r'per process \(rank: images in loop seconds\): 0: \d+ in [\d.]+ s, 1: ', text)
     assert _files(str(out)) == reference
     assert len(reference) == 5  # labels.json and 4 DOTA files
 
