@@ -30,6 +30,7 @@ from mmpointsam.utils import set_sam_checkpoint  # noqa: E402
 from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
 from mmpointsam.utils.dist import init_gloo_process_group  # noqa: E402
 from mmpointsam.utils.input_checks import check_point2rbox_inputs, finish  # noqa: E402
+from mmpointsam.utils.process import die_with_parent  # noqa: E402
 
 
 def parse_args():
@@ -175,6 +176,7 @@ def main():
     # a SIGTERM (torchrun stopping the group, slurm's scancel) unwinds normally, so this
     # process's claims of unfinished images are dropped at once
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    die_with_parent()  # DataLoader workers (--workers) end with this process, even on kill -9
     device = init_distributed(args)
     check_inputs(args)
     if args.sam_checkpoint is not None and args.sam_checkpoint.lower() == 'none':

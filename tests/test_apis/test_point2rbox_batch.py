@@ -1,6 +1,7 @@
 """Batched encoding, DataLoader decoding, the work plan and claims inside ``convert``."""
 
 import importlib
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -133,3 +134,65 @@ def test_inferencer_many_images_in_batches_matches_one_call_per_image():
         np.testing.assert_allclose(batched.rboxes, one.rboxes, atol=0.05)
     with pytest.raises(ValueError, match='one points'):
         inf.predict_many(paths, clicks[:2])
+
+
+def _test_tool():
+    """tools/test.py as a module (for its loader settings)."""
+    spec = importlib.util.spec_from_file_location(
+        'test_tool', osp.join(p2r_repo(), 'tools', 'test.py')
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def p2r_repo():
+    """The repository root."""
+    return osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def test_point_prompt_evaluation_in_batches_gives_the_boxes_of_batch_one(points, tmp_path):
+    """tools/test.py --batch-size 2: two images per forward (one encoder call), same boxes."""
+    from mmengine.runner import Runner
+
+    tool = _test_tool()
+    labels = {}
+    for batch in (1, 2):
+        cfg = tiny_cfg('configs/point2rbox/point2rbox_mobilesam-vit-t_nwpu.py')
+        cfg.work_dir = str(tmp_path / f'work{batch}')
+        cfg.randomness = dict(seed=0)  # the same random weights in both runs
+        cfg.test_dataloader.dataset.update(
+            data_root='', ann_file=points, data_prefix=dict(img=IMAGES + '/')
+        )
+        tool.set_test_loader(cfg, batch, 0)
+        assert cfg.test_dataloader.batch_size == batch
+        cfg.test_evaluator.out_dir = str(tmp_path / f'out{batch}')
+        runner = Runner.from_cfg(cfg)
+        runner.model.init_weights()
+        runner.test()
+        labels[batch] = load_rbox_coco(str(tmp_path / f'out{batch}' / 'labels.json'))
+    for img_id, boxes in labels[1]['boxes'].items():
+        assert boxes['ids'].tolist() == labels[2]['boxes'][img_id]['ids'].tolist()
+        np.testing.assert_allclose(boxes['rboxes'], labels[2]['boxes'][img_id]['rboxes'], atol=0.05)
+    with pytest.raises(ValueError, match='--batch-size'):
+        tool.set_test_loader(cfg, 0, None)
+
+
+def test_npc_on_a_batch_gives_each_image_its_own_answer(converter, points):
+    """NPC's re-decoding pads each image's prompts to that image's width only (SAM attends to
+    padding tokens): a batch of 2 equals each image alone."""
+    model = converter.model
+    dataset = converter.build_dataset(points, IMAGES)
+    datas = [dataset[i] for i in range(2)]
+    embeddings, samples, _ = converter.encode_batch(datas)
+    with torch.no_grad():
+        prompts = model.collect_prompts(samples)
+        logits, iou, calibrated = model.decode_prompts(embeddings, prompts)
+        assert calibrated.any()
+        for i in range(2):
+            alone, alone_iou, _ = model.decode_prompts(
+                embeddings[i : i + 1], model.collect_prompts([samples[i]])
+            )
+            rows = prompts.batch_idx == i
+            torch.testing.assert_close(logits[rows], alone, atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(iou[rows], alone_iou, atol=1e-5, rtol=1e-5)

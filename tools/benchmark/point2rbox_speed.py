@@ -23,7 +23,8 @@ and peak resident memory (the patches bound memory by the patch, not the scene).
 ``--nproc 1 2 --batch-size 1 4``: throughput of whole runs of ``tools/dist_point2rbox.sh``
 (torchrun; gloo on CPU) on the same N images for each number of processes and batch size:
 images per hour of the conversion loop (the slowest rank's) and end to end (with start-up),
-and their ratio to one process at batch size 1. On CPU each process gets cores / nproc threads.
+and their ratio to one process at batch size 1. On CPU each process gets cores / nproc threads
+(``--threads N``: N each).
 
     python tools/benchmark/point2rbox_speed.py --archs vit_t --num-images 8 \
         --nproc 1 2 --batch-size 1 4
@@ -257,12 +258,17 @@ RANK_LINE = re.compile(
 )
 
 
+def cpu_threads(args, nproc: int) -> int:
+    """Threads per process on CPU: ``--threads``, else the cores shared out."""
+    return args.threads or max(1, os.cpu_count() // nproc)
+
+
 def dist_run(args, weights, points, nproc, batch, out):
     """One ``dist_point2rbox.sh`` run; returns (wall s, slowest rank's loop s, images)."""
     arch = args.archs[0]
     env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), MMPOINTSAM_PYTHON=sys.executable)
     if args.device == 'cpu':
-        env.update(CUDA_VISIBLE_DEVICES='', OMP_NUM_THREADS=str(max(1, os.cpu_count() // nproc)))
+        env.update(CUDA_VISIBLE_DEVICES='', OMP_NUM_THREADS=str(cpu_threads(args, nproc)))
     cmd = [
         'bash',
         osp.join(REPO, 'tools', 'dist_point2rbox.sh'),
@@ -329,7 +335,7 @@ def print_throughput(args, rows, load_before):
     print(' | '.join(header))
     print(' | '.join('-' * len(h) for h in header))
     for nproc, batch, _, loop, wall in rows:
-        threads = max(1, os.cpu_count() // nproc) if args.device == 'cpu' else '-'
+        threads = cpu_threads(args, nproc) if args.device == 'cpu' else '-'
         print(
             f'{nproc} | {batch} | {threads} | {loop:.0f} | {loop / base[3]:.2f} | {wall:.0f} | '
             f'{wall / base[4]:.2f}'
