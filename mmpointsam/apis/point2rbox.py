@@ -405,6 +405,7 @@ class Point2RBoxConverter:
 
     # ------------------------------------------------------------------ a whole file
     def build_dataset(self, point_json: str, img_dir: str):
+        """The ``PointLabelDataset`` of a point-label json with the converter's pipeline."""
         with DefaultScope.overwrite_default_scope('mmpointsam'):
             return DATASETS.build(
                 dict(
