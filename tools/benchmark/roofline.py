@@ -7,6 +7,7 @@ peak, and the share of time in attention, linear layers and the rest.
     python tools/benchmark/roofline.py                       # vit_b, hiera_b+, vit_t; fp32, bf16
     python tools/benchmark/roofline.py --models vit_b --dtypes bf16 --parts encoder
     python tools/benchmark/roofline.py --models vit_t --img-size 512 --attention fused
+    python tools/benchmark/roofline.py --models vit_b --parts encoder --compile encoder
     python tools/benchmark/roofline.py --device cuda         # untested here (no GPU)
 
 Parts: ``encoder`` (no-grad forward), ``lora`` (forward + backward with LoRA r=4 on q and v from
@@ -80,6 +81,9 @@ def build(arch: str, img_size: int, attention: str, lora: bool, device: str):
     cfg = dict(arch=arch, img_size=img_size)
     if lora:
         cfg['lora'] = dict(r=4, targets=('q', 'v'), first_block=LORA_FIRST_BLOCK.get(arch, 0))
+    attention, _, compiled = attention.partition('+')
+    if compiled:
+        cfg['compile_encoder'] = True
     if arch.startswith('hiera'):
         model = build_sam2(cfg)
     else:
@@ -221,11 +225,13 @@ def measure(args, arch, part, dtype_name, attentions, peaks, flops):
     """Rows (time, GFLOP, GFLOP/s, share of peak, time shares) of one part in one dtype for each
     attention implementation; their timed runs alternate, so that load drifts hit all alike."""
     dtype = DTYPES[dtype_name]
-    runs, shares = {}, {}
+    runs, shares, compile_s = {}, {}, {}
     for attention in attentions:
         torch.manual_seed(0)
         model = build(arch, args.img_size, attention, part == 'lora', args.device)
         runs[attention] = part_fn(model, part, dtype, args.img_size, args.prompts, args.device)
+        if attention.endswith('+compile'):  # the first call compiles (and runs once)
+            compile_s[attention] = best_time(runs[attention], 1, args.device)
         if args.profile:  # also the warm-up
             shares[attention] = time_shares(model, runs[attention], args.device)
         else:
@@ -243,7 +249,8 @@ def measure(args, arch, part, dtype_name, attentions, peaks, flops):
                 model=arch,
                 part=part,
                 dtype=dtype_name,
-                attention=attention,
+                attention=attention
+                + (f' (1st call {compile_s[attention]:.0f} s)' if attention in compile_s else ''),
                 seconds=seconds[attention],
                 gflop=flops / 1e9,
                 rate=rate,
@@ -281,6 +288,14 @@ def main():
         choices=['reference', 'fused'],
         help='SAM ViT / TinyViT attention implementations to compare (SAM 2 has its own)',
     )
+    parser.add_argument(
+        '--compile',
+        nargs='*',
+        default=[],
+        metavar='PART',
+        help='also time these parts (e.g. encoder) with the fused attention and '
+        'compile_encoder=True, with the first call (compile + one run) reported',
+    )
     parser.add_argument('--img-size', type=int, default=1024)
     parser.add_argument('--prompts', type=int, default=50, help='prompts of the decoder part')
     parser.add_argument(
@@ -316,7 +331,9 @@ def main():
         for part in args.parts:
             flops = count_flops(arch, part, args.img_size, args.prompts)
             for dtype_name in args.dtypes:
-                variants = attentions[-1:] if part == 'decoder' else attentions
+                variants = attentions[-1:] if part == 'decoder' else list(attentions)
+                if part in args.compile:
+                    variants.append(attentions[-1] + '+compile')
                 rows += measure(args, arch, part, dtype_name, variants, peaks, flops)
     print(f'\nload at the end: {os.getloadavg()[0]:.2f}')
     return rows
