@@ -30,6 +30,11 @@ except ImportError:  # pragma: no cover - exercised only without segment-anythin
 
 __all__ = ['TinyViT']
 
+# MobileSAM's windows are small (49 and 196 tokens): on CPU the SDPA kernel ran its attention
+# 10-20 % slower than the written-out maths (tools/benchmark/roofline.py, vit_t, fp32 and bf16,
+# forward and LoRA backward), so there the fused switch keeps the reference path.
+SDPA_ON_CPU = False
+
 
 class DropPath(nn.Module):
     """Stochastic depth applied per sample on the residual branch."""
@@ -192,7 +197,8 @@ class Attention(nn.Module):
         self, dim: int, num_heads: int, resolution: Tuple[int, int], fused: bool = True
     ) -> None:
         super().__init__()
-        # fused: the bias table as the additive mask of F.scaled_dot_product_attention
+        # fused: the bias table as the additive mask of F.scaled_dot_product_attention (off the
+        # CPU, see SDPA_ON_CPU)
         self.fused = fused
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
@@ -222,7 +228,7 @@ class Attention(nn.Module):
             .split(self.head_dim, dim=3)
         )
         bias = self.attention_biases[:, self.attention_bias_idxs]
-        if self.fused:
+        if self.fused and (SDPA_ON_CPU or q.device.type != 'cpu'):
             x = F.scaled_dot_product_attention(
                 q, k, v, attn_mask=bias.to(q.dtype), scale=self.scale
             )
@@ -340,8 +346,8 @@ class TinyViT(nn.Module):
     classification TinyViT, the last patch merging has stride 1 so the output
     stride is 16. ``norm_head``/``head`` are unused in ``forward`` and exist
     only so pretrained checkpoints load strictly. ``attention='fused'`` runs the window
-    attention through ``F.scaled_dot_product_attention`` (same maths), ``'reference'`` as
-    MobileSAM writes it.
+    attention through ``F.scaled_dot_product_attention`` (same maths; not on CPU, where it
+    measured slower), ``'reference'`` as MobileSAM writes it.
     """
 
     def __init__(

@@ -128,7 +128,18 @@ def test_fused_sam_keeps_checkpoint_keys_and_outputs():
         build_sam(dict(arch='tiny', attention='flash'))
 
 
-def test_tiny_vit_fused_matches_reference_forward_and_backward():
+def test_tiny_vit_fused_matches_reference_forward_and_backward(monkeypatch):
+    from mmpointsam.models.sam import tiny_vit
+
+    monkeypatch.setattr(tiny_vit, 'SDPA_ON_CPU', True)  # off on CPU by default: slower there
+    calls = []
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+
+    def counting_sdpa(*args, **kwargs):
+        calls.append(1)
+        return sdpa(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_vit.F, 'scaled_dot_product_attention', counting_sdpa)
     cfg = dict(
         img_size=128,
         embed_dims=(16, 32, 32, 64),
@@ -147,8 +158,10 @@ def test_tiny_vit_fused_matches_reference_forward_and_backward():
     ref.load_state_dict(fused.state_dict(), strict=True)
     assert fused.layers[1].blocks[0].attn.fused and not ref.layers[1].blocks[0].attn.fused
     x = torch.randn(2, 3, 128, 128)
-    outs = [m(x) for m in (fused, ref)]
-    assert _rel(outs[0], outs[1]) < 1e-5
+    outs = [fused(x)]
+    assert len(calls) == 3  # one per attention block
+    outs.append(ref(x))
+    assert len(calls) == 3 and _rel(outs[0], outs[1]) < 1e-5
     grads = []
     for m, out in zip((fused, ref), outs):
         out.square().sum().backward()
