@@ -149,6 +149,7 @@ def count_flops(arch: str, part: str, img_size: int, prompts: int) -> float:
 
 # ---------------------------------------------------------------------------------- profile
 def _category(module: nn.Module):
+    """'linear' for an nn.Linear, 'attention' for an attention module, else None."""
     if isinstance(module, nn.Linear):
         return 'linear'
     if type(module).__name__.endswith('Attention') or 'Attention' in type(module).__name__:
@@ -190,6 +191,9 @@ def time_shares(model: nn.Module, run, device: str) -> dict:
 
 
 def _shares(events, device_attr=None) -> dict:
+    """Self time per category: ops under a roofline:: range, backward nodes by their forward op's
+    sequence number, everything else 'rest'."""
+
     def forward_cat(event):
         node = event
         while node is not None:
@@ -277,6 +281,7 @@ def format_row(r) -> str:
 
 
 def main():
+    """Parse the options, measure the GEMM peak, then print one table row per measurement."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--models', nargs='+', default=['vit_b', 'hiera_b+', 'vit_t'])
     parser.add_argument('--parts', nargs='+', default=['encoder', 'lora', 'decoder'])

@@ -55,6 +55,7 @@ def decomposed_rel_pos(
 
 
 def _slab_rows(rows: int, keys: int, groups: int, slab_elements: int) -> int:
+    """Query rows per slab so that a slab's (groups, rows, keys) scores hold ~slab_elements."""
     return max(1, min(rows, slab_elements // max(1, keys * groups)))
 
 
@@ -87,6 +88,7 @@ class _RelPosAttention(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, q, k, v, rel_h, rel_w, scale, slab_elements):
+        """SDPA slab by slab; keeps the inputs and the output, not the probabilities."""
         with torch.autocast(q.device.type, enabled=False):
             out = _forward(q, k, v, rel_h, rel_w, scale, slab_elements)
         ctx.save_for_backward(q, k, v, rel_h, rel_w, out)
@@ -95,6 +97,7 @@ class _RelPosAttention(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out):
+        """dS = P * (dO V^T - rowsum(dO * O)) per slab, P recomputed; then dq, dk, dv, dbias."""
         q, k, v, rel_h, rel_w, out = ctx.saved_tensors
         G, N, _ = q.shape
         k_h, k_w = rel_h.shape[-1], rel_w.shape[-1]
@@ -209,6 +212,7 @@ class FusedRelPosAttention(nn.Module):
         return cls(attn.qkv, attn.proj, attn.num_heads, *rel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, C) tokens of a window or the whole grid -> same shape."""
         B, H, W, _ = x.shape
         G, N = B * self.num_heads, H * W
         qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
