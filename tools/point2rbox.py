@@ -5,14 +5,22 @@
         data/nwpu_vhr10_rbox/pseudo_train --sam-checkpoint checkpoints/mobile_sam.pt
 
 A rerun with the same arguments skips the images already done (resume).
+
+On several processes (GPUs, nodes) through torchrun: ``tools/dist_point2rbox.sh`` (or
+``--launcher pytorch`` under your own launcher); under slurm: ``tools/slurm_point2rbox.sh``.
+See docs/en/user_guides/large_datasets.md.
 """
 
 import argparse
+import datetime
+import os
 import os.path as osp
+import signal
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401  (collections shim before mmrotate)
@@ -20,7 +28,9 @@ from mmpointsam.apis import point2rbox  # noqa: E402
 from mmpointsam.structures import RBOX_METHODS  # noqa: E402
 from mmpointsam.utils import set_sam_checkpoint  # noqa: E402
 from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
+from mmpointsam.utils.dist import init_gloo_process_group  # noqa: E402
 from mmpointsam.utils.input_checks import check_point2rbox_inputs, finish  # noqa: E402
+from mmpointsam.utils.process import die_with_parent  # noqa: E402
 
 
 def parse_args():
@@ -66,6 +76,34 @@ def parse_args():
     )
     parser.add_argument('--seed', type=int, default=0, help='torch seed (random weights)')
     parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=1,
+        help='images (or patches) per image-encoder call; 1 is fastest on CPU (see '
+        'docs/en/user_guides/large_datasets.md), GPUs gain from 4-8',
+    )
+    parser.add_argument(
+        '--workers',
+        type=int,
+        default=None,
+        help='DataLoader workers decoding images and cutting patches (default: 2 on CUDA, '
+        '0 on CPU, where they would take cores from the encoder)',
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='pytorch: started by torchrun (tools/dist_point2rbox.sh); slurm: by srun',
+    )
+    parser.add_argument(
+        '--claim-timeout',
+        type=float,
+        default=24.0,
+        help='hours after which an image claimed by a process on another host (that may have '
+        'died) is taken over; on one host a dead owner is seen at once',
+    )
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
         '--check-only',
         action='store_true',
         help='check the config, the point json, its images and the checkpoints, then exit '
@@ -93,8 +131,53 @@ def check_inputs(args) -> None:
     print(f'point2rbox: {report.summary()}')
 
 
+def init_distributed(args) -> str:
+    """Start the process group of a torchrun/slurm launch (NCCL with CUDA, gloo without);
+    returns the device this process converts on."""
+    device = args.device
+    if args.launcher == 'none':
+        return device
+    from mmengine.dist import init_dist
+
+    # ranks that finish early wait for the slowest at the end: allow long imbalances
+    timeout = datetime.timedelta(hours=6)
+    if torch.cuda.is_available() and device != 'cpu':
+        init_dist(args.launcher, backend='nccl', timeout=timeout)
+        device = f'cuda:{torch.cuda.current_device()}'
+    elif args.launcher == 'pytorch':
+        # MMEngine's init_dist calls torch.cuda.set_device: on a CPU machine start gloo here
+        init_gloo_process_group(timeout=timeout)
+    else:
+        raise RuntimeError('--launcher slurm needs CUDA; without it use tools/dist_point2rbox.sh')
+    return device
+
+
+def fault_hook():
+    """``MMPOINTSAM_P2R_KILL=RANK:N`` (tests): rank RANK kills itself (SIGKILL) after writing
+    N images, as a crashed node would; None when unset."""
+    spec = os.environ.get('MMPOINTSAM_P2R_KILL')
+    if not spec:
+        return None
+    rank, count = (int(v) for v in spec.split(':'))
+    if int(os.environ.get('RANK', 0)) != rank:
+        return None
+    done = []
+
+    def hook(img):
+        done.append(img['id'])
+        if len(done) >= count:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
 def main():
     args = parse_args()
+    # a SIGTERM (torchrun stopping the group, slurm's scancel) unwinds normally, so this
+    # process's claims of unfinished images are dropped at once
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    die_with_parent()  # DataLoader workers (--workers) end with this process, even on kill -9
+    device = init_distributed(args)
     check_inputs(args)
     if args.sam_checkpoint is not None and args.sam_checkpoint.lower() == 'none':
         print(
@@ -110,13 +193,19 @@ def main():
         sam_checkpoint=args.sam_checkpoint,
         method=args.method,
         npc_iou_thr=None if args.no_npc else args.npc_iou_thr,
-        device=args.device,
+        device=device,
         resume=not args.no_resume,
         seed=args.seed,
         cfg_options=args.cfg_options,
         npc_max_negatives=args.npc_max_negatives or None,
         img_ids=args.img_ids,
         max_images=args.max_images,
+        batch_size=args.batch_size,
+        num_workers=(
+            args.workers if args.workers is not None else (2 if device.startswith('cuda') else 0)
+        ),
+        claim_timeout=None if args.claim_timeout <= 0 else args.claim_timeout * 3600,
+        on_image=fault_hook(),
     )
 
 

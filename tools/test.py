@@ -35,6 +35,15 @@ def parse_args():
         action='store_true',
         help='check the config, its test dataset, images and checkpoints, then exit (0: no fault)',
     )
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        help='images per forward (the image encoder takes them in one call); default: the '
+        "config's test_dataloader.batch_size",
+    )
+    parser.add_argument(
+        '--workers', type=int, help='DataLoader workers decoding the test images (default: config)'
+    )
     add_common_arguments(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -42,11 +51,24 @@ def parse_args():
     return args
 
 
+def set_test_loader(cfg, batch_size, workers) -> None:
+    """``--batch-size`` / ``--workers`` into the test dataloader (None keeps the config's)."""
+    loader = cfg.test_dataloader
+    if batch_size is not None:
+        if batch_size < 1:
+            raise ValueError(f'--batch-size must be >= 1, got {batch_size}')
+        loader.batch_size = batch_size
+    if workers is not None:
+        loader.num_workers = workers
+        loader.persistent_workers = workers > 0 and loader.get('persistent_workers', False)
+
+
 def main():
     args = parse_args()
     die_with_parent()  # DataLoader workers end with this process, even on kill -9
     cfg = load_config(args)
     setup_cpu_distributed(cfg)  # torchrun without CUDA: gloo, no torch.cuda.set_device
+    set_test_loader(cfg, args.batch_size, args.workers)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError('--out must be a .pkl file')
     # every input is checked before the model is built and anything written

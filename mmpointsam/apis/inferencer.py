@@ -22,7 +22,7 @@ import logging
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pycocotools.mask as mask_utils
@@ -32,6 +32,7 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from mmpointsam.models.sam.sam2 import checkpoint_arch as sam2_checkpoint_arch
 from mmpointsam.models.utils import low_res_to_original, pad_offset_of
@@ -372,12 +373,10 @@ class PointSAMInferencer:
             )
 
     # ------------------------------------------------------------------ inference
-    @torch.no_grad()
-    def _run_window(self, crop: np.ndarray, points: np.ndarray, labels: np.ndarray):
-        """Low-res decode of prompts (in crop pixels) on one crop -> masks at crop size."""
-        model = self.model
+    def _pack_window(self, crop: np.ndarray, points: np.ndarray, labels: np.ndarray) -> dict:
+        """One window and its prompts (crop pixels) packed as the model's pipeline would."""
         h, w = crop.shape[:2]
-        packed = self.pack(
+        return self.pack(
             dict(
                 img=crop,
                 img_shape=(h, w),
@@ -389,12 +388,26 @@ class PointSAMInferencer:
                 gt_bboxes_labels=np.zeros(len(points), np.int64),
             )
         )
+
+    @torch.no_grad()
+    def _encode(self, packed: List[dict]):
+        """One image-encoder call for several packed windows: (embeddings, samples)."""
+        model = self.model
         data = model.data_preprocessor(
-            dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]), False
+            dict(
+                inputs=[p['inputs'] for p in packed],
+                data_samples=[p['data_samples'] for p in packed],
+            ),
+            False,
         )
-        sample = data['data_samples'][0]
+        return model.sam.encode(data['inputs']), data['data_samples']
+
+    @torch.no_grad()
+    def _decode_window(self, embeddings: torch.Tensor, sample):
+        """Low-res decode of one window's prompts from its embedding (1, ...) -> masks at crop
+        size, ``chunk`` at a time, with their scores."""
+        model = self.model
         prompts = model.collect_prompts([sample])
-        embeddings = model.sam.encode(data['inputs'])
         logits, scores, _ = model.decode_prompts(embeddings, prompts)
         for start in range(0, len(logits), self.chunk):
             masks = low_res_to_original(
@@ -408,6 +421,11 @@ class PointSAMInferencer:
                 (masks > model.sam.mask_threshold).cpu().numpy(),
                 scores[start : start + self.chunk].float().cpu().numpy(),
             )
+
+    def _run_window(self, crop: np.ndarray, points: np.ndarray, labels: np.ndarray):
+        """Low-res decode of prompts (in crop pixels) on one crop -> masks at crop size."""
+        embeddings, samples = self._encode([self._pack_window(crop, points, labels)])
+        yield from self._decode_window(embeddings, samples[0])
 
     def __call__(
         self, image, points, labels=None, click_negatives: Optional[int] = None, **geo
@@ -430,6 +448,59 @@ class PointSAMInferencer:
             return predict_geo_clicks(self, image, points, **geo)
         if geo:
             raise TypeError(f'{sorted(geo)} apply to click layers (map coordinates) only')
+        job = self._plan(image, points, labels, click_negatives)
+        for k, idx, local, llabels in job.windows_to_run():
+            crop = job.source.read(tuple(int(v) for v in job.windows[k]))
+            job.store(k, idx, self._run_window(crop, local, llabels), self.rbox_method)
+        return job.result()
+
+    def predict_many(
+        self,
+        images: Sequence,
+        points: Sequence,
+        labels: Optional[Sequence] = None,
+        batch_size: int = 4,
+        num_workers: int = 0,
+        click_negatives: Optional[int] = None,
+    ) -> List[ClickPrediction]:
+        """:meth:`__call__` on many images, ``batch_size`` windows (of any images) per
+        image-encoder call, the windows read and packed in ``num_workers`` DataLoader workers.
+
+        Each window's prompts are decoded on their own, so the results are those of one call
+        per image (up to the encoder's rounding with other batch sizes). Workers read windows
+        from in-memory or decoded images; keep ``num_workers=0`` for GDAL rasters (their
+        handles do not survive a fork).
+        """
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        if len(points) != len(images) or (labels is not None and len(labels) != len(images)):
+            raise ValueError('give one points (and labels) entry per image')
+        jobs = [
+            self._plan(img, pts, None if labels is None else labels[i], click_negatives)
+            for i, (img, pts) in enumerate(zip(images, points))
+        ]
+        loader = DataLoader(
+            _WindowStream(self, jobs), batch_size=None, num_workers=num_workers, collate_fn=_as_is
+        )
+        batch = []
+        for item in loader:
+            batch.append(item)
+            if len(batch) == batch_size:
+                self._run_batch(jobs, batch)
+                batch = []
+        if batch:
+            self._run_batch(jobs, batch)
+        return [job.result() for job in jobs]
+
+    def _run_batch(self, jobs: list, batch: list) -> None:
+        """Encode a batch of packed windows once, then decode and store each."""
+        embeddings, samples = self._encode([item['packed'] for item in batch])
+        for i, (item, sample) in enumerate(zip(batch, samples)):
+            chunks = self._decode_window(embeddings[i : i + 1], sample)
+            jobs[item['job']].store(item['window'], item['idx'], chunks, self.rbox_method)
+
+    def _plan(self, image, points, labels, click_negatives) -> '_ImageJob':
+        """Check the prompts of one image and plan its windows."""
         source = open_scene(image)
         where = source.path
         height, width = source.shape
@@ -450,39 +521,53 @@ class PointSAMInferencer:
                 f'{where}: click {prompts[i, j].tolist()} of prompt {i} is outside '
                 f'the {width}x{height} image'
             )
-        num = len(prompts)
-        if num == 0:  # no positive click: nothing to segment
-            return ClickPrediction(
-                image_shape=(height, width),
-                masks=[],
-                offsets=np.zeros((0, 2), np.int64),
-                scores=np.zeros(0, np.float32),
-                rboxes=np.zeros((0, 5)),
-                valid=np.zeros(0, dtype=bool),
-                points=prompts,
-                point_labels=plabels,
-                windows=np.zeros((0, 4), np.int64),
-                window_index=np.zeros(0, np.int64),
-                meta=dict(
-                    img_path=where, window_size=self.window_size, window_overlap=self.window_overlap
-                ),
+        meta = dict(
+            img_path=where, window_size=self.window_size, window_overlap=self.window_overlap
+        )
+        if len(prompts) == 0:  # no positive click: nothing to segment
+            return _ImageJob(
+                source,
+                prompts,
+                plabels,
+                np.zeros((0, 2)),
+                np.zeros((0, 4), np.int64),
+                np.zeros(0, np.int64),
+                meta,
+                self.window_size,
             )
         pos = plabels == 1
         anchors = (prompts * pos[..., None]).sum(1) / np.maximum(pos.sum(1, keepdims=True), 1)
-        if click_negatives and num > 1:
+        if click_negatives and len(prompts) > 1:
             prompts, plabels = add_click_negatives(prompts, plabels, anchors, click_negatives)
         windows, window_index = plan_windows(
             height, width, anchors, self.window_size, self.window_overlap
         )
-        masks: List[Optional[np.ndarray]] = [None] * num
-        offsets = np.zeros((num, 2), np.int64)
-        scores = np.zeros(num, np.float32)
-        rboxes = np.zeros((num, 5), np.float64)
-        valid = np.zeros(num, dtype=bool)
-        for k, (x0, y0, x1, y1) in enumerate(windows):
-            idx = np.flatnonzero(window_index == k)
-            local = prompts[idx] - np.array([x0, y0], np.float32)
-            llabels = plabels[idx].copy()
+        return _ImageJob(
+            source, prompts, plabels, anchors, windows, window_index, meta, self.window_size
+        )
+
+
+class _ImageJob:
+    """One image of the inferencer: its prompts, windows and the results filled window by
+    window."""
+
+    def __init__(self, source, prompts, plabels, anchors, windows, window_index, meta, size):
+        self.source, self.prompts, self.plabels = source, prompts, plabels
+        self.anchors, self.windows, self.window_index = anchors, windows, window_index
+        self.meta, self.window_size = meta, size
+        num = len(prompts)
+        self.masks: List[Optional[np.ndarray]] = [None] * num
+        self.offsets = np.zeros((num, 2), np.int64)
+        self.scores = np.zeros(num, np.float32)
+        self.rboxes = np.zeros((num, 5), np.float64)
+        self.valid = np.zeros(num, dtype=bool)
+
+    def windows_to_run(self):
+        """(window k, prompt rows, prompts in window pixels, their labels) per window."""
+        for k, (x0, y0, x1, y1) in enumerate(self.windows):
+            idx = np.flatnonzero(self.window_index == k)
+            local = self.prompts[idx] - np.array([x0, y0], np.float32)
+            llabels = self.plabels[idx].copy()
             llabels[
                 (local[..., 0] < 0)
                 | (local[..., 0] >= x1 - x0)
@@ -492,38 +577,67 @@ class PointSAMInferencer:
             lost = ~(llabels == 1).any(axis=1)
             if lost.any():
                 raise ValueError(
-                    f'{where}: the positive clicks of prompt {idx[lost][0]} span '
+                    f'{self.meta["img_path"]}: the positive clicks of prompt {idx[lost][0]} span '
                     f'more than one window (window_size={self.window_size})'
                 )
-            crop = source.read((x0, y0, x1, y1))
-            done = 0
-            for chunk_masks, chunk_scores in self._run_window(crop, local, llabels):
-                boxes, ok = masks_to_rboxes(chunk_masks, self.rbox_method)
-                for m, box, good, score in zip(chunk_masks, boxes, ok, chunk_scores):
-                    i = idx[done]
-                    done += 1
-                    scores[i] = score
-                    if good:
-                        ys, xs = np.nonzero(m.any(axis=1))[0], np.nonzero(m.any(axis=0))[0]
-                        masks[i] = m[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1].copy()
-                        offsets[i] = (x0 + xs[0], y0 + ys[0])
-                        rboxes[i] = box + np.array([x0, y0, 0, 0, 0])
-                        valid[i] = True
-                    else:
-                        masks[i] = np.zeros((0, 0), dtype=bool)
-                        offsets[i] = np.floor(anchors[i]).astype(np.int64)
+            yield k, idx, local, llabels
+
+    def store(self, k: int, idx: np.ndarray, chunks, rbox_method: str) -> None:
+        """Keep the masks (cropped to their boxes), scores and rboxes of window ``k``."""
+        x0, y0 = (int(v) for v in self.windows[k][:2])
+        done = 0
+        for chunk_masks, chunk_scores in chunks:
+            boxes, ok = masks_to_rboxes(chunk_masks, rbox_method)
+            for m, box, good, score in zip(chunk_masks, boxes, ok, chunk_scores):
+                i = idx[done]
+                done += 1
+                self.scores[i] = score
+                if good:
+                    ys, xs = np.nonzero(m.any(axis=1))[0], np.nonzero(m.any(axis=0))[0]
+                    self.masks[i] = m[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1].copy()
+                    self.offsets[i] = (x0 + xs[0], y0 + ys[0])
+                    self.rboxes[i] = box + np.array([x0, y0, 0, 0, 0])
+                    self.valid[i] = True
+                else:
+                    self.masks[i] = np.zeros((0, 0), dtype=bool)
+                    self.offsets[i] = np.floor(self.anchors[i]).astype(np.int64)
+
+    def result(self) -> ClickPrediction:
+        """The image's :class:`ClickPrediction`."""
         return ClickPrediction(
-            image_shape=(height, width),
-            masks=masks,
-            offsets=offsets,
-            scores=scores,
-            rboxes=rboxes,
-            valid=valid,
-            points=prompts,
-            point_labels=plabels,
-            windows=windows,
-            window_index=window_index,
-            meta=dict(
-                img_path=where, window_size=self.window_size, window_overlap=self.window_overlap
-            ),
+            image_shape=tuple(self.source.shape),
+            masks=self.masks,
+            offsets=self.offsets,
+            scores=self.scores,
+            rboxes=self.rboxes,
+            valid=self.valid,
+            points=self.prompts,
+            point_labels=self.plabels,
+            windows=self.windows,
+            window_index=self.window_index,
+            meta=dict(self.meta),
         )
+
+
+class _WindowStream(IterableDataset):
+    """The windows of several images read and packed in order (image ``i`` by worker
+    ``i % num_workers``); items: ``job``, ``window``, ``idx`` and ``packed``."""
+
+    def __init__(self, inferencer: 'PointSAMInferencer', jobs: list) -> None:
+        self.inferencer, self.jobs = inferencer, jobs
+
+    def __iter__(self):
+        worker = get_worker_info()
+        wid, num = (0, 1) if worker is None else (worker.id, worker.num_workers)
+        for j, job in enumerate(self.jobs):
+            if j % num != wid:
+                continue
+            for k, idx, local, llabels in job.windows_to_run():
+                crop = job.source.read(tuple(int(v) for v in job.windows[k]))
+                packed = self.inferencer._pack_window(crop, local, llabels)
+                yield dict(job=j, window=k, idx=idx, packed=packed)
+
+
+def _as_is(item):
+    """No collation: the item as the dataset made it."""
+    return item

@@ -13,20 +13,21 @@ import logging
 import os.path as osp
 import time
 from collections import Counter
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
-import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose
+from mmengine.dist import all_gather_object, barrier, get_dist_info
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import DefaultScope
 from tqdm import tqdm
 
-from mmpointsam.apis.scene_patches import assign_clicks, scene_windows, shift_instances
+from mmpointsam.apis.unit_stream import ConversionUnits, unit_loader
+from mmpointsam.apis.work_plan import image_weight, lpt_plan, plan_loads
 from mmpointsam.datasets.point_labels import select_images
 from mmpointsam.fileio import RBoxLabelWriter, predictions_to_coco_anns
+from mmpointsam.fileio.work_claims import WorkClaims
 from mmpointsam.models.task_modules import MaskCandidates
 from mmpointsam.models.utils import decode_in_chunks, low_res_to_original, pad_offset_of
 from mmpointsam.registry import DATASETS, MODELS, TASK_UTILS
@@ -246,15 +247,35 @@ class Point2RBoxConverter:
             ``scores`` (N,), ``labels`` (N,), ``num_calibrated``, ``encoder_time`` and
             ``decoder_time`` (s, prompt decoding with NPC).
         """
+        embeddings, samples, encoder_time = self.encode_batch([data])
+        pred = self.decode_one(embeddings, samples[0])
+        pred['encoder_time'] = encoder_time
+        return pred
+
+    @torch.no_grad()
+    def encode_batch(self, datas: Sequence[dict]):
+        """One image-encoder call for several packed samples (images or patches).
+
+        Returns:
+            The image embeddings (B, ...), the preprocessed data samples and the encoder's
+            seconds.
+        """
         model = self.model
         data = model.data_preprocessor(
-            dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False
+            dict(
+                inputs=[d['inputs'] for d in datas], data_samples=[d['data_samples'] for d in datas]
+            ),
+            False,
         )
-        samples = data['data_samples']
-        prompts = model.collect_prompts(samples)
         start = time.perf_counter()
         embeddings = model.sam.encode(data['inputs'])
-        encoder_time = time.perf_counter() - start
+        return embeddings, data['data_samples'], time.perf_counter() - start
+
+    @torch.no_grad()
+    def decode_one(self, embeddings: torch.Tensor, sample, encoder_time: float = 0.0) -> dict:
+        """:meth:`predict` of one preprocessed sample from its embedding (1, ...)."""
+        model = self.model
+        prompts = model.collect_prompts([sample])
         start = time.perf_counter()
         bar = (
             _PromptBar()
@@ -266,7 +287,6 @@ class Point2RBoxConverter:
         finally:
             if bar is not None:
                 bar.close()
-        sample = samples[0]
         if self.selector is not None:
             return self._predict_selected(embeddings, prompts, logits, sample, encoder_time, start)
         num_calibrated = int(calibrated.sum())
@@ -383,65 +403,9 @@ class Point2RBoxConverter:
             selection_scores=sel_scores,
         )
 
-    def predict_scene(self, dataset, info: dict, img: dict, point_json: str):
-        """:meth:`predict` of a large image in patches (see ``patch``); boxes in the scene frame.
-
-        Returns:
-            The merged prediction dict (times summed) and the annotation ids of its rows.
-        """
-        image = mmcv.imread(info['img_path'])
-        if image is None:
-            raise FileNotFoundError(f'cannot read image {info["img_path"]}')
-        height, width = image.shape[:2]
-        if (height, width) != (img['height'], img['width']):
-            raise ValueError(
-                f'{point_json}: image {img["file_name"]} is {width}x{height} '
-                f'(w x h) but the json declares {img["width"]}x{img["height"]}'
-            )
-        windows = scene_windows(width, height, self.patch['size'], self.patch['overlap'])
-        instances = info['instances']
-        clicks = []
-        for inst in instances:
-            pts = np.asarray(inst['points'], dtype=np.float64).reshape(-1, 2)
-            pos = np.asarray(inst.get('point_labels', [1] * len(pts))) == 1
-            clicks.append(pts[pos][0] if pos.any() else pts[0])
-        where = assign_clicks(clicks, windows)
-        # the dataset's pipeline after its image loading, on each patch
-        pipeline = Compose(list(dataset.pipeline.transforms)[1:])
-        preds, ids = [], []
-        for k in np.unique(where).tolist():
-            x0, y0, x1, y1 = (int(v) for v in windows[k])
-            results = copy.deepcopy({key: v for key, v in info.items() if key != 'instances'})
-            results.pop('background_points', None)  # scene-frame clicks on no object
-            results.update(
-                img=np.ascontiguousarray(image[y0:y1, x0:x1]),
-                img_shape=(y1 - y0, x1 - x0),
-                ori_shape=(y1 - y0, x1 - x0),
-                height=y1 - y0,
-                width=x1 - x0,
-                instances=shift_instances(
-                    [instances[i] for i in np.flatnonzero(where == k)], -x0, -y0
-                ),
-            )
-            data = pipeline(results)
-            pred = self.predict(data)
-            pred['rboxes'] = np.asarray(pred['rboxes'], dtype=np.float64).copy()
-            pred['rboxes'][pred['valid'], :2] += (x0, y0)
-            preds.append(pred)
-            ids.append(np.asarray(data['data_samples'].metainfo['instance_ids']))
-        merged = {
-            key: (
-                sum(p[key] for p in preds)
-                if key in ('encoder_time', 'decoder_time', 'num_calibrated')
-                else np.concatenate([p[key] for p in preds])
-            )
-            for key in preds[0]
-        }
-        merged['num_patches'] = len(preds)
-        return merged, np.concatenate(ids)
-
     # ------------------------------------------------------------------ a whole file
     def build_dataset(self, point_json: str, img_dir: str):
+        """The ``PointLabelDataset`` of a point-label json with the converter's pipeline."""
         with DefaultScope.overwrite_default_scope('mmpointsam'):
             return DATASETS.build(
                 dict(
@@ -462,6 +426,10 @@ class Point2RBoxConverter:
         progress: bool = True,
         img_ids: Optional[Sequence[int]] = None,
         max_images: Optional[int] = None,
+        batch_size: int = 1,
+        num_workers: int = 0,
+        claim_timeout: Optional[float] = 24 * 3600,
+        on_image: Optional[Callable[[dict], None]] = None,
     ) -> dict:
         """Convert every image of a point-label json; write the labels to ``out_dir``.
 
@@ -469,10 +437,26 @@ class Point2RBoxConverter:
         all images are done, ``annfiles/<stem>.txt`` (DOTA). A rerun skips finished images.
         ``img_ids`` / ``max_images`` convert a subset of the json's images (``select_images``).
 
+        Under torchrun (an initialised process group) every rank calls this alike: the pending
+        images are shared by click count (:func:`lpt_plan`), a rank that finishes its share
+        takes over images nobody has started, and rank 0 writes ``labels.json`` once all are
+        done. Every image is claimed (:class:`WorkClaims`) before it is converted, so
+        independent runs on one ``out_dir`` share the work too; the last to finish merges.
+
+        Args:
+            batch_size: images (or patches) per image-encoder call.
+            num_workers: DataLoader workers decoding images and cutting patches (0: this
+                process).
+            claim_timeout: seconds after which another host's claim counts as abandoned.
+            on_image: called with each finished image's COCO dict (after its files are
+                written).
+
         Returns:
             A summary: images done now / skipped, boxes, empty masks (total and per class),
             calibrated instances, encoder and total seconds, images/s, output paths.
         """
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         dataset = self.build_dataset(point_json, img_dir)
         categories = dataset.metainfo['categories']
         infos = [dataset.get_data_info(i) for i in range(len(dataset))]
@@ -495,109 +479,72 @@ class Point2RBoxConverter:
             settings.update(
                 img_ids=None if img_ids is None else sorted(img_ids), max_images=max_images
             )
-        writer = RBoxLabelWriter(out_dir, images, categories, settings, resume=resume)
+        rank, world_size = get_dist_info()
+        writer = _open_writer(out_dir, images, categories, settings, resume, rank, world_size)
+        claims = WorkClaims(osp.join(writer.progress_dir, CLAIM_DIR), stale_after=claim_timeout)
         pending = {img['id'] for img in writer.pending()}
         skipped = len(images) - len(pending)
-        if skipped:
+        if skipped and rank == 0:
             print_log(
                 f'point2rbox: resuming in {out_dir}: {skipped} of {len(images)} images are '
                 'done already and skipped',
                 logger='current',
             )
-        self.show_prompt_bar = progress
-        self.class_names = [c['name'] for c in categories]
-        totals = Counter()
-        empty_per_class = Counter()
-        # mask selection: per class, how often each of SAM's 3 masks won, and flagged clicks
-        mask_wins, flagged_per_class = {}, Counter()
-        bar = tqdm(
-            total=len(pending),
-            unit='img',
-            desc='point2rbox',
-            disable=not progress,
-            dynamic_ncols=True,
-        )
+        weights = {
+            d['img_id']: image_weight(d, self.patch) for d in infos if d['img_id'] in pending
+        }
+        plan = lpt_plan(weights, world_size)
+        if world_size > 1 and rank == 0:
+            print_log(
+                f'point2rbox: {len(pending)} images on {world_size} processes, work per process '
+                f'(clicks + encoder passes) {plan_loads(plan, weights)}',
+                logger='current',
+            )
+        # this rank's share first, then the others' from their light ends (taken only if
+        # nobody has claimed them when this rank gets there)
+        order = plan[rank] + [
+            i for r in range(1, world_size) for i in reversed(plan[(rank + r) % world_size])
+        ]
         index = {dataset.get_data_info(i)['img_id']: i for i in range(len(dataset))}
-        for img, info in zip(images, infos):
-            if img['id'] not in pending:
-                continue
-            start = time.perf_counter()
-            anns, empty = [], []
-            if info['instances']:
-                if self.patch is not None and max(img['width'], img['height']) > self.patch['size']:
-                    pred, ids = self.predict_scene(dataset, info, img, point_json)
-                else:
-                    data = dataset[index[img['id']]]
-                    self._check_size(data['data_samples'], img, point_json)
-                    pred = self.predict(data)
-                    ids = data['data_samples'].metainfo['instance_ids']
-                anns, empty = predictions_to_coco_anns(
-                    img['id'],
-                    pred['rboxes'],
-                    pred['valid'],
-                    pred['labels'],
-                    pred['scores'],
-                    ids,
-                    categories,
-                )
-                difficult = {
-                    i['ann_id']: i['difficult'] for i in info['instances'] if 'difficult' in i
-                }
-                for ann in anns:  # DOTA's flag of the point label travels to the box
-                    if ann['id'] in difficult:
-                        ann['difficult'] = difficult[ann['id']]
-                totals['encoder_time'] += pred['encoder_time']
-                totals['decoder_time'] += pred['decoder_time']
-                totals['calibrated'] += pred['num_calibrated']
-                totals['encoded'] += 1
-                totals['patches'] += pred.get('num_patches', 1)
-                if 'mask_index' in pred:
-                    self._count_selection(pred, ids, anns, categories, mask_wins, flagged_per_class)
-            writer.write_image(img, anns, empty)
-            totals['time'] += time.perf_counter() - start
-            totals['boxes'] += len(anns)
-            totals['empty'] += len(empty)
-            empty_per_class.update(
-                c['name'] for e in empty for c in categories if c['id'] == e['category_id']
-            )
-            bar.update(1)
-            bar.set_postfix(boxes=totals['boxes'], empty=totals['empty'], refresh=False)
-        bar.close()
-        result = writer.finalize(
-            info=dict(
-                description='rotated-box pseudo labels from point labels (mmpointsam point2rbox)'
-            )
+        units = ConversionUnits(
+            dataset,
+            [index[i] for i in order],
+            self.patch,
+            point_json,
+            skip=lambda i: writer.is_done(i) or claims.held_by_others(i),
         )
-        done = len(pending)
-        summary = dict(
-            images=len(images),
-            converted=done,
-            skipped=skipped,
-            encoded=totals['encoded'],
-            boxes_now=totals['boxes'],
-            empty_now=totals['empty'],
-            empty_per_class=dict(empty_per_class),
-            calibrated=totals['calibrated'],
-            boxes_total=result['num_boxes'],
-            empty_total=result['num_empty'],
-            encoder_s=totals['encoder_time'],
-            decoder_s=totals['decoder_time'],
-            total_s=totals['time'],
-            images_per_s=done / totals['time'] if totals['time'] else float('nan'),
-            json=result['json'],
-            dota_dir=result['dota_dir'],
-            weights=self.description,
-            patches=totals['patches'],
+        self.show_prompt_bar = progress and rank == 0
+        self.class_names = [c['name'] for c in categories]
+        run = _ConversionRun(
+            self, writer, claims, infos, categories, len(plan[rank]), progress and rank == 0
         )
-        if self.selector is not None:
-            summary.update(
-                mask_wins=mask_wins,
-                flagged_per_class=dict(flagged_per_class),
-                flagged=sum(flagged_per_class.values()),
-                low_score=self.selector.low_score,
-            )
+        run.on_image = on_image
+        try:
+            run.consume(unit_loader(units, num_workers), batch_size)
+        finally:
+            run.close()
+        if world_size > 1:
+            barrier()  # every rank of this run has finished: rank 0 merges
+            run.gather()  # every rank's counts, for rank 0's summary
+        result = self._merge(writer, claims) if rank == 0 else None
+        summary = run.summary(images, skipped, result, rank, world_size)
         print_log(format_summary(summary), logger='current')
         return summary
+
+    @staticmethod
+    def _merge(writer: RBoxLabelWriter, claims: WorkClaims) -> Optional[dict]:
+        """Write ``labels.json`` when every image is done and no other process is writing it."""
+        if writer.pending() or not claims.claim(MERGE_KEY):
+            return None
+        try:
+            return writer.finalize(
+                info=dict(
+                    description='rotated-box pseudo labels from point labels '
+                    '(mmpointsam point2rbox)'
+                )
+            )
+        finally:
+            claims.release(MERGE_KEY)
 
     @staticmethod
     def _count_selection(
@@ -615,14 +562,217 @@ class Point2RBoxConverter:
             if ann['id'] in flagged_ids:
                 ann['flagged'] = True
 
-    @staticmethod
-    def _check_size(sample, img: dict, point_json: str) -> None:
-        actual = tuple(sample.ori_shape[:2])
-        if actual != (img['height'], img['width']):
-            raise ValueError(
-                f'{point_json}: image {img["file_name"]} is {actual[1]}x{actual[0]} '
-                f'(w x h) but the json declares {img["width"]}x{img["height"]}'
+
+CLAIM_DIR = 'claims'  # under the writer's .progress folder
+MERGE_KEY = 'labels_json'  # the claim of writing labels.json
+
+
+def _open_writer(out_dir, images, categories, settings, resume, rank, world_size):
+    """The label writer of every rank; with ``resume=False`` rank 0 clears the folder first."""
+    if world_size == 1:
+        return RBoxLabelWriter(out_dir, images, categories, settings, resume=resume)
+    writer = None
+    if rank == 0:
+        writer = RBoxLabelWriter(out_dir, images, categories, settings, resume=resume)
+    barrier()  # the folder is cleared and the settings recorded before the others look
+    if rank != 0:
+        writer = RBoxLabelWriter(out_dir, images, categories, settings, resume=True)
+    return writer
+
+
+class _ConversionRun:
+    """The loop of :meth:`Point2RBoxConverter.convert` over streamed units: claims each image,
+    encodes units in batches, decodes each unit's prompts, writes each image once all its units
+    are decoded, and keeps the counts of the summary."""
+
+    def __init__(self, converter, writer, claims, infos, categories, share, progress) -> None:
+        self.conv, self.writer, self.claims = converter, writer, claims
+        self.categories = categories
+        self.infos = {d['img_id']: d for d in infos}
+        self.on_image = None
+        self.totals = Counter()
+        self.empty_per_class = Counter()
+        self.mask_wins, self.flagged_per_class = {}, Counter()
+        self.open = {}  # image id -> the units decoded so far
+        self.refused = set()  # images another process holds or finished
+        self.bar = tqdm(
+            total=share, unit='img', desc='point2rbox', disable=not progress, dynamic_ncols=True
+        )
+
+    def consume(self, loader, batch_size: int) -> None:
+        """Convert every unit the loader yields."""
+        start = time.perf_counter()
+        batch = []
+        for unit in loader:
+            img_id = unit['img_id']
+            if unit['unit'] == 0 and not self._take(img_id):
+                self.refused.add(img_id)
+            if img_id in self.refused:
+                continue
+            if unit['unit'] == 0:
+                self.open[img_id] = dict(preds=[None] * unit['num_units'], left=unit['num_units'])
+            if unit['data'] is None:
+                self._finish(img_id, None)
+                continue
+            batch.append(unit)
+            if len(batch) == batch_size:
+                self._encode(batch)
+                batch = []
+        if batch:
+            self._encode(batch)
+        self.totals['time'] += time.perf_counter() - start
+
+    def _take(self, img_id: int) -> bool:
+        """Claim an image; False when another process holds it or it is done already."""
+        if not self.claims.claim(img_id):
+            return False
+        if self.writer.is_done(img_id):  # finished by another process since the plan
+            self.claims.release(img_id)
+            return False
+        return True
+
+    def _encode(self, batch: list) -> None:
+        """One encoder call for the batch, then each unit's prompts."""
+        conv = self.conv
+        embeddings, samples, encoder_time = conv.encode_batch([u['data'] for u in batch])
+        self.totals['encoder_time'] += encoder_time
+        self.totals['patches'] += len(batch)
+        for i, (unit, sample) in enumerate(zip(batch, samples)):
+            pred = conv.decode_one(embeddings[i : i + 1], sample)
+            if unit['num_units'] > 1 or unit['offset'] != (0, 0):  # a patch: to the scene frame
+                pred['rboxes'] = np.asarray(pred['rboxes'], dtype=np.float64).copy()
+                pred['rboxes'][pred['valid'], :2] += unit['offset']
+            pred['ids'] = np.asarray(unit['instance_ids'])
+            state = self.open[unit['img_id']]
+            state['preds'][unit['unit']] = pred
+            state['left'] -= 1
+            if state['left'] == 0:
+                self._finish(unit['img_id'], state['preds'])
+
+    def _finish(self, img_id: int, preds: Optional[list]) -> None:
+        """Write one image's labels and release its claim."""
+        info = self.infos[img_id]
+        img = dict(
+            id=img_id, file_name=info['file_name'], width=info['width'], height=info['height']
+        )
+        anns, empty = [], []
+        if preds:
+            pred = _merge_units(preds)
+            anns, empty = predictions_to_coco_anns(
+                img_id,
+                pred['rboxes'],
+                pred['valid'],
+                pred['labels'],
+                pred['scores'],
+                pred['ids'],
+                self.categories,
             )
+            difficult = {i['ann_id']: i['difficult'] for i in info['instances'] if 'difficult' in i}
+            for ann in anns:  # DOTA's flag of the point label travels to the box
+                if ann['id'] in difficult:
+                    ann['difficult'] = difficult[ann['id']]
+            self.totals['decoder_time'] += pred['decoder_time']
+            self.totals['calibrated'] += pred['num_calibrated']
+            self.totals['encoded'] += 1
+            if 'mask_index' in pred:
+                self.conv._count_selection(
+                    pred, pred['ids'], anns, self.categories, self.mask_wins, self.flagged_per_class
+                )
+        self.writer.write_image(img, anns, empty)
+        self.claims.release(img_id)
+        self.open.pop(img_id, None)
+        self.totals['converted'] += 1
+        self.totals['boxes'] += len(anns)
+        self.totals['empty'] += len(empty)
+        names = {c['id']: c['name'] for c in self.categories}
+        self.empty_per_class.update(names[e['category_id']] for e in empty)
+        self.bar.update(1)
+        self.bar.set_postfix(boxes=self.totals['boxes'], empty=self.totals['empty'], refresh=False)
+        if self.on_image is not None:
+            self.on_image(img)
+
+    def close(self) -> None:
+        """Close the bar and drop the claims of images left unfinished (an error)."""
+        self.bar.close()
+        for img_id in list(self.open):
+            self.claims.release(img_id)
+
+    def gather(self) -> None:
+        """Replace this rank's counts by those of all ranks (times: the slowest rank's loop)."""
+        parts = all_gather_object(
+            dict(
+                totals=dict(self.totals),
+                empty=dict(self.empty_per_class),
+                wins=self.mask_wins,
+                flagged=dict(self.flagged_per_class),
+            )
+        )
+        self.per_rank = [
+            (p['totals'].get('converted', 0), p['totals'].get('time', 0.0)) for p in parts
+        ]
+        self.totals, self.empty_per_class = Counter(), Counter()
+        self.mask_wins, self.flagged_per_class = {}, Counter()
+        for p in parts:
+            self.totals.update({k: v for k, v in p['totals'].items() if k != 'time'})
+            self.empty_per_class.update(p['empty'])
+            self.flagged_per_class.update(p['flagged'])
+            for name, wins in p['wins'].items():
+                mine = self.mask_wins.setdefault(name, [0, 0, 0])
+                self.mask_wins[name] = [a + b for a, b in zip(mine, wins)]
+        self.totals['time'] = max(t for _, t in self.per_rank)
+
+    def summary(self, images, skipped, result, rank, world_size) -> dict:
+        """The summary dict of :meth:`Point2RBoxConverter.convert`."""
+        t, conv = self.totals, self.conv
+        done = t['converted']
+        summary = dict(
+            images=len(images),
+            converted=done,
+            skipped=skipped,
+            encoded=t['encoded'],
+            boxes_now=t['boxes'],
+            empty_now=t['empty'],
+            empty_per_class=dict(self.empty_per_class),
+            calibrated=t['calibrated'],
+            boxes_total=None if result is None else result['num_boxes'],
+            empty_total=None if result is None else result['num_empty'],
+            encoder_s=t['encoder_time'],
+            decoder_s=t['decoder_time'],
+            total_s=t['time'],
+            images_per_s=done / t['time'] if done and t['time'] else float('nan'),
+            json=None if result is None else result['json'],
+            dota_dir=self.writer.dota_dir,
+            weights=conv.description,
+            patches=t['patches'],
+            rank=rank,
+            world_size=world_size,
+            pending=len(self.writer.pending()),
+            per_rank=getattr(self, 'per_rank', None),
+        )
+        if conv.selector is not None:
+            summary.update(
+                mask_wins=self.mask_wins,
+                flagged_per_class=dict(self.flagged_per_class),
+                flagged=sum(self.flagged_per_class.values()),
+                low_score=conv.selector.low_score,
+            )
+        return summary
+
+
+def _merge_units(preds: list) -> dict:
+    """The predictions of an image's units (patches) as one: rows concatenated, times summed."""
+    if len(preds) == 1:
+        return preds[0]
+    merged = {
+        key: (
+            sum(p[key] for p in preds)
+            if key in ('encoder_time', 'decoder_time', 'num_calibrated')
+            else np.concatenate([p[key] for p in preds])
+        )
+        for key in preds[0]
+    }
+    merged['num_patches'] = len(preds)
+    return merged
 
 
 def format_rate(images_per_s: float) -> str:
@@ -640,15 +790,31 @@ def format_summary(s: dict) -> str:
     per_img = s['total_s'] / s['converted'] if s['converted'] else float('nan')
     enc = s['encoder_s'] / s['encoded'] if s['encoded'] else float('nan')
     dec = s['decoder_s'] / s['encoded'] if s['encoded'] else float('nan')
+    who = f'{s["world_size"]} processes: ' if s.get('world_size', 1) > 1 else ''
+    if s['json'] is not None:
+        written = (
+            f'  boxes: {s["boxes_total"]} in {s["json"]}; empty masks (no box): {s["empty_total"]}'
+        )
+    elif s.get('pending'):
+        written = (
+            f'  {s["pending"]} images not done yet (held by other processes, or failed): '
+            f'labels.json is written when they are'
+        )
+    else:
+        written = '  labels.json is written by another process (rank 0 or the last run to finish)'
     lines = [
-        f'point2rbox: {s["converted"]} images converted, {s["skipped"]} skipped (done before), '
-        f'{s["images"]} in all; weights: {s["weights"]}',
-        f'  boxes: {s["boxes_total"]} in {s["json"]}; empty masks (no box): {s["empty_total"]}'
-        + (f', this run by class {s["empty_per_class"]}' if s['empty_per_class'] else ''),
+        f'point2rbox: {who}{s["converted"]} images converted, {s["skipped"]} skipped (done '
+        f'before), {s["images"]} in all; weights: {s["weights"]}',
+        written + (f', this run by class {s["empty_per_class"]}' if s['empty_per_class'] else ''),
         f'  NPC re-decoded {s["calibrated"]} instances; {format_rate(s["images_per_s"])} '
         f'({per_img:.3f} s/img: encoder {enc:.3f} s, rest {per_img - enc:.3f} s of which '
         f'prompt decoding + NPC {dec:.3f} s)',
     ]
+    if s.get('per_rank'):
+        lines.append(
+            '  per process (rank: images in loop seconds): '
+            + ', '.join(f'{r}: {n} in {t:.1f} s' for r, (n, t) in enumerate(s['per_rank']))
+        )
     if 'mask_wins' in s:
         wins = ', '.join(f'{name} {w}' for name, w in sorted(s['mask_wins'].items()))
         lines.append(
@@ -676,6 +842,10 @@ def point2rbox(
     npc_max_negatives: Optional[int] = 8,
     img_ids: Optional[Sequence[int]] = None,
     max_images: Optional[int] = None,
+    batch_size: int = 1,
+    num_workers: int = 0,
+    claim_timeout: Optional[float] = 24 * 3600,
+    on_image: Optional[Callable[[dict], None]] = None,
 ) -> dict:
     """Convert point labels to rotated-box labels in one call (see
     :meth:`Point2RBoxConverter.from_config` and :meth:`Point2RBoxConverter.convert`)."""
@@ -698,4 +868,8 @@ def point2rbox(
         progress=progress,
         img_ids=img_ids,
         max_images=max_images,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        claim_timeout=claim_timeout,
+        on_image=on_image,
     )

@@ -5,6 +5,7 @@ from .coco_subset import subset_coco_json
 from .dota_txt import DotaTxtError, dump_dota_txt, load_dota_txt
 from .rbox_coco import coco_ann_to_rbox, load_rbox_coco, predictions_to_coco_anns, rbox_to_coco_ann
 from .rbox_label_writer import RBoxLabelWriter
+from .work_claims import WorkClaims
 
 __all__ = [
     'atomic_dump_json',
@@ -18,4 +19,5 @@ __all__ = [
     'rbox_to_coco_ann',
     'RBoxLabelWriter',
     'subset_coco_json',
+    'WorkClaims',
 ]

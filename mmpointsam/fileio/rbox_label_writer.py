@@ -1,5 +1,6 @@
 """Resumable, atomic writer of rotated-box labels: DOTA txt per image plus one COCO json."""
 
+import contextlib
 import json
 import os
 import os.path as osp
@@ -57,7 +58,9 @@ class RBoxLabelWriter:
             self.clear()
         self._check_settings()
         if len(self.pending()) and osp.exists(self.json_path):
-            os.remove(self.json_path)  # stale: this run is not complete yet
+            # stale: this run is not complete yet (another process may remove it first)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.json_path)
 
     @staticmethod
     def _txt_stems(images: Sequence[dict]) -> Dict[int, str]:

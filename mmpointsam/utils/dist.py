@@ -45,6 +45,14 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     return True
 
 
+def init_gloo_process_group(**kwargs) -> None:
+    """Start a gloo process group from torchrun's environment (CPU processes; ``kwargs`` go to
+    ``init_process_group``, e.g. ``timeout``), torn down at exit."""
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo', **kwargs)
+        atexit.register(_destroy_process_group)
+
+
 def _destroy_process_group() -> None:
     """Tear down the process group at exit, if one was started."""
     if torch_dist.is_initialized():

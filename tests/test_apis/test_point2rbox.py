@@ -133,20 +133,22 @@ def test_resume_skips_done_images_and_interruption_leaves_no_json(
 ):
     reference = converter.convert(points, IMAGES, str(tmp_path / 'ref'), progress=False)
     out = str(tmp_path / 'run')
-    predict = Point2RBoxConverter.predict
+    decode = Point2RBoxConverter.decode_one
     calls = []
 
-    def predict_then_crash(self, data):
+    def decode_then_crash(self, embeddings, sample):
         if len(calls) == 2:
             raise KeyboardInterrupt('simulated interruption')
         calls.append(1)
-        return predict(self, data)
+        return decode(self, embeddings, sample)
 
-    monkeypatch.setattr(Point2RBoxConverter, 'predict', predict_then_crash)
+    monkeypatch.setattr(Point2RBoxConverter, 'decode_one', decode_then_crash)
     with pytest.raises(KeyboardInterrupt):
         converter.convert(points, IMAGES, out, progress=False)
     monkeypatch.undo()
     assert not osp.exists(osp.join(out, 'labels.json'))  # nothing that looks complete
+    # the interrupted image's claim was dropped: a rerun need not wait for it to go stale
+    assert not os.listdir(osp.join(out, '.progress', 'claims'))
     assert len(os.listdir(osp.join(out, 'annfiles'))) == 2
     assert not [f for _, _, files in os.walk(out) for f in files if f.endswith('.tmp')]
 

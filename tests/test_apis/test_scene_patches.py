@@ -56,17 +56,18 @@ def mosaic(tmp_path_factory):
 
 
 @needs_nwpu
+@pytest.mark.parametrize('batch_size, workers', [(1, 0), (4, 2)])
 def test_scene_clicks_decoded_once_in_bounded_patches_boxes_in_scene_frame(
-    mosaic, tmp_path, monkeypatch
+    mosaic, tmp_path, monkeypatch, batch_size, workers
 ):
     """A stand-in for SAM answers each click with a 6 x 4 box at the click (patch frame): the
-    written boxes must sit at the scene clicks, one per click, from patches of at most 1024 px."""
+    written boxes must sit at the scene clicks, one per click, from patches of at most 1024 px;
+    also with patches cut in 2 DataLoader workers and encoded 4 at a time."""
     out, points, img_dir = mosaic
     conv = Point2RBoxConverter.from_config(tiny_cfg(), sam_checkpoint='none')
     shapes = []
 
-    def fake_predict(data):
-        sample = data['data_samples']
+    def fake_decode(embedding, sample):
         shapes.append(tuple(sample.ori_shape[:2]))
         clicks = sample.gt_instances.points.numpy()[:, 0]
         num = len(clicks)
@@ -77,12 +78,19 @@ def test_scene_clicks_decoded_once_in_bounded_patches_boxes_in_scene_frame(
             scores=np.ones(num),
             labels=sample.gt_instances.labels.numpy(),
             num_calibrated=0,
-            encoder_time=0.0,
             decoder_time=0.0,
         )
 
-    monkeypatch.setattr(conv, 'predict', fake_predict)
-    summary = conv.convert(points, img_dir, str(tmp_path), progress=False)
+    # the encoder is skipped; each unit's "decoding" answers from its packed sample
+    monkeypatch.setattr(
+        conv,
+        'encode_batch',
+        lambda datas: ([None] * len(datas), [d['data_samples'] for d in datas], 0.0),
+    )
+    monkeypatch.setattr(conv, 'decode_one', fake_decode)
+    summary = conv.convert(
+        points, img_dir, str(tmp_path), progress=False, batch_size=batch_size, num_workers=workers
+    )
     with open(points) as f:
         clicks = {a['id']: a['points'][0] for a in json.load(f)['annotations']}
     assert summary['boxes_total'] == len(clicks) and summary['patches'] == len(shapes) > 4

@@ -19,12 +19,22 @@ DOTA-style 1024/200 patches and as one resized image, each in its own process: s
 and peak resident memory (the patches bound memory by the patch, not the scene).
 
     python tools/benchmark/point2rbox_speed.py --archs vit_t --scene 4000
+
+``--nproc 1 2 --batch-size 1 4``: throughput of whole runs of ``tools/dist_point2rbox.sh``
+(torchrun; gloo on CPU) on the same N images for each number of processes and batch size:
+images per hour of the conversion loop (the slowest rank's) and end to end (with start-up),
+and their ratio to one process at batch size 1. On CPU each process gets cores / nproc threads
+(``--threads N``: N each).
+
+    python tools/benchmark/point2rbox_speed.py --archs vit_t --num-images 8 \
+        --nproc 1 2 --batch-size 1 4
 """
 
 import argparse
 import json
 import os
 import os.path as osp
+import re
 import resource
 import subprocess
 import sys
@@ -77,6 +87,16 @@ def parse_args():
     )
     parser.add_argument(
         '--scene', type=int, help='side of a mosaic scene of NWPU images: patches vs whole image'
+    )
+    parser.add_argument(
+        '--nproc', type=int, nargs='+', help='throughput of dist_point2rbox.sh on these sizes'
+    )
+    parser.add_argument(
+        '--batch-size', type=int, nargs='+', default=[1], help='with --nproc: encoder batches'
+    )
+    parser.add_argument('--repeat', type=int, default=1, help='with --nproc: runs of each row')
+    parser.add_argument(
+        '--device', default='cpu', help='with --nproc: cpu, or cuda (one GPU per process)'
     )
     parser.add_argument(
         '--scene-child',
@@ -233,6 +253,95 @@ def run(args, weights: dict, tmp: str):
     return data, rows
 
 
+RANK_LINE = re.compile(
+    r'point2rbox: (?:\d+ processes: )?(\d+) images converted.*?\n.*?\n.*?\(([\d.na]+) s/img'
+)
+
+
+def cpu_threads(args, nproc: int) -> int:
+    """Threads per process on CPU: ``--threads``, else the cores shared out."""
+    return args.threads or max(1, os.cpu_count() // nproc)
+
+
+def dist_run(args, weights, points, nproc, batch, out):
+    """One ``dist_point2rbox.sh`` run; returns (wall s, slowest rank's loop s, images)."""
+    arch = args.archs[0]
+    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), MMPOINTSAM_PYTHON=sys.executable)
+    if args.device == 'cpu':
+        env.update(CUDA_VISIBLE_DEVICES='', OMP_NUM_THREADS=str(cpu_threads(args, nproc)))
+    cmd = [
+        'bash',
+        osp.join(REPO, 'tools', 'dist_point2rbox.sh'),
+        osp.join(REPO, CONFIGS[arch]),
+        points,
+        args.img_dir,
+        out,
+        str(nproc),
+        '--sam-checkpoint',
+        weights.get(arch, 'none'),
+        '--batch-size',
+        str(batch),
+        '--device',
+        args.device,
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
+    wall = time.perf_counter() - start
+    text = proc.stdout + proc.stderr
+    if proc.returncode:
+        raise RuntimeError(f'{" ".join(cmd)} failed:\n{text[-3000:]}')
+    # rank 0's summary: all images, and seconds per image over the slowest rank's loop
+    num, per_img = RANK_LINE.findall(text)[-1]
+    return wall, int(num) * float(per_img), int(num)
+
+
+def throughput(args, weights, tmp):
+    """Rows (nproc, batch, images, loop images/h, end-to-end images/h) of every combination."""
+    gt = osp.join(tmp, 'gt.json')
+    subset_coco_json(args.gt_json, gt, args.num_images)
+    points = osp.join(tmp, 'points.json')
+    sample_point_labels(gt, points, num_points=1, num_neg_points=0, seed=0)
+    rows = []
+    for nproc in args.nproc:
+        for batch in args.batch_size:
+            loop_rates, wall_rates = [], []
+            for k in range(args.repeat):
+                out = osp.join(tmp, f'out_{nproc}_{batch}_{k}')
+                wall, loop, images = dist_run(args, weights, points, nproc, batch, out)
+                loop_rates.append(images / loop * 3600)
+                wall_rates.append(images / wall * 3600)
+            rows.append((nproc, batch, images, np.mean(loop_rates), np.mean(wall_rates)))
+    return rows
+
+
+def print_throughput(args, rows, load_before):
+    """The throughput table with the ratios to one process at batch size 1 (or the first row)."""
+    base = next((r for r in rows if r[0] == 1 and r[1] == 1), rows[0])
+    print(
+        f'\npoint2rbox throughput, tools/dist_point2rbox.sh on {args.device} '
+        f'({args.archs[0]}, {rows[0][2]} NWPU images from {args.gt_json}, 1024 px, RANDOM '
+        f'weights unless given, mean of {args.repeat} run(s)); {os.cpu_count()} CPU cores, '
+        f'load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after'
+    )
+    header = (
+        'processes',
+        'batch',
+        'threads/process',
+        'loop images/h',
+        'ratio',
+        'end-to-end images/h',
+        'ratio',
+    )
+    print(' | '.join(header))
+    print(' | '.join('-' * len(h) for h in header))
+    for nproc, batch, _, loop, wall in rows:
+        threads = cpu_threads(args, nproc) if args.device == 'cpu' else '-'
+        print(
+            f'{nproc} | {batch} | {threads} | {loop:.0f} | {loop / base[3]:.2f} | {wall:.0f} | '
+            f'{wall / base[4]:.2f}'
+        )
+
+
 def main():
     args = parse_args()
     if args.threads:
@@ -240,6 +349,12 @@ def main():
     weights = dict(item.split('=', 1) for item in args.checkpoint)
     if args.scene_child:
         scene_child(args, weights)
+        return
+    if args.nproc:
+        load_before = os.getloadavg()[0]
+        with tempfile.TemporaryDirectory(prefix='point2rbox_dist_') as tmp:
+            rows = throughput(args, weights, tmp)
+        print_throughput(args, rows, load_before)
         return
     if args.scene:
         with tempfile.TemporaryDirectory(prefix='point2rbox_scene_') as tmp:

@@ -9,6 +9,7 @@ no-grad encoder forward plus one LoRA encoder forward and backward, measured in 
     python tools/benchmark/speed.py --only train-bf16    # floor, 1- and 50-object iteration,
                                                          # fp32 and bf16 training side by side
     python tools/benchmark/speed.py --device cuda --only train-bf16 batch --batches 4 8
+    python tools/benchmark/speed.py --only attention --reps 1   # fused vs reference attention
 
 bf16 training is ``optim_wrapper.type='BF16OptimWrapper'``: the floor's two encoder passes run
 under bf16 autocast, the iteration through that wrapper. ``--device cuda`` also prints images/s
@@ -85,6 +86,8 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
         cfg.model.sam.type = 'SAM2'
     if args.bf16:
         cfg.model.sam.encoder_autocast = 'bf16'
+    if args.attention and cfg.model.sam.get('type', 'SAM') == 'SAM':
+        cfg.model.sam.attention = args.attention
     if npc:  # as the point -> rbox converter runs it
         cfg.model.setdefault('test_cfg', {})
         cfg.model.test_cfg.npc = dict(type='NegativePromptCalibration', iou_thr=0.1)
@@ -294,6 +297,8 @@ def run_child(args, kind, **extra):
         '--config',
         args.config,
     ]
+    if args.attention and 'attention' not in extra:
+        cmd += ['--attention', args.attention]
     for key, value in extra.items():
         if value is True:
             cmd.append(f'--{key.replace("_", "-")}')
@@ -343,9 +348,26 @@ def main():
     parser.add_argument(
         '--only',
         nargs='+',
-        choices=['floor', 'iteration', 'objects', 'batch', 'eval', 'convert', 'bf16', 'train-bf16'],
+        choices=[
+            'floor',
+            'iteration',
+            'objects',
+            'batch',
+            'eval',
+            'convert',
+            'bf16',
+            'train-bf16',
+            'attention',
+        ],
         help='train-bf16: floor, 1-object and 1-/50-object iterations (and '
-        'batch, if asked) in fp32 and bf16 training, side by side',
+        'batch, if asked) in fp32 and bf16 training, side by side; attention: the fp32 floor '
+        "with segment-anything's attention against the fused one's fp32 and bf16 "
+        'iterations (the encoder-roofline goals)',
+    )
+    parser.add_argument(
+        '--attention',
+        choices=['fused', 'reference'],
+        help="SAM's encoder attention (default: the config's, i.e. fused)",
     )
     parser.add_argument('--device', default='cpu', help='cpu or cuda (cuda: untested here)')
     parser.add_argument('--child', choices=list(CHILDREN))
@@ -372,6 +394,8 @@ def main():
         return
 
     steps = set(args.only or ['floor', 'iteration', 'objects', 'batch', 'eval', 'convert', 'bf16'])
+    if steps == {'attention'}:
+        return attention_goals(args)
     if 'train-bf16' in steps:  # bf16 beside fp32, in the same run
         steps |= {'floor', 'iteration', 'objects'}
     cuda = args.device.startswith('cuda')
@@ -471,6 +495,53 @@ def main():
         print(f'| bf16 vs fp32 masks, mean IoU | {res["agreement"]:.4f} | |')
     if 'floor_bf16' in res:
         print_train_bf16(args, res)
+
+
+def attention_goals(args):
+    """The issue's goals for the fused attention, as ratios measured in this one run: fp32 and
+    bf16 PointSAM iterations (fused attention) over the fp32 floor of segment-anything's."""
+    print(f'attention goals: {args.arch}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}')
+    ref = run_child(args, 'floor', attention='reference')
+    fused = run_child(args, 'floor', attention='fused')
+    fused16 = run_child(args, 'floor', attention='fused', train_bf16=True)
+    it32 = run_child(args, 'iteration', objects='1', attention='fused')
+    sl16 = run_child(
+        args, 'iteration', objects='slope', max_instances=50, attention='fused', train_bf16=True
+    )
+    floor = ref['encoder_fwd'] + ref['lora_fwd_bwd']
+    print(f'load at the end: {os.getloadavg()[0]:.2f}')
+    print(f'\n| {args.arch}, {args.device} | seconds | x fp32 floor (reference attention) | goal |')
+    print('| --- | --- | --- | --- |')
+    rows = [
+        ('fp32 floor, reference attention', floor, ''),
+        ('fp32 floor, fused', fused['encoder_fwd'] + fused['lora_fwd_bwd'], ''),
+        ('bf16 floor, fused', fused16['encoder_fwd'] + fused16['lora_fwd_bwd'], ''),
+        ('encoder forward fp32: reference / fused', None, ''),
+        ('PointSAM iteration fp32, 1 object, fused', it32['iteration'], '<= 0.7'),
+        (
+            f'PointSAM iteration bf16, {sl16["objects_one"]} object, fused',
+            sl16['iteration_one'],
+            '<= 0.25',
+        ),
+        (
+            f'PointSAM iteration bf16, {sl16["objects_many"]} objects, fused',
+            sl16['iteration_many'],
+            '<= 0.35',
+        ),
+    ]
+    for name, value, goal in rows:
+        if value is None:
+            print(
+                f'| {name} | {ref["encoder_fwd"]:.2f} / {fused["encoder_fwd"]:.2f} | '
+                f'{fused["encoder_fwd"] / ref["encoder_fwd"]:.2f} (fused / reference) | |'
+            )
+            continue
+        print(f'| {name} | {value:.2f} | {value / floor:.2f} | {goal} |')
+    print(
+        f'| peak RSS: reference floor / fused floor / bf16 1-50 objects | '
+        f'{ref["peak_rss_gb"]:.2f} / {fused["peak_rss_gb"]:.2f} / {sl16["peak_rss_gb"]:.2f} GB '
+        f'| | |'
+    )
 
 
 def _gpu_mem(r) -> str:

@@ -3,6 +3,9 @@
 # Precision: `model.sam.encoder_autocast='bf16'` runs the encoder in bf16 for inference; bf16
 # mixed-precision TRAINING is the one switch `optim_wrapper.type='BF16OptimWrapper'` (schedule
 # config; CPU or GPU; off by default; fp32 weights, gradients, optimizer state and losses).
+# Speed: `model.sam.attention` is 'fused' (SDPA, the same maths; 'reference' = segment-anything's
+# module) and `model.sam.compile_encoder=True` compiles the encoder (off: see the "Encoder
+# roofline" section of docs/en/benchmarks.md).
 img_size = 1024
 model = dict(
     type='PointSAM',

@@ -15,6 +15,7 @@ from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncode
 from mmpointsam.registry import MODELS
 
 from . import prompt_batched_decoder
+from .fused_attention import ATTENTION_MODES, fuse_vit_attention
 from .sam_base import PromptableSAMBase, build_from_cfg
 from .tiny_vit import TinyViT
 
@@ -49,11 +50,13 @@ DECODER_SETTINGS: Dict[str, dict] = {
 PATCH_SIZE = 16
 
 
-def _build_image_encoder(arch: dict, img_size: int, out_chans: int) -> nn.Module:
+def _build_image_encoder(
+    arch: dict, img_size: int, out_chans: int, attention: str = 'fused'
+) -> nn.Module:
     arch = dict(arch)
     kind = arch.pop('type')
     if kind == 'vit':
-        return ImageEncoderViT(
+        encoder = ImageEncoderViT(
             img_size=img_size,
             patch_size=PATCH_SIZE,
             embed_dim=arch['embed_dim'],
@@ -67,8 +70,11 @@ def _build_image_encoder(arch: dict, img_size: int, out_chans: int) -> nn.Module
             window_size=arch.get('window_size', 14),
             global_attn_indexes=tuple(arch['global_attn_indexes']),
         )
+        if attention == 'fused':
+            fuse_vit_attention(encoder)
+        return encoder
     if kind == 'tiny_vit':
-        return TinyViT(img_size=img_size, out_chans=out_chans, **arch)
+        return TinyViT(img_size=img_size, out_chans=out_chans, attention=attention, **arch)
     raise ValueError(f'unknown image encoder type {kind!r}; expected "vit" or "tiny_vit"')
 
 
@@ -111,6 +117,12 @@ class SAM(PromptableSAMBase):
         decoder_chunk_size: prompts decoded together, per device type (absent: all at once).
             On CPU a few prompts' activations stay in cache, which makes decoding 1.5-2x faster
             than one batch of 50 prompts; GPUs want large batches.
+        attention: ``'fused'`` runs the encoder's attention through
+            ``F.scaled_dot_product_attention`` (:mod:`.fused_attention`, the same maths);
+            ``'reference'`` keeps segment-anything's / MobileSAM's own. Parameter names, and so
+            checkpoints, are the same either way.
+        compile_encoder: False, True or ``torch.compile`` keyword arguments: compile the image
+            encoder on first use, falling back to eager with a warning if compiling fails.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` loads an official SAM or
             MobileSAM checkpoint strictly (only LoRA parameters may be absent from it).
     """
@@ -137,8 +149,13 @@ class SAM(PromptableSAMBase):
         encoder_autocast: Optional[str] = None,
         prompt_batched_decoder: bool = True,
         decoder_chunk_size: Optional[dict] = dict(cpu=4),
+        attention: str = 'fused',
+        compile_encoder: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
+        if attention not in ATTENTION_MODES:
+            raise ValueError(f'attention must be one of {ATTENTION_MODES}, got {attention!r}')
+        self.attention = attention  # read by _build_modules inside the base constructor
         super().__init__(
             arch,
             decoder,
@@ -149,6 +166,7 @@ class SAM(PromptableSAMBase):
             prompt_batched_decoder,
             decoder_chunk_size,
             init_cfg,
+            compile_encoder=compile_encoder,
         )
 
     def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
@@ -162,7 +180,7 @@ class SAM(PromptableSAMBase):
         embed_dim = decoder['embed_dim']
         grid = img_size // PATCH_SIZE
 
-        self.image_encoder = _build_image_encoder(arch, img_size, embed_dim)
+        self.image_encoder = _build_image_encoder(arch, img_size, embed_dim, self.attention)
         self.prompt_encoder = PromptEncoder(
             embed_dim=embed_dim,
             image_embedding_size=(grid, grid),
@@ -205,7 +223,7 @@ class SAM(PromptableSAMBase):
     # ------------------------------------------------------------------ forward parts
     def _encode(self, images: torch.Tensor) -> torch.Tensor:
         """Image embeddings (B, C, S/16, S/16)."""
-        return self.image_encoder(images)
+        return self._run_encoder(images)
 
     def _predict_masks(
         self,

@@ -206,6 +206,7 @@ class SAM2(PromptableSAMBase):
         encoder_autocast: Optional[str] = None,
         prompt_batched_decoder: bool = True,
         decoder_chunk_size: Optional[dict] = dict(cpu=4),
+        compile_encoder: Union[bool, dict] = False,
         init_cfg: Optional[dict] = None,
     ) -> None:
         try:
@@ -225,6 +226,7 @@ class SAM2(PromptableSAMBase):
             prompt_batched_decoder,
             decoder_chunk_size,
             init_cfg,
+            compile_encoder=compile_encoder,
         )
 
     def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
@@ -320,7 +322,7 @@ class SAM2(PromptableSAMBase):
     def _encode(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 4C, S/16, S/16): the image embedding and the decoder's high-resolution maps
         (:func:`pack_features`)."""
-        fpn = self.image_encoder(images)['backbone_fpn']  # strides 4, 8, 16
+        fpn = self._run_encoder(images)['backbone_fpn']  # strides 4, 8, 16
         emb = fpn[-1] + self.no_mem_embed.view(1, -1, 1, 1)
         return pack_features(
             emb, self.sam_mask_decoder.conv_s1(fpn[1]), self.sam_mask_decoder.conv_s0(fpn[0])

@@ -8,6 +8,7 @@ load strictly) and fill in the small architecture hooks (``_build_modules``, ``_
 
 import copy
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -43,6 +44,51 @@ def build_from_cfg(cfg: Union[dict, str], default_type: str, **kwargs) -> nn.Mod
     return MODELS.build(cfg)
 
 
+class CompiledEncoder:
+    """``torch.compile`` of an encoder, made on first call, with eager fallback.
+
+    A failure to compile (when ``torch.compile`` is called, or when the first compiled call
+    raises while the eager module runs the same input fine) warns once and runs eager from then
+    on. Held outside the module tree so state dicts keep their keys; a deep copy (an EMA teacher)
+    starts uncompiled, since a compiled graph belongs to the module it was traced from.
+    """
+
+    def __init__(self) -> None:
+        self.fn = None
+        self.failed = False
+
+    def __deepcopy__(self, memo) -> 'CompiledEncoder':
+        return CompiledEncoder()
+
+    def __getstate__(self) -> dict:
+        return dict(fn=None, failed=self.failed)
+
+    def _fail(self, err: Exception) -> None:
+        self.failed, self.fn = True, None
+        warnings.warn(
+            f'torch.compile of the image encoder failed ({type(err).__name__}: {err}); '
+            'running it eagerly',
+            stacklevel=3,
+        )
+
+    def __call__(self, module: nn.Module, images: torch.Tensor, options: dict):
+        """``module(images)``, compiled if that works."""
+        if self.failed:
+            return module(images)
+        if self.fn is None:
+            try:
+                self.fn = torch.compile(module, **options)
+            except Exception as err:  # a missing compiler, an unsupported platform, ...
+                self._fail(err)
+                return module(images)
+        try:
+            return self.fn(images)
+        except Exception as err:
+            out = module(images)  # an error of the input itself raises here, uncaught
+            self._fail(err)
+            return out
+
+
 class PromptableSAMBase(BaseModule):
     """Image encoder + prompt encoder + mask decoder with SAM's interface (``encode``,
     ``decode``, ``image_embedding``, ``load_checkpoint``, ``export_state_dict``).
@@ -75,8 +121,16 @@ class PromptableSAMBase(BaseModule):
         prompt_batched_decoder: bool = True,
         decoder_chunk_size: Optional[dict] = dict(cpu=4),
         init_cfg: Optional[dict] = None,
+        compile_encoder: Union[bool, dict] = False,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if not isinstance(compile_encoder, (bool, dict)):
+            raise TypeError(
+                'compile_encoder must be True, False or a dict of torch.compile arguments, '
+                f'got {compile_encoder!r}'
+            )
+        self.compile_encoder = compile_encoder
+        self._compiled = CompiledEncoder()
         self.prompt_batched_decoder = prompt_batched_decoder
         self.decoder_chunk_size = dict(decoder_chunk_size or {})
         if encoder_autocast not in (None, 'bf16'):
@@ -103,6 +157,13 @@ class PromptableSAMBase(BaseModule):
             self.lora_modules = self._apply_lora(lora)
         self.trainable = self._trainable_prefixes(trainable)
         self._set_trainable()
+
+    def _run_encoder(self, images: torch.Tensor):
+        """``self.image_encoder(images)``, through ``torch.compile`` with ``compile_encoder``."""
+        if self.compile_encoder is False:
+            return self.image_encoder(images)
+        options = {} if self.compile_encoder is True else dict(self.compile_encoder)
+        return self._compiled(self.image_encoder, images, options)
 
     # ------------------------------------------------------------------ hooks
     def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:

@@ -30,6 +30,11 @@ except ImportError:  # pragma: no cover - exercised only without segment-anythin
 
 __all__ = ['TinyViT']
 
+# MobileSAM's windows are small (49 and 196 tokens): on CPU the SDPA kernel ran its attention
+# 10-20 % slower than the written-out maths (tools/benchmark/roofline.py, vit_t, fp32 and bf16,
+# forward and LoRA backward), so there the fused switch keeps the reference path.
+SDPA_ON_CPU = False
+
 
 class DropPath(nn.Module):
     """Stochastic depth applied per sample on the residual branch."""
@@ -188,8 +193,13 @@ class Attention(nn.Module):
     """Pre-norm multi-head self-attention over a fixed-size window with a
     learned bias per head and per (|dy|, |dx|) offset."""
 
-    def __init__(self, dim: int, num_heads: int, resolution: Tuple[int, int]) -> None:
+    def __init__(
+        self, dim: int, num_heads: int, resolution: Tuple[int, int], fused: bool = True
+    ) -> None:
         super().__init__()
+        # fused: the bias table as the additive mask of F.scaled_dot_product_attention (off the
+        # CPU, see SDPA_ON_CPU)
+        self.fused = fused
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
         self.scale = self.head_dim**-0.5
@@ -217,10 +227,15 @@ class Attention(nn.Module):
             .permute(0, 2, 1, 3)
             .split(self.head_dim, dim=3)
         )
-        attn = (q @ k.transpose(-2, -1)) * self.scale
-        attn = attn + self.attention_biases[:, self.attention_bias_idxs]
-        attn = attn.softmax(dim=-1)
-        x = (attn @ v).transpose(1, 2).reshape(B, N, -1)
+        bias = self.attention_biases[:, self.attention_bias_idxs]
+        if self.fused and (SDPA_ON_CPU or q.device.type != 'cpu'):
+            x = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias.to(q.dtype), scale=self.scale
+            )
+        else:
+            attn = (q @ k.transpose(-2, -1)) * self.scale
+            x = (attn + bias).softmax(dim=-1) @ v
+        x = x.transpose(1, 2).reshape(B, N, -1)
         return self.proj(x)
 
 
@@ -237,13 +252,14 @@ class TinyViTBlock(nn.Module):
         drop: float = 0.0,
         drop_path: float = 0.0,
         local_conv_size: int = 3,
+        attention: str = 'fused',
     ) -> None:
         super().__init__()
         assert dim % num_heads == 0, 'dim must be divisible by num_heads'
         self.dim = dim
         self.input_resolution = input_resolution
         self.window_size = window_size
-        self.attn = Attention(dim, num_heads, (window_size, window_size))
+        self.attn = Attention(dim, num_heads, (window_size, window_size), attention == 'fused')
         self.drop_path = _drop_path(drop_path)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
         self.local_conv = Conv2d_BN(dim, dim, local_conv_size, 1, local_conv_size // 2, groups=dim)
@@ -299,6 +315,7 @@ class BasicLayer(_Stage):
         drop_path: Sequence[float],
         local_conv_size: int,
         downsample: Optional[nn.Module] = None,
+        attention: str = 'fused',
     ) -> None:
         super().__init__()
         self.input_resolution = input_resolution
@@ -313,6 +330,7 @@ class BasicLayer(_Stage):
                     drop,
                     drop_path[i],
                     local_conv_size,
+                    attention,
                 )
                 for i in range(depth)
             ]
@@ -327,7 +345,9 @@ class TinyViT(nn.Module):
     ``(B, out_chans, img_size // 16, img_size // 16)`` embeddings. Unlike the
     classification TinyViT, the last patch merging has stride 1 so the output
     stride is 16. ``norm_head``/``head`` are unused in ``forward`` and exist
-    only so pretrained checkpoints load strictly.
+    only so pretrained checkpoints load strictly. ``attention='fused'`` runs the window
+    attention through ``F.scaled_dot_product_attention`` (same maths; not on CPU, where it
+    measured slower), ``'reference'`` as MobileSAM writes it.
     """
 
     def __init__(
@@ -345,6 +365,7 @@ class TinyViT(nn.Module):
         mbconv_expand_ratio: float = 4.0,
         local_conv_size: int = 3,
         out_chans: int = 256,
+        attention: str = 'fused',
     ) -> None:
         super().__init__()
         num_layers = len(depths)
@@ -386,6 +407,7 @@ class TinyViT(nn.Module):
                     stage_dpr,
                     local_conv_size,
                     downsample,
+                    attention,
                 )
             self.layers.append(layer)
             res = next_res

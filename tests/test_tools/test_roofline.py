@@ -1,0 +1,43 @@
+"""tools/benchmark/roofline.py: FLOP counting and the attention / linear / rest split."""
+
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def roofline():
+    spec = importlib.util.spec_from_file_location(
+        'roofline', osp.join(ROOT, 'tools', 'benchmark', 'roofline.py')
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flops_count_the_encoder_linears_and_attention(roofline):
+    # tiny: 2 blocks of width 64 on a 4 x 4 grid (img 64); LoRA adds the backward
+    encoder = roofline.count_flops('tiny', 'encoder', 64, 2)
+    lora = roofline.count_flops('tiny', 'lora', 64, 2)
+    tokens, dim = 16, 64
+    linears = 2 * 2 * tokens * dim * (3 * dim + dim + 2 * 4 * dim)  # qkv, proj, MLP per block
+    assert encoder > linears
+    assert lora > encoder  # the backward of the trained blocks is counted too
+    assert roofline.count_flops('tiny', 'decoder', 64, 2) > 0
+
+
+@pytest.mark.parametrize('attention', ['reference', 'fused'])
+def test_time_shares_split_attention_linear_rest(roofline, attention):
+    torch.manual_seed(0)
+    model = roofline.build('tiny', 64, attention, True, 'cpu')
+    run = roofline.part_fn(model, 'lora', torch.float32, 64, 2, 'cpu')
+    shares = roofline.time_shares(model, run, 'cpu')
+    assert set(shares) == {'attention', 'linear', 'rest'}
+    assert abs(sum(shares.values()) - 1) < 1e-6
+    assert shares['attention'] > 0 and shares['linear'] > 0 and shares['rest'] > 0
+    # hooks are removed afterwards
+    assert not any(m._forward_pre_hooks for m in model.modules())
