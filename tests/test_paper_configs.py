@@ -163,6 +163,12 @@ def test_paper_protocol_values(name):
         assert st.teacher.type == 'FrozenTeacher'
     else:
         assert st.teacher.type == 'CurrentWeightsTeacher'
+    # the papers' behaviour: none of the guards of issue 21, whatever the defaults are
+    assert st.get('gate') is None
+    if method == 'pointsam':
+        assert (st.npc.min_kept, st.npc.min_negative_distance) == (None, 0.0)
+    if method == 'resam':
+        assert st.refiner.min_area_ratio is None
     if method == 'pointsam':
         assert (st.npc.iou_thr, st.npc.negative_sampling) == (0.1, 'random')
         assert st.prototype_loss.bank_size == (128 if dataset == 'nwpu' else 512)

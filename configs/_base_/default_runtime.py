@@ -10,6 +10,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # a NaN/inf loss stops training naming the iteration and term; no non-finite checkpoint
     finite_loss=dict(type='FiniteLossHook'),
+    # self-training: warn when the pseudo masks drift toward collapse (empty share up, area down
+    # against the first iterations'); silent for runs that log no pseudo-mask statistics
+    pseudo_monitor=dict(type='PseudoLabelMonitorHook'),
     # first images of every evaluation, prediction beside ground truth, in <work_dir>/<time>/vis;
     # during self-training set train_interval=N to also see pseudo masks beside the student's
     visualization=dict(type='SAMVisualizationHook', num_images=4, train_interval=None),

@@ -7,6 +7,7 @@ model = dict(
     **_base_.paper_model,
     self_training=dict(
         npc=_base_.paper_npc,
+        gate=_base_.paper_gate,
         prototype_loss=dict(target_prototypes='data/prototypes/nwpu_vhr10_vit_b_paper.pth'),
     ),
 )

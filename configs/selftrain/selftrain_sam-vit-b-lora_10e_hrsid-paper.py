@@ -1,7 +1,10 @@
 # selftrain_sam-vit-b-lora_10e_hrsid.py under the public code's protocol
 # (README.md here, "Paper protocol").
 _base_ = ['./selftrain_sam-vit-b-lora_10e_hrsid.py', '../_base_/protocols/paper_hrsid.py']
-model = dict(**_base_.paper_model, self_training=dict(teacher=_base_.paper_selftrain_teacher))
+model = dict(
+    **_base_.paper_model,
+    self_training=dict(teacher=_base_.paper_selftrain_teacher, gate=_base_.paper_gate),
+)
 # images with more than 100 instances left out of training
 train_dataloader = dict(
     dataset=dict(

@@ -327,16 +327,16 @@ class Point2RBoxConverter:
         model, sam = self.model, self.model.sam
         points, labels, batch_idx = prompts.points, prompts.labels, prompts.batch_idx
         groups = [(torch.arange(len(points), device=points.device), points, labels)]
+        low = sam.low_res_size
         if model.test_npc is not None and len(points):
             rows, new_points, new_labels = model.test_npc.prompts_from_masks(
-                logits > sam.mask_threshold, batch_idx, points, labels
+                logits > sam.mask_threshold, batch_idx, points, labels, sam.img_size / low
             )
             if rows.numel():
                 plain = torch.ones(len(points), dtype=torch.bool, device=points.device)
                 plain[rows] = False
                 plain = plain.nonzero(as_tuple=True)[0]
                 groups = [(plain, points[plain], labels[plain]), (rows, new_points, new_labels)]
-        low = sam.low_res_size
         multi = logits.new_zeros((len(points), 3, low, low))
         multi_iou = logits.new_zeros((len(points), 3))
         for idx, pts, lbs in groups:

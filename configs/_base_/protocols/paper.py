@@ -66,8 +66,17 @@ paper_resam_pipeline = [
 # the plain self-training baseline's teacher: a frozen copy of the starting weights
 paper_selftrain_teacher = dict(type='FrozenTeacher')
 
-# PointSAM's NPC: N negatives drawn at random from the calibrating points
-paper_npc = dict(type='NegativePromptCalibration', iou_thr=0.1, negative_sampling='random')
+# PointSAM's NPC: N negatives drawn at random from the calibrating points; none of this package's
+# guards (issue 21: a calibrated mask may replace the plain one even when it erases it)
+paper_npc = dict(
+    type='NegativePromptCalibration',
+    iou_thr=0.1,
+    negative_sampling='random',
+    min_kept=None,
+    min_negative_distance=0.0,
+)
+# every paper row trains on every pseudo mask (no PseudoLabelGate)
+paper_gate = None
 
 # ReSAM's refine and requery: p(1 - H) > 0.3 with H in nats, on full-resolution masks; the
 # requery prompt is the box alone
@@ -78,6 +87,7 @@ paper_resam_refiner = dict(
     full_resolution=True,
     requery_prompt='box',
     requery=True,
+    min_area_ratio=None,  # the fixed threshold alone, no floor (issue 21)
 )
 
 # ReSAM keeps the last epoch, not the best

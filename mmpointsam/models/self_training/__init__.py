@@ -1,3 +1,4 @@
+from .guards import PseudoLabelGate, PseudoMaskStatistics, clicks_inside, stability_score
 from .npc import NegativePromptCalibration, pairwise_mask_iou
 from .prototypes import (
     PrototypeMemoryBank,
@@ -11,6 +12,10 @@ from .strategy import PointPromptSelfTraining
 from .teachers import CurrentWeightsTeacher, EMATeacher, FrozenTeacher
 
 __all__ = [
+    'PseudoLabelGate',
+    'PseudoMaskStatistics',
+    'clicks_inside',
+    'stability_score',
     'NegativePromptCalibration',
     'pairwise_mask_iou',
     'PrototypeMemoryBank',

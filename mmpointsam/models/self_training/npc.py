@@ -46,6 +46,16 @@ class NegativePromptCalibration:
             public ``cfg.num_points``, which is also its number of sampled negatives; all the
             candidates when there are fewer). Drawn with ``torch.randperm`` on the global CPU
             generator, so MMEngine's ``randomness.seed`` makes it repeatable.
+        min_kept: the guard "a calibrated prompt may refine a mask, never erase it" (None: off,
+            the paper). An instance keeps its uncalibrated answer when the calibrated mask is
+            empty or keeps less than this share of the uncalibrated one's cells: a weak decoder
+            given a neighbour's click beside its own answers with nothing, and the student would
+            learn that nothing for the plain click (issue 21, docs/en/benchmarks.md).
+        min_negative_distance: the guard "negatives only from neighbours whose overlap is real at
+            the decoder's resolution" (0: off, the paper). A neighbour's positives become an
+            instance's negatives only when each of them lies at least this many low-res decoder
+            cells from every positive of the instance: closer, the negative and the positive
+            fall into the same or adjacent cells of the mask grid and cancel each other.
     """
 
     NEGATIVE_SAMPLING = ('all', 'random')
@@ -55,6 +65,8 @@ class NegativePromptCalibration:
         iou_thr: float = 0.1,
         max_negatives: Optional[int] = None,
         negative_sampling: str = 'all',
+        min_kept: Optional[float] = None,
+        min_negative_distance: float = 0.0,
     ) -> None:
         if max_negatives is not None and max_negatives < 1:
             raise ValueError(f'max_negatives must be >= 1 or None, got {max_negatives}')
@@ -66,6 +78,15 @@ class NegativePromptCalibration:
         self.iou_thr = iou_thr
         self.max_negatives = max_negatives
         self.negative_sampling = negative_sampling
+        if min_kept is not None and not 0.0 <= min_kept <= 1.0:
+            raise ValueError(f'min_kept must be in [0, 1] or None, got {min_kept}')
+        if min_negative_distance < 0:
+            raise ValueError(f'min_negative_distance must be >= 0, got {min_negative_distance}')
+        self.min_kept = min_kept
+        self.min_negative_distance = min_negative_distance
+        # instances whose calibrated answer the min_kept guard refused, at the last call
+        self.last_reverted = 0
+        self.last_calibrated = 0
 
     def calibrated_prompts(
         self,
@@ -150,16 +171,45 @@ class NegativePromptCalibration:
             out_points[k, : len(pts)], out_labels[k, : len(lbs)] = pts, lbs
         return rows, out_points, out_labels
 
+    def separable(self, points: torch.Tensor, labels: torch.Tensor, cell: float) -> torch.Tensor:
+        """(N, N) bool: every positive of j lies at least ``min_negative_distance`` cells (of
+        ``cell`` input pixels) from every positive of i, so j's clicks can be i's negatives."""
+        num = len(points)
+        if self.min_negative_distance <= 0 or num == 0:
+            return torch.ones((num, num), dtype=torch.bool, device=points.device)
+        positive = labels == 1
+        # (N, P, N, P) distances between the positives of i and those of j, in cells
+        dist = torch.cdist(points.reshape(-1, 2).float(), points.reshape(-1, 2).float()) / cell
+        dist = dist.view(num, points.shape[1], num, points.shape[1])
+        both = positive[:, :, None, None] & positive[None, None, :, :]
+        dist = torch.where(both, dist, dist.new_full((), float('inf')))
+        return dist.amin(dim=(1, 3)) >= self.min_negative_distance
+
     def prompts_from_masks(
         self,
         masks: torch.Tensor,
         batch_idx: torch.Tensor,
         points: torch.Tensor,
         labels: torch.Tensor,
+        cell: float = 1.0,
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`calibrated_prompts` for the instances whose masks (N, H, W) overlap."""
+        """:meth:`calibrated_prompts` for the instances whose masks (N, H, W) overlap (and,
+        with ``min_negative_distance``, whose clicks are apart by that many ``cell``-pixel
+        cells)."""
         mask_iou = pairwise_mask_iou(masks, batch_idx)
-        return self.calibrated_prompts(points, labels, mask_iou > self.iou_thr, mask_iou)
+        overlap = (mask_iou > self.iou_thr) & self.separable(points, labels, cell)
+        return self.calibrated_prompts(points, labels, overlap, mask_iou)
+
+    def keep_calibrated(self, plain: torch.Tensor, calibrated: torch.Tensor) -> torch.Tensor:
+        """(M,) bool: which calibrated masks (M, L, L) bool replace the plain ones: all without
+        ``min_kept``; with it, those that are non-empty and keep at least ``min_kept`` of the
+        plain mask's cells (an empty plain mask is replaced by any non-empty answer)."""
+        if self.min_kept is None:
+            return torch.ones(len(plain), dtype=torch.bool, device=plain.device)
+        plain_area = plain.flatten(1).sum(1).float()
+        kept = (plain & calibrated).flatten(1).sum(1).float()
+        non_empty = calibrated.flatten(1).any(1)
+        return non_empty & (kept >= self.min_kept * plain_area)
 
     @torch.no_grad()
     def __call__(
@@ -182,17 +232,25 @@ class NegativePromptCalibration:
 
         Returns:
             Calibrated logits (N, L, L), predicted IoU (N,), and a bool (N,) marking the instances
-            that were calibrated.
+            that were calibrated (with ``min_kept``: whose calibrated answer was kept).
         """
+        cell = sam.img_size / logits.shape[-1]
         rows, new_points, new_labels = self.prompts_from_masks(
-            logits > sam.mask_threshold, batch_idx, points, labels
+            logits > sam.mask_threshold, batch_idx, points, labels, cell
         )
         calibrated = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
+        self.last_calibrated = self.last_reverted = 0
         if rows.numel() == 0:
             return logits, iou_pred, calibrated
         new_logits, new_iou = self._decode_per_image(
             sam, embeddings, batch_idx[rows], new_points, new_labels, progress
         )
+        keep = self.keep_calibrated(
+            logits[rows] > sam.mask_threshold, new_logits > sam.mask_threshold
+        )
+        self.last_calibrated = int(rows.numel())
+        self.last_reverted = int((~keep).sum())
+        rows, new_logits, new_iou = rows[keep], new_logits[keep], new_iou[keep]
         logits = logits.index_copy(0, rows, new_logits.to(logits.dtype))
         iou_pred = iou_pred.index_copy(0, rows, new_iou.to(iou_pred.dtype))
         calibrated[rows] = True

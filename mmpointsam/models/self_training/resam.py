@@ -62,6 +62,13 @@ class ConfidenceRefiner(nn.Module):
         requery_prompt: 'points+box' asks SAM with the instance's points and its box; 'box'
             with the box alone, as the public code's requery ``model(images_weak, bboxes)``.
         chunk: instances upsampled at a time with ``full_resolution`` (memory: chunk x S x S).
+        min_area_ratio: the refine floor (None: off, the paper). The threshold adapts to the
+            model's confidence per instance: where fewer than this share of the unrefined mask's
+            pixels pass ``threshold``, the instance keeps instead its most confident
+            ``min_area_ratio`` of them (a per-instance quantile of ``p (1 - H(p))`` over its
+            mask). A weak model rarely reaches p > 0.81, so the fixed threshold keeps a small
+            core whose box requeries a smaller mask each iteration (issue 21); with the floor
+            the requery box cannot shrink below the floor's region.
     """
 
     ENTROPY_UNITS = ('bits', 'nats')
@@ -75,8 +82,12 @@ class ConfidenceRefiner(nn.Module):
         full_resolution: bool = False,
         requery_prompt: str = 'points+box',
         chunk: int = 16,
+        min_area_ratio: Optional[float] = None,
     ) -> None:
         super().__init__()
+        if min_area_ratio is not None and not 0.0 < min_area_ratio <= 1.0:
+            raise ValueError(f'min_area_ratio must be in (0, 1] or None, got {min_area_ratio}')
+        self.min_area_ratio = min_area_ratio
         if entropy_unit not in self.ENTROPY_UNITS:
             raise ValueError(
                 f'entropy_unit must be one of {self.ENTROPY_UNITS}, got {entropy_unit!r}'
@@ -93,9 +104,22 @@ class ConfidenceRefiner(nn.Module):
         self.chunk = chunk
 
     def confident(self, logits: torch.Tensor) -> torch.Tensor:
-        """``p (1 - H(p)) > threshold`` (ReSAM's refine), bool like ``logits``."""
+        """``p (1 - H(p)) > threshold`` (ReSAM's refine), bool like ``logits``; with
+        ``min_area_ratio``, at least that share of each mask (``logits > 0``) is kept, its most
+        confident pixels."""
         prob = logits.sigmoid()
-        return prob * (1 - binary_entropy(prob, self.entropy_unit)) > self.threshold
+        score = prob * (1 - binary_entropy(prob, self.entropy_unit))
+        keep = score > self.threshold
+        if self.min_area_ratio is None or len(logits) == 0:
+            return keep
+        mask = logits > 0
+        flat = torch.where(mask, score, score.new_full((), -1.0)).flatten(1)
+        need = torch.ceil(self.min_area_ratio * mask.flatten(1).sum(1).float()).long()
+        # the need-th highest score inside the mask: the instance's own threshold
+        kth = flat.sort(dim=1, descending=True).values.gather(1, (need - 1).clamp(min=0)[:, None])
+        floor = mask & (score >= kth.view(-1, *([1] * (logits.dim() - 1))))
+        short = (keep & mask).flatten(1).sum(1) < need
+        return torch.where(short.view(-1, *([1] * (logits.dim() - 1))), keep | floor, keep)
 
     def refine(
         self, logits: torch.Tensor, batch_idx: torch.Tensor, size: Optional[int] = None

@@ -389,3 +389,65 @@ def test_diagnosis_scores_and_draws_pseudo_masks(tmp_path):
     pictures = glob.glob(osp.join(run['work_dir'], '*', 'vis', 'train_iter_*', '*.jpg'))
     assert len(pictures) == 2  # train_interval 1 (2 iterations // 3, at least 1)
     assert '**Diagnosis**' in table and '| Self-training | 1 |' in table
+
+
+def test_sar_like_is_grey_speckled_and_seeded():
+    tool = _tool('split_by_class')
+    flat = np.full((64, 64, 3), 128, np.uint8)  # a flat optical image: speckle alone makes grey
+    a = tool.sar_like(flat, 4, np.random.default_rng([0, 7]))
+    b = tool.sar_like(flat, 4, np.random.default_rng([0, 7]))
+    c = tool.sar_like(flat, 4, np.random.default_rng([0, 8]))
+    assert a.shape == flat.shape and a.dtype == np.uint8
+    assert (a[..., 0] == a[..., 1]).all() and (a[..., 0] == a[..., 2]).all()
+    assert np.array_equal(a, b) and not np.array_equal(a, c)  # seeded by (seed, image id)
+    assert a.std() > 30  # 4-look speckle on a flat scene: strongly textured
+    # more looks, less speckle: the relative spread of the amplitude falls
+    amp = [tool.sar_like(flat, looks, np.random.default_rng(0)).astype(float) for looks in (1, 16)]
+    assert amp[1].std() / amp[1].mean() < amp[0].std() / amp[0].mean()
+
+
+def test_dense_sar_target_and_guarded_rows(tmp_path):
+    """The second target (ship and vehicle only, SAR-like images) and the guarded rows go
+    through; the self-training runs record their pseudo-mask statistics."""
+    import cv2
+
+    bench = _tool('proxy_shift')
+    work = tmp_path / 'bench'
+    table = bench.main(
+        [
+            '--quick',
+            '--work-dir',
+            str(work),
+            '--nwpu-root',
+            NWPU.rstrip('/'),
+            '--train-ann',
+            'annotations/train.json',
+            '--test-ann',
+            'annotations/val.json',
+            '--val-ratio',
+            '0',
+            '--target-config',
+            osp.join(PROJECT, 'configs', 'target_nwpu_sar_dense.py'),
+            '--rows',
+            'direct',
+            'pointsam',
+            'pointsam_g',
+            'resam_g_nofloor',
+            '--num-points',
+            '1',
+        ]
+    )
+    results = json.load(open(work / 'results.json'))
+    assert set(results['runs']) == {
+        f'{r}|1|0' for r in ('Direct', 'PointSAM', 'PointSAM +guards', 'ReSAM +guards -floor')
+    }
+    test = json.load(open(work / 'target_test.json'))
+    names = {c['id']: c['name'] for c in test['categories']}
+    assert {names[a['category_id']] for a in test['annotations']} <= {'ship', 'vehicle'}
+    assert results['runs']['Direct|1|0']['sam/num_instances'] == len(test['annotations'])
+    img = cv2.imread(str(work / 'split' / 'images_sar' / test['images'][0]['file_name']))
+    assert (img[..., 0] == img[..., 1]).all()
+    guarded = results['runs']['PointSAM +guards|1|0']
+    assert 0.0 <= guarded['gate_dropped_last'] <= 1.0 and 'pseudo_area_ratio_last' in guarded
+    assert 'gate_dropped_last' not in results['runs']['PointSAM|1|0']
+    assert '**Pseudo masks**' in table and '| PointSAM +guards | 1 |' in table

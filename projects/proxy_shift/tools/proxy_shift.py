@@ -105,6 +105,16 @@ ROWS = {  # row name -> stage-2 config
     'ReSAM': 'stage2_resam.py',
     'PointSAM+ReSAM': 'stage2_pointsam_resam.py',
     'Supervised (masks)': 'stage2_supervised.py',
+    # the guards of issue 21 (PseudoLabelGate, NPC's min_kept / min_negative_distance, ReSAM's
+    # refine floor; configs/_guards.py) and the ablation of each
+    'Self-training +guards': 'stage2_selftrain_guarded.py',
+    'PointSAM +guards': 'stage2_pointsam_guarded.py',
+    'ReSAM +guards': 'stage2_resam_guarded.py',
+    'PointSAM +guards -gate': 'stage2_pointsam_guarded_no_gate.py',
+    'PointSAM +guards -min_kept': 'stage2_pointsam_guarded_no_keep.py',
+    'PointSAM +guards -distance': 'stage2_pointsam_guarded_no_distance.py',
+    'ReSAM +guards -gate': 'stage2_resam_guarded_no_gate.py',
+    'ReSAM +guards -floor': 'stage2_resam_guarded_no_floor.py',
 }
 ROW_KEYS = {
     'direct': 'Direct',
@@ -117,7 +127,30 @@ ROW_KEYS = {
     'resam': 'ReSAM',
     'pointsam_resam': 'PointSAM+ReSAM',
     'supervised': 'Supervised (masks)',
+    'selftrain_g': 'Self-training +guards',
+    'pointsam_g': 'PointSAM +guards',
+    'resam_g': 'ReSAM +guards',
+    'pointsam_g_nogate': 'PointSAM +guards -gate',
+    'pointsam_g_nokeep': 'PointSAM +guards -min_kept',
+    'pointsam_g_nodist': 'PointSAM +guards -distance',
+    'resam_g_nogate': 'ReSAM +guards -gate',
+    'resam_g_nofloor': 'ReSAM +guards -floor',
 }
+# rows run only when asked for (--rows)
+OPTIONAL_ROWS = (
+    'selftrain_bf16',
+    'npc',
+    'pbr',
+    'npc_random',
+    'pointsam_g_nogate',
+    'pointsam_g_nokeep',
+    'pointsam_g_nodist',
+    'resam_g_nogate',
+    'resam_g_nofloor',
+)
+# pseudo-mask statistics of the self-training runs (PointPromptSelfTraining logs them) kept in
+# results.json: mean of the first and of the last 10 % of the iterations
+STATS = ('pseudo_empty_share', 'pseudo_area_ratio', 'pseudo_view_iou', 'gate_dropped')
 
 # Default CPU setting (see the notes in projects/proxy_shift/configs/_model.py and the report):
 # 256 px input, a 4-block ViT of width 128 and a 64-d decoder; stage 1 STAGE1_ITERS iterations of
@@ -158,9 +191,10 @@ def parse_args(argv=None):
         '--rows',
         nargs='+',
         choices=sorted(ROW_KEYS),
-        default=[k for k in ROW_KEYS if k not in ('selftrain_bf16', 'npc', 'pbr', 'npc_random')],
-        help='rows to run; npc, pbr (PointSAM without PBR / without NPC) and '
-        "npc_random (NPC with the public code's random negatives) only when asked",
+        default=[k for k in ROW_KEYS if k not in OPTIONAL_ROWS],
+        help='rows to run; npc, pbr (PointSAM without PBR / without NPC), '
+        "npc_random (NPC with the public code's random negatives) and the ablations of the "
+        'guards (*_g_no*) only when asked',
     )
     p.add_argument(
         '--bf16-selftrain',
@@ -332,11 +366,28 @@ def _run(cfg: Config, train: bool, history: Sequence[str] = ()) -> Dict[str, flo
             for k in history
             if f'train/{k}' in runner.message_hub.log_scalars
         }
+        if train:
+            logged.update(_pseudo_stats(runner.message_hub))
     finally:
         del runner
         gc.collect()
     out = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
     out.update(logged)
+    return out
+
+
+def _pseudo_stats(hub) -> Dict[str, float]:
+    """First / last 10 % means of the logged pseudo-mask statistics and the number of
+    PseudoLabelMonitorHook warnings of a training run."""
+    out = {}
+    for k in STATS:
+        if f'train/{k}' not in hub.log_scalars:
+            continue
+        series = hub.get_scalar(f'train/{k}').data[0].tolist()
+        n = max(len(series) // 10, 1)
+        out[f'{k}_first'] = sum(series[:n]) / n
+        out[f'{k}_last'] = sum(series[-n:]) / n
+    out['collapse_warnings'] = int(hub.get_info('pseudo_collapse_warnings', 0) or 0)
     return out
 
 
@@ -434,7 +485,39 @@ def load_target(args) -> dict:
         test_options=dict(tcfg.get('target_test_options', {})),
     )
     target['classes'] = DATASETS.get(target['type']).METAINFO['classes']
+    if tcfg.get('target_classes') or tcfg.get('target_image_style'):
+        restyle_target(args, target, tcfg.get('target_classes'), tcfg.get('target_image_style'))
     return target
+
+
+def restyle_target(args, target: dict, classes, style: Optional[dict]) -> None:
+    """A harder target from the target config: only the instances of ``classes`` (annotation
+    files written into the work dir) and, with ``style=dict(type='sar', looks, seed,
+    src_prefix)``, the images as SAR-like grey levels with speckle (``split_by_class.sar_like``;
+    written once, seeded by image id, under ``target_img_prefix``)."""
+    for key in ('train_ann', 'test_ann', 'val_ann'):
+        path = target[key]
+        if not path:
+            continue
+        path = path if osp.isabs(path) else osp.join(target['root'], path)
+        with open(path) as f:
+            coco = json.load(f)
+        if classes:
+            coco = split_tool.subset(coco, [i['id'] for i in coco['images']], classes)
+            path = osp.join(_abs(args.work_dir), f'target_{key[:-4]}.json')
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            split_tool._dump(coco, path)
+        target[key] = path
+        if style:
+            if style.get('type') != 'sar':
+                raise ValueError(f'{args.target_config}: unknown target_image_style {style}')
+            split_tool.restyle_images(
+                coco,
+                osp.join(target['root'], style['src_prefix']),
+                osp.join(target['root'], target['img_prefix']),
+                looks=style['looks'],
+                seed=style['seed'],
+            )
 
 
 def points_file(args, target: dict, k: int) -> str:
@@ -662,6 +745,41 @@ def verdict(stats: dict, direct: float) -> str:
     return 'within spread'
 
 
+def stats_table(args, results: dict) -> str:
+    """The pseudo-mask statistics of the self-training rows (mean over seeds) and how many runs
+    PseudoLabelMonitorHook warned about."""
+    lines = [
+        '**Pseudo masks** (mean over seeds of the first / last 10 % of the iterations; '
+        "area ratio: mean area over the first iterations'; warned: runs with a "
+        'PseudoLabelMonitorHook warning):',
+        '',
+        '| target row | points | empty share | area ratio, end | view IoU, end | gate dropped, end '
+        '| warned |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    runs = results.get('runs', {})
+    for key in args.rows:
+        row = ROW_KEYS[key]
+        for k in args.num_points:
+            got = [m for r, m in runs.items() if r.startswith(f'{row}|{k}|')]
+            got = [m for m in got if 'pseudo_empty_share_last' in m]
+            if not got:
+                continue
+
+            def avg(name, got=got):
+                vals = [m[name] for m in got if name in m]
+                return f'{_mean(vals):.3f}' if vals else '-'
+
+            warned = sum(1 for m in got if m.get('collapse_warnings', 0) > 0)
+            lines.append(
+                f'| {row} | {k} | {avg("pseudo_empty_share_first")} -> '
+                f'{avg("pseudo_empty_share_last")} | {avg("pseudo_area_ratio_last")} | '
+                f'{avg("pseudo_view_iou_last")} | {avg("gate_dropped_last")} | '
+                f'{warned} of {len(got)} |'
+            )
+    return '\n'.join(lines) if len(lines) > 4 else ''
+
+
 def make_table(args, results: dict) -> str:
     lines = []
     s1 = results.get('stage1')
@@ -744,6 +862,9 @@ def make_table(args, results: dict) -> str:
                 + ('within' if abs(_mean(pairs)) <= spread else 'OUTSIDE')
                 + ' the spread.',
             ]
+    stats = stats_table(args, results)
+    if stats:
+        lines += ['', stats]
     if results.get('diagnose'):
         lines += ['', diagnosis_table(results)]
     if 'total_s' in results:
@@ -809,7 +930,7 @@ def main(argv=None) -> str:
 
     target = load_target(args)
     protos = {}
-    if any(ROW_KEYS[r] in ('PointSAM', 'PointSAM+ReSAM', 'Self-training+PBR') for r in args.rows):
+    if any(ROW_KEYS[r].startswith('PointSAM') or r == 'pbr' for r in args.rows):
         protos = {k: make_prototypes(args, target, sam_path, k, log) for k in args.num_points}
     # seed-major order: a complete table for the first seed comes before any second seed
     for i, seed in enumerate(args.seeds):

@@ -142,6 +142,39 @@ def _resize_images(
                     ann['area'] = ann['area'] * sx * sy
 
 
+def sar_like(pixels: np.ndarray, looks: float, rng: np.random.Generator) -> np.ndarray:
+    """An optical image (H, W, 3) uint8 as SAR-like grey levels: its luminance squared is the
+    backscatter intensity, multiplied by ``looks``-look speckle (gamma, mean 1), shown as the
+    amplitude stretched over its 1st-99th percentile, the same grey in the three channels."""
+    import cv2
+
+    grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY).astype(np.float64) / 255.0
+    amplitude = np.sqrt(grey**2 * rng.gamma(looks, 1.0 / looks, grey.shape))
+    lo, hi = np.percentile(amplitude, [1, 99])
+    out = np.clip((amplitude - lo) / max(hi - lo, 1e-6), 0, 1) * 255.0
+    return np.repeat(out.round().astype(np.uint8)[..., None], 3, axis=2)
+
+
+def restyle_images(coco: dict, src_dir: str, out_dir: str, looks: float, seed: int) -> None:
+    """Write ``sar_like`` copies of the images of ``coco`` from ``src_dir`` into ``out_dir``
+    (lossless PNG data under the same file names; the speckle seeded by ``seed`` and the image
+    id). Images already there are kept, so a resumed run reuses them; each is written whole."""
+    import cv2
+
+    for img in coco['images']:
+        out = osp.join(out_dir, img['file_name'])
+        if osp.isfile(out):
+            continue
+        os.makedirs(osp.dirname(out), exist_ok=True)
+        src = osp.join(src_dir, img['file_name'])
+        pixels = cv2.imread(src, cv2.IMREAD_COLOR)
+        if pixels is None:
+            raise FileNotFoundError(src)
+        tmp = f'{out}.tmp.png'
+        cv2.imwrite(tmp, sar_like(pixels, looks, np.random.default_rng([seed, img['id']])))
+        os.replace(tmp, out)
+
+
 def point_labels(coco: dict, num_points: int, seed: int) -> dict:
     """Point labels of every instance (``points`` [[x, y], ...], ``point_labels`` [1.., 0..]):
     ``num_points`` positive pixels inside the mask, as many negative ones outside it. The points
