@@ -1,5 +1,6 @@
 """Point prompts sampled from instance masks, the papers' protocol for point supervision."""
 
+import os.path as osp
 import zlib
 from typing import Optional
 
@@ -25,8 +26,9 @@ class SamplePointPrompts(BaseTransform):
     negative), positives first. With ``max_instances`` a random subset of instances is kept (a
     memory cap for training on crowded images); all instance-aligned keys are subset together.
 
-    With ``seed`` set, sampling depends only on the seed and the image path, so every evaluation
-    of any model prompts with the same points; without it, prompts change every time (training).
+    With ``seed`` set, sampling depends only on the seed and the image's file name, so every
+    evaluation of any model prompts with the same points, wherever the dataset lies (a checkout,
+    a cluster's scratch disk); without it, prompts change every time (training).
 
     Args:
         num_points: positive points per instance (1, 2 or 3 in the papers).
@@ -57,7 +59,9 @@ class SamplePointPrompts(BaseTransform):
         """A generator per image when seeded (fixed evaluation prompts), else a fresh one."""
         if self.seed is None:
             return np.random.default_rng()
-        key = str(results.get('img_path', results.get('img_id', '')))
+        # the file name, not the path: the same image gets the same clicks in any folder
+        img_path = results.get('img_path')
+        key = osp.basename(str(img_path)) if img_path else str(results.get('img_id', ''))
         return np.random.default_rng([self.seed, zlib.crc32(key.encode())])
 
     def transform(self, results: dict) -> dict:

@@ -40,6 +40,16 @@ def test_seeded_prompts_repeat_per_image():
     assert not np.array_equal(a, t(other)['gt_points'])
 
 
+def test_seeded_prompts_do_not_depend_on_where_the_dataset_lies():
+    # the same image in a checkout and on a cluster's scratch disk gets the same clicks, so
+    # evaluations of one dataset copied elsewhere stay comparable
+    t = SamplePointPrompts(num_points=2, seed=0)
+    here, there = _results(), _results()
+    here['img_path'] = '/home/me/data/nwpu/images/001.jpg'
+    there['img_path'] = '/scratch/job42/nwpu/images/001.jpg'
+    assert np.array_equal(t(here)['gt_points'], t(there)['gt_points'])
+
+
 def test_max_instances_subsets_every_instance_key():
     res = SamplePointPrompts(num_points=1, max_instances=2, seed=1)(_results(num=5))
     assert len(res['gt_masks']) == 2 and len(res['gt_bboxes_labels']) == 2
