@@ -168,7 +168,7 @@ def test_paper_protocol_values(name):
     if method == 'pointsam':
         assert (st.npc.min_kept, st.npc.min_negative_distance) == (None, 0.0)
     if method == 'resam':
-        assert st.refiner.min_area_ratio is None
+        assert st.refiner.min_area_ratio is None and st.refiner.max_growth is None
     if method == 'pointsam':
         assert (st.npc.iou_thr, st.npc.negative_sampling) == (0.1, 'random')
         assert st.prototype_loss.bank_size == (128 if dataset == 'nwpu' else 512)

@@ -88,6 +88,7 @@ paper_resam_refiner = dict(
     requery_prompt='box',
     requery=True,
     min_area_ratio=None,  # the fixed threshold alone, no floor (issue 21)
+    max_growth=None,  # every requery answer is taken, no ceiling
 )
 
 # ReSAM keeps the last epoch, not the best

@@ -115,6 +115,7 @@ ROWS = {  # row name -> stage-2 config
     'PointSAM +guards -distance': 'stage2_pointsam_guarded_no_distance.py',
     'ReSAM +guards -gate': 'stage2_resam_guarded_no_gate.py',
     'ReSAM +guards -floor': 'stage2_resam_guarded_no_floor.py',
+    'ReSAM +ceiling': 'stage2_resam_ceiling.py',
 }
 ROW_KEYS = {
     'direct': 'Direct',
@@ -135,6 +136,7 @@ ROW_KEYS = {
     'pointsam_g_nodist': 'PointSAM +guards -distance',
     'resam_g_nogate': 'ReSAM +guards -gate',
     'resam_g_nofloor': 'ReSAM +guards -floor',
+    'resam_ceil': 'ReSAM +ceiling',
 }
 # rows run only when asked for (--rows)
 OPTIONAL_ROWS = (
@@ -147,6 +149,7 @@ OPTIONAL_ROWS = (
     'pointsam_g_nodist',
     'resam_g_nogate',
     'resam_g_nofloor',
+    'resam_ceil',
 )
 # pseudo-mask statistics of the self-training runs (PointPromptSelfTraining logs them) kept in
 # results.json: mean of the first and of the last 10 % of the iterations

@@ -144,6 +144,30 @@ def test_refine_floor_leaves_confident_masks_alone():
     assert torch.equal(paper, guarded) and int(paper[0].sum()) == 30
 
 
+def test_requery_ceiling_keeps_the_unrefined_mask_when_the_box_answer_inflates_it():
+    """An L-shaped mask of 19 cells spans a 10 x 10-cell box: a box prompt answers with the whole
+    box, 100 cells, which the student would learn and box again. With the ceiling the instance
+    keeps its unrefined mask; a requery within it (a square: its box is itself) is taken."""
+    decoder = WeakDecoder()
+    logits = torch.full((2, L, L), -5.0)
+    logits[0, 2:12, 2] = 5.0  # instance 0: an L of 19 cells spanning 10 x 10
+    logits[0, 11, 2:12] = 5.0
+    logits[1, 2:6, 12:16] = 5.0  # instance 1: a 4 x 4 square
+    points = torch.tensor([[[10.0, 30.0]], [[54.0, 14.0]]])
+    labels = torch.ones(2, 1, dtype=torch.long)
+    batch_idx = torch.tensor([0, 1])
+
+    paper = ConfidenceRefiner(threshold=0.25, requery_prompt='box')
+    out, _, _ = paper(decoder, None, batch_idx, points, labels, logits)
+    assert int((out[0] > 0).sum()) == 100  # the box, not the object
+
+    capped = ConfidenceRefiner(threshold=0.25, requery_prompt='box', max_growth=2.0)
+    out, _, refined = capped(decoder, None, batch_idx, points, labels, logits)
+    assert refined.all()
+    assert torch.equal(out[0] > 0, logits[0] > 0)  # 100 > 2 x 19: the unrefined mask stays
+    assert int((out[1] > 0).sum()) == 16  # within the ceiling: the requery is taken
+
+
 # ------------------------------------------------------------------------------- quality gate
 def test_gate_drops_empty_degenerate_and_unstable_pseudo_masks():
     logits = torch.full((5, L, L), -5.0)
