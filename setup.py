@@ -21,7 +21,7 @@ setup(
     version=read_version(),
     description='Point-supervised SAM adaptation (PointSAM, ReSAM) and point-to-rotated-box '
     'pseudo labels for remote sensing, on MMEngine/MMDetection/MMRotate',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'projects', 'projects.*')),
+    packages=find_packages(exclude=('configs', 'tools', 'tests')),
     python_requires='>=3.10',
     # ranges an existing OpenMMLab environment meets; tools/install.sh installs the exact pins
     # of requirements/runtime.txt (with --no-deps for this package)
