@@ -1,31 +1,20 @@
 """Proxy domain-shift benchmark: the class split tool and a shortened run of the script."""
 
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
+from proxy_test_utils import NWPU, PROJECT, load_tool, quick_args
 
 from mmpointsam.datasets.point_labels import coco_ann_to_mask
 
 SOURCE_IDS = {1, 3, 4, 5, 6, 7}  # airplane, storage_tank, baseball_diamond, tennis_court, ...
 TARGET_IDS = {2, 8, 9, 10}  # ship, harbor, bridge, vehicle
 
-PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-REPO = osp.dirname(osp.dirname(PROJECT))
-NWPU = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(PROJECT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _split(out_dir, seed=1, val_ratio=0.25, **kwargs):
-    tool = _tool('split_by_class')
+    tool = load_tool('split_by_class')
     tool.split_by_class(
         osp.join(NWPU, 'annotations', 'train.json'),
         osp.join(NWPU, 'annotations', 'val.json'),
@@ -106,7 +95,7 @@ def test_split_downscales_images_and_annotations(tmp_path):
 def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
     from mmengine.registry import init_default_scope
 
-    from mmpointsam.datasets import PointLabelDataset
+    from mmpointsam.datasets import NWPUVHR10Dataset, PointLabelDataset
     from mmpointsam.datasets.transforms import LoadPointLabels, RandomFlipPoints
 
     init_default_scope('mmpointsam')
@@ -129,20 +118,7 @@ def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
         filter_empty=True,
         forbidden_keys=('segmentation', 'bbox', 'area'),
         pipeline=[dict(type='LoadPointLabels')],
-        metainfo=dict(
-            classes=(
-                'airplane',
-                'ship',
-                'storage_tank',
-                'baseball_diamond',
-                'tennis_court',
-                'basketball_court',
-                'ground_track_field',
-                'harbor',
-                'bridge',
-                'vehicle',
-            )
-        ),
+        metainfo=dict(classes=NWPUVHR10Dataset.METAINFO['classes']),
     )
     info = ds[0]
     assert info['gt_points'].shape[1:] == (6, 2)
@@ -162,21 +138,11 @@ def test_point_only_dataset_refuses_masks_and_flips_points(tmp_path):
 
 
 def test_quick_benchmark_prints_the_table(tmp_path, capsys):
-    bench = _tool('proxy_shift')
+    bench = load_tool('proxy_shift')
     work = tmp_path / 'bench'
     table = bench.main(
         [
-            '--quick',
-            '--work-dir',
-            str(work),
-            '--nwpu-root',
-            NWPU.rstrip('/'),
-            '--train-ann',
-            'annotations/train.json',
-            '--test-ann',
-            'annotations/val.json',
-            '--val-ratio',
-            '0',
+            *quick_args(work),
             '--rows',
             'direct',
             'selftrain',
@@ -223,7 +189,7 @@ def _fake_results(rows):
 
 
 def test_table_spread_verdict_and_gap_share(tmp_path, capsys):
-    bench = _tool('proxy_shift')
+    bench = load_tool('proxy_shift')
     results = _fake_results(
         [
             ('Direct', 1, [0.20]),
@@ -261,7 +227,7 @@ def test_table_spread_verdict_and_gap_share(tmp_path, capsys):
 
 
 def test_verdict_needs_every_seed_on_one_side():
-    bench = _tool('proxy_shift')
+    bench = load_tool('proxy_shift')
     # mean 0.265: +0.065 above Direct, more than the std 0.0606, but one seed (0.195) is below
     stats = dict(values=[0.195, 0.30, 0.30], mean=0.265, std=0.0606)
     assert abs(bench._std(stats['values']) - 0.0606) < 1e-4
@@ -308,7 +274,7 @@ def test_sar_target_config_leaves_out_images(tmp_path):
     """--target-config with HRSID's inshore layout: dataset options reach the test set (the
     zero-area image is left out) and the point-label sampling (a left-out training image gets
     no points); the runs go through."""
-    bench = _tool('proxy_shift')
+    bench = load_tool('proxy_shift')
     files, left_out_train = _fake_hrsid_inshore(tmp_path / 'HRSID')
     repo_cfg = open(osp.join(PROJECT, 'configs', 'target_hrsid_inshore.py')).read()
     assert 'target_test_options = dict(exclude_img_ids=[166])' in repo_cfg
@@ -321,17 +287,7 @@ def test_sar_target_config_leaves_out_images(tmp_path):
     work = tmp_path / 'bench'
     bench.main(
         [
-            '--quick',
-            '--work-dir',
-            str(work),
-            '--nwpu-root',
-            NWPU.rstrip('/'),
-            '--train-ann',
-            'annotations/train.json',
-            '--test-ann',
-            'annotations/val.json',
-            '--val-ratio',
-            '0',
+            *quick_args(work),
             '--target-config',
             str(cfg),
             '--rows',
@@ -358,28 +314,10 @@ def test_diagnosis_scores_and_draws_pseudo_masks(tmp_path):
     the pseudo masks' IoU with them every iteration, and pictures with the ground truth."""
     import glob
 
-    bench = _tool('proxy_shift')
+    bench = load_tool('proxy_shift')
     work = tmp_path / 'bench'
     table = bench.main(
-        [
-            '--quick',
-            '--work-dir',
-            str(work),
-            '--nwpu-root',
-            NWPU.rstrip('/'),
-            '--train-ann',
-            'annotations/train.json',
-            '--test-ann',
-            'annotations/val.json',
-            '--val-ratio',
-            '0',
-            '--rows',
-            'direct',
-            'selftrain',
-            '--num-points',
-            '1',
-            '--diagnose',
-        ]
+        [*quick_args(work), '--rows', 'direct', 'selftrain', '--num-points', '1', '--diagnose']
     )
     results = json.load(open(work / 'results.json'))
     assert set(results['diagnose']) == {'Self-training|1|0'}  # Direct does not train
@@ -392,7 +330,7 @@ def test_diagnosis_scores_and_draws_pseudo_masks(tmp_path):
 
 
 def test_sar_like_is_grey_speckled_and_seeded():
-    tool = _tool('split_by_class')
+    tool = load_tool('split_by_class')
     flat = np.full((64, 64, 3), 128, np.uint8)  # a flat optical image: speckle alone makes grey
     a = tool.sar_like(flat, 4, np.random.default_rng([0, 7]))
     b = tool.sar_like(flat, 4, np.random.default_rng([0, 7]))
@@ -411,21 +349,11 @@ def test_dense_sar_target_and_guarded_rows(tmp_path):
     through; the self-training runs record their pseudo-mask statistics."""
     import cv2
 
-    bench = _tool('proxy_shift')
+    bench = load_tool('proxy_shift')
     work = tmp_path / 'bench'
     table = bench.main(
         [
-            '--quick',
-            '--work-dir',
-            str(work),
-            '--nwpu-root',
-            NWPU.rstrip('/'),
-            '--train-ann',
-            'annotations/train.json',
-            '--test-ann',
-            'annotations/val.json',
-            '--val-ratio',
-            '0',
+            *quick_args(work),
             '--target-config',
             osp.join(PROJECT, 'configs', 'target_nwpu_sar_dense.py'),
             '--rows',

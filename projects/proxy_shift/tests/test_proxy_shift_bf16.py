@@ -1,28 +1,15 @@
 """proxy_shift.py --bf16-selftrain: the self-training row once more in bf16 (BF16OptimWrapper),
 same seeds, beside the fp32 row (#17)."""
 
-import importlib.util
 import json
-import os.path as osp
+
+from proxy_test_utils import load_tool, quick_args
 
 from mmpointsam.engine.optimizers import BF16OptimWrapper
 
-PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-REPO = osp.dirname(osp.dirname(PROJECT))
-NWPU = osp.join(REPO, 'tests', 'data', 'nwpu_vhr10') + '/'
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location(
-        'proxy_shift', osp.join(PROJECT, 'tools', 'proxy_shift.py')
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_bf16_selftrain_row_runs_beside_fp32_with_the_same_seed(tmp_path, monkeypatch):
-    bench = _bench()
+    bench = load_tool('proxy_shift')
     assert 'selftrain_bf16' not in bench.parse_args([]).rows  # off by default
     assert bench.parse_args(['--bf16-selftrain']).rows[1:3] == ['selftrain', 'selftrain_bf16']
     contexts = []
@@ -35,24 +22,7 @@ def test_bf16_selftrain_row_runs_beside_fp32_with_the_same_seed(tmp_path, monkey
     monkeypatch.setattr(BF16OptimWrapper, 'optim_context', counting_optim_context)
     work = tmp_path / 'bench'
     table = bench.main(
-        [
-            '--quick',
-            '--work-dir',
-            str(work),
-            '--nwpu-root',
-            NWPU.rstrip('/'),
-            '--train-ann',
-            'annotations/train.json',
-            '--test-ann',
-            'annotations/val.json',
-            '--val-ratio',
-            '0',
-            '--rows',
-            'selftrain',
-            '--bf16-selftrain',
-            '--num-points',
-            '1',
-        ]
+        [*quick_args(work), '--rows', 'selftrain', '--bf16-selftrain', '--num-points', '1']
     )
     assert '| Self-training |' in table and '| Self-training (bf16) |' in table
     results = json.load(open(work / 'results.json'))
