@@ -29,7 +29,7 @@ from mmpointsam.datasets.point_labels import select_images
 from mmpointsam.fileio import RBoxLabelWriter, predictions_to_coco_anns
 from mmpointsam.fileio.work_claims import WorkClaims
 from mmpointsam.models.task_modules import MaskCandidates
-from mmpointsam.models.utils import decode_in_chunks, low_res_to_original, pad_offset_of
+from mmpointsam.models.utils import decode_per_image, low_res_to_original, pad_offset_of
 from mmpointsam.registry import DATASETS, MODELS, TASK_UTILS
 from mmpointsam.structures import RBOX_METHODS, mask_to_rbox, masks_to_rboxes
 from mmpointsam.utils import set_sam_checkpoint
@@ -332,6 +332,15 @@ class Point2RBoxConverter:
             rows, new_points, new_labels = model.test_npc.prompts_from_masks(
                 logits > sam.mask_threshold, batch_idx, points, labels, sam.img_size / low
             )
+            if rows.numel() and model.test_npc.min_kept is not None:
+                # the calibrated single-mask answers decide, as in NPC's own call
+                single, _ = decode_per_image(
+                    sam, embeddings, batch_idx[rows], new_points, new_labels
+                )
+                keep = model.test_npc.keep_calibrated(
+                    logits[rows] > sam.mask_threshold, single > sam.mask_threshold
+                )
+                rows, new_points, new_labels = rows[keep], new_points[keep], new_labels[keep]
             if rows.numel():
                 plain = torch.ones(len(points), dtype=torch.bool, device=points.device)
                 plain[rows] = False
@@ -341,7 +350,7 @@ class Point2RBoxConverter:
         multi_iou = logits.new_zeros((len(points), 3))
         for idx, pts, lbs in groups:
             if idx.numel():
-                out_logits, out_iou = decode_in_chunks(
+                out_logits, out_iou = decode_per_image(
                     sam, embeddings, batch_idx[idx], pts, lbs, multimask_output=True, all_masks=True
                 )
                 multi[idx], multi_iou[idx] = out_logits, out_iou

@@ -218,3 +218,19 @@ def test_mask_selection_counts_wins_per_class_and_flags(points, tmp_path, low_sc
     else:
         assert anns and all(a['flagged'] for a in anns)
         assert len(anns) + summary['empty_total'] == sum(per_class.values())
+
+
+def test_mask_selection_keeps_npcs_plain_answers_as_the_plain_path_does(points, tmp_path):
+    """NPC's ``min_kept`` guard refuses calibrated answers that lose the plain mask; the path with
+    a mask selector (three masks per click) refuses the same clicks as the single-mask path."""
+    selector = dict(type='MaskSelector', scorers=[dict(type='PredictedIoUScorer')])
+    single = Point2RBoxConverter.from_config(tiny_cfg(), sam_checkpoint='none')
+    multi = Point2RBoxConverter.from_config(
+        tiny_cfg(), sam_checkpoint='none', mask_selector=selector
+    )
+    unguarded = multi.convert(points, IMAGES, str(tmp_path / 'unguarded'), progress=False)
+    for conv in (single, multi):
+        conv.model.test_npc.min_kept = 1.0  # only a calibration that keeps every plain cell
+    a = single.convert(points, IMAGES, str(tmp_path / 'single'), progress=False)
+    b = multi.convert(points, IMAGES, str(tmp_path / 'multi'), progress=False)
+    assert a['calibrated'] == b['calibrated'] < unguarded['calibrated']

@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 import torch
 
-from mmpointsam.models.utils.chunked_decode import ProgressFn, decode_in_chunks
+from mmpointsam.models.utils.chunked_decode import ProgressFn, decode_per_image
 from mmpointsam.registry import MODELS
 
 
@@ -242,8 +242,8 @@ class NegativePromptCalibration:
         self.last_calibrated = self.last_reverted = 0
         if rows.numel() == 0:
             return logits, iou_pred, calibrated
-        new_logits, new_iou = self._decode_per_image(
-            sam, embeddings, batch_idx[rows], new_points, new_labels, progress
+        new_logits, new_iou = decode_per_image(
+            sam, embeddings, batch_idx[rows], new_points, new_labels, progress, stage='NPC'
         )
         keep = self.keep_calibrated(
             logits[rows] > sam.mask_threshold, new_logits > sam.mask_threshold
@@ -255,28 +255,3 @@ class NegativePromptCalibration:
         iou_pred = iou_pred.index_copy(0, rows, new_iou.to(iou_pred.dtype))
         calibrated[rows] = True
         return logits, iou_pred, calibrated
-
-    @staticmethod
-    def _decode_per_image(sam, embeddings, batch_idx, points, labels, progress):
-        """Decode the calibrated prompts image by image, each image's rows padded only to their
-        own width: SAM attends to padding tokens, so padding one image's prompts to another's
-        negatives would make an image's result depend on the batch it came in."""
-        logits, iou = None, None
-        for b in torch.unique(batch_idx).tolist():
-            sel = (batch_idx == b).nonzero(as_tuple=True)[0]
-            used = (labels[sel] != -1).any(dim=0).nonzero(as_tuple=True)[0]
-            width = int(used.max()) + 1 if used.numel() else 1
-            out_logits, out_iou = decode_in_chunks(
-                sam,
-                embeddings,
-                batch_idx[sel],
-                points[sel, :width],
-                labels[sel, :width],
-                progress=progress,
-                stage='NPC',
-            )
-            if logits is None:
-                logits = out_logits.new_empty((len(batch_idx), *out_logits.shape[1:]))
-                iou = out_iou.new_empty((len(batch_idx), *out_iou.shape[1:]))
-            logits[sel], iou[sel] = out_logits, out_iou
-        return logits, iou

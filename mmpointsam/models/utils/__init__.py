@@ -1,5 +1,5 @@
 from .chunked_backward import chunked_losses
-from .chunked_decode import decode_in_chunks
+from .chunked_decode import decode_in_chunks, decode_per_image
 from .mask_geometry import (
     input_to_original_points,
     low_res_to_original,
@@ -11,6 +11,7 @@ from .mask_geometry import (
 __all__ = [
     'chunked_losses',
     'decode_in_chunks',
+    'decode_per_image',
     'input_to_original_points',
     'low_res_to_original',
     'original_to_low_res',
