@@ -11,7 +11,6 @@ read; with the papers' configs they are sampled (seeded) from the training masks
 """
 
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -24,6 +23,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401
+from mmpointsam.fileio import atomic_open  # noqa: E402
 from mmpointsam.models.self_training import finch_prototypes, sample_point_features  # noqa: E402
 from mmpointsam.registry import DATASETS, MODELS  # noqa: E402
 from mmpointsam.utils import apply_num_points, set_sam_checkpoint  # noqa: E402
@@ -106,10 +106,8 @@ def main():
     finish(report, args.check_only, 'compute_prototypes.py')
     init_default_scope(cfg.get('default_scope', 'mmpointsam'))
     result = compute_prototypes(cfg, args.max_images, args.device)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = f'{args.out}.tmp'
-    torch.save(result, tmp)
-    os.replace(tmp, args.out)
+    with atomic_open(args.out, 'wb') as f:
+        torch.save(result, f)
     print(
         f'\n{args.out}: {len(result["prototypes"])} prototypes from '
         f'{result["num_features"]} point features of {result["num_images"]} images'

@@ -9,7 +9,6 @@ split and test on the papers' test split.
 """
 
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -18,6 +17,7 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from mmpointsam.fileio import atomic_dump_json  # noqa: E402
 from mmpointsam.utils.input_checks import FaultReport, check_coco_json  # noqa: E402
 
 
@@ -40,13 +40,6 @@ def split_coco(coco: dict, val_ratio: float, seed: int):
     return subset(lambda i: i not in val_ids), subset(lambda i: i in val_ids)
 
 
-def write_json(obj: dict, path: str) -> None:
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f)
-    os.replace(tmp, path)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('train_json')
@@ -62,7 +55,7 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     for name, part in (('train', train), ('val', val)):
         path = osp.join(args.out_dir, f'{args.prefix}{name}.json')
-        write_json(part, path)
+        atomic_dump_json(part, path)
         print(f'{path}: {len(part["images"])} images, {len(part["annotations"])} instances')
 
 

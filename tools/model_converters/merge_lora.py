@@ -13,7 +13,6 @@ prototypes, which are not part of the SAM export), so no SAM or prototype file i
 """
 
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -22,6 +21,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from mmpointsam.fileio import atomic_open  # noqa: E402
 from mmpointsam.models.sam.sam2 import SAM2, official_checkpoint  # noqa: E402
 from mmpointsam.registry import MODELS  # noqa: E402
 from mmpointsam.utils import register_all_modules  # noqa: E402
@@ -53,13 +53,13 @@ def merge_lora(
             f'{type(model.sam).__name__}'
         )
     state = model.sam.export_state_dict()
-    tmp = f'{out}.tmp'
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    torch.save(
-        official_checkpoint(state, sam2_video_weights) if isinstance(model.sam, SAM2) else state,
-        tmp,
-    )
-    os.replace(tmp, out)  # never leave a half-written file under the final name
+    with atomic_open(out, 'wb') as f:  # never a half-written file under the final name
+        torch.save(
+            official_checkpoint(state, sam2_video_weights)
+            if isinstance(model.sam, SAM2)
+            else state,
+            f,
+        )
     return state
 
 

@@ -36,6 +36,7 @@ import pycocotools.mask as mask_utils
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmpointsam.datasets.point_labels import coco_ann_to_mask  # noqa: E402
+from mmpointsam.fileio import atomic_dump_json  # noqa: E402
 
 SOURCE_CLASSES = (
     'airplane',
@@ -52,13 +53,6 @@ POINT_FILE = 'target_train_points_{}pt.json'
 def _load(path: str) -> dict:
     with open(path) as f:
         return json.load(f)
-
-
-def _dump(data: dict, path: str) -> None:
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(data, f)
-    os.replace(tmp, path)
 
 
 def subset(coco: dict, image_ids: Sequence[int], classes: Sequence[str]) -> dict:
@@ -246,7 +240,7 @@ def split_by_class(
     os.makedirs(out_dir, exist_ok=True)
     summary = {}
     for name, data in files.items():
-        _dump(data, osp.join(out_dir, name))
+        atomic_dump_json(data, osp.join(out_dir, name))
         summary[name] = dict(images=len(data['images']), instances=len(data['annotations']))
     return summary
 
