@@ -84,9 +84,6 @@ class NegativePromptCalibration:
             raise ValueError(f'min_negative_distance must be >= 0, got {min_negative_distance}')
         self.min_kept = min_kept
         self.min_negative_distance = min_negative_distance
-        # instances whose calibrated answer the min_kept guard refused, at the last call
-        self.last_reverted = 0
-        self.last_calibrated = 0
 
     def calibrated_prompts(
         self,
@@ -239,7 +236,6 @@ class NegativePromptCalibration:
             logits > sam.mask_threshold, batch_idx, points, labels, cell
         )
         calibrated = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
-        self.last_calibrated = self.last_reverted = 0
         if rows.numel() == 0:
             return logits, iou_pred, calibrated
         new_logits, new_iou = decode_per_image(
@@ -248,8 +244,6 @@ class NegativePromptCalibration:
         keep = self.keep_calibrated(
             logits[rows] > sam.mask_threshold, new_logits > sam.mask_threshold
         )
-        self.last_calibrated = int(rows.numel())
-        self.last_reverted = int((~keep).sum())
         rows, new_logits, new_iou = rows[keep], new_logits[keep], new_iou[keep]
         logits = logits.index_copy(0, rows, new_logits.to(logits.dtype))
         iou_pred = iou_pred.index_copy(0, rows, new_iou.to(iou_pred.dtype))
