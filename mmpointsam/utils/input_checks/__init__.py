@@ -490,7 +490,7 @@ def _read_torch_file(path: str):
     types are allowed as in :func:`load_local_checkpoint`."""
     import torch
 
-    from .checkpoint_loading import mmengine_safe_globals
+    from ..checkpoint_loading import mmengine_safe_globals
 
     with torch.serialization.safe_globals(mmengine_safe_globals()):
         try:
