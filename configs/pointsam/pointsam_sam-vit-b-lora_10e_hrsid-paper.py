@@ -6,6 +6,7 @@ _base_ = ['./pointsam_sam-vit-b-lora_10e_hrsid.py', '../_base_/protocols/paper_h
 model = dict(
     **_base_.paper_model,
     self_training=dict(
+        teacher=_base_.paper_teacher,
         npc=_base_.paper_npc,
         gate=_base_.paper_gate,
         prototype_loss=dict(target_prototypes='data/prototypes/hrsid_inshore_vit_b_paper.pth'),

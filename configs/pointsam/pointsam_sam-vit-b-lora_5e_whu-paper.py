@@ -6,6 +6,7 @@ _base_ = ['./pointsam_sam-vit-b-lora_5e_whu.py', '../_base_/protocols/paper_whu.
 model = dict(
     **_base_.paper_model,
     self_training=dict(
+        teacher=_base_.paper_teacher,
         npc=_base_.paper_npc,
         gate=_base_.paper_gate,
         prototype_loss=dict(target_prototypes='data/prototypes/whu_building_vit_b_paper.pth'),

@@ -3,7 +3,9 @@
 _base_ = ['./resam_sam-vit-b-lora_5e_whu.py', '../_base_/protocols/paper_whu.py']
 model = dict(
     **_base_.paper_resam_model,
-    self_training=dict(refiner=_base_.paper_resam_refiner, gate=_base_.paper_gate),
+    self_training=dict(
+        teacher=_base_.paper_teacher, refiner=_base_.paper_resam_refiner, gate=_base_.paper_gate
+    ),
 )
 train_dataloader = _base_.paper_resam_train_dataloader
 # the model is selected on the test file, as the public code does

@@ -5,9 +5,13 @@
 # answer when the calibrated one keeps less than half of it (min_kept) and takes negatives only
 # from clicks at least 2 decoder cells away (min_negative_distance); the -paper configs turn both
 # off. The pseudo-label gate (PseudoLabelGate) stays off: on the proxy it made masks bleed.
+# The teacher is an EMA of the student lagging by a third of the run (the -paper configs: the
+# current weights): on the proxy's dense target the current weights' masks grew until PointSAM
+# ended level with Direct; the average kept it above (configs/pointsam/README.md, "Guards").
 _base_ = './selftrain_sam_vit_b.py'
 model = dict(
     self_training=dict(
+        teacher=dict(type='EMATeacher', run_fraction=1 / 3),
         npc=dict(
             type='NegativePromptCalibration', iou_thr=0.1, min_kept=0.5, min_negative_distance=2.0
         ),

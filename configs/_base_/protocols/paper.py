@@ -65,6 +65,8 @@ paper_resam_pipeline = [
 
 # the plain self-training baseline's teacher: a frozen copy of the starting weights
 paper_selftrain_teacher = dict(type='FrozenTeacher')
+# PointSAM's and ReSAM's teacher: the student's current weights (the defaults average them)
+paper_teacher = dict(_delete_=True, type='CurrentWeightsTeacher')
 
 # PointSAM's NPC: N negatives drawn at random from the calibrating points; none of this package's
 # guards (issue 21: a calibrated mask may replace the plain one even when it erases it)

@@ -379,3 +379,24 @@ def test_dense_sar_target_and_guarded_rows(tmp_path):
     assert 0.0 <= guarded['gate_dropped_last'] <= 1.0 and 'pseudo_area_ratio_last' in guarded
     assert 'gate_dropped_last' not in results['runs']['PointSAM|1|0']
     assert '**Pseudo masks**' in table and '| PointSAM +guards | 1 |' in table
+
+
+def test_every_row_names_a_config_that_builds_its_strategy():
+    """Each row key maps to a row whose config loads; the EMA rows' teachers are averages with
+    the momentum their names say, the others keep the current weights."""
+    from mmengine.config import Config
+
+    bench = load_tool('proxy_shift')
+    assert set(bench.ROW_KEYS.values()) == set(bench.ROWS)
+    assert set(bench.OPTIONAL_ROWS) <= set(bench.ROW_KEYS)
+    for row, name in bench.ROWS.items():
+        cfg = Config.fromfile(osp.join(bench.CONFIGS, name))
+        st = cfg.model.get('self_training')
+        if st is None:
+            continue
+        teacher = st.teacher
+        if 'EMA' in row:
+            assert teacher.type == 'EMATeacher', row
+            assert teacher.momentum == (0.05 if row.endswith('0.05') else 0.02), row
+        else:
+            assert teacher.type == 'CurrentWeightsTeacher', row

@@ -72,6 +72,7 @@ from mmengine.runner.checkpoint import CheckpointLoader  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401
 import projects.proxy_shift.proxy_shift  # noqa: E402,F401
+from mmpointsam.fileio import atomic_dump_json  # noqa: E402
 from mmpointsam.registry import DATASETS  # noqa: E402
 from mmpointsam.utils import apply_num_points  # noqa: E402
 
@@ -116,6 +117,12 @@ ROWS = {  # row name -> stage-2 config
     'ReSAM +guards -gate': 'stage2_resam_guarded_no_gate.py',
     'ReSAM +guards -floor': 'stage2_resam_guarded_no_floor.py',
     'ReSAM +ceiling': 'stage2_resam_ceiling.py',
+    'ReSAM +EMA': 'stage2_resam_ema.py',
+    'ReSAM +EMA 0.05': 'stage2_resam_ema_fast.py',
+    'ReSAM +NPC': 'stage2_resam_npc.py',
+    'Self-training +EMA': 'stage2_selftrain_ema.py',
+    'PointSAM +guards -gate +EMA': 'stage2_pointsam_guarded_ema.py',
+    'PointSAM +guards -gate +EMA 0.05': 'stage2_pointsam_guarded_ema_fast.py',
 }
 ROW_KEYS = {
     'direct': 'Direct',
@@ -137,6 +144,12 @@ ROW_KEYS = {
     'resam_g_nogate': 'ReSAM +guards -gate',
     'resam_g_nofloor': 'ReSAM +guards -floor',
     'resam_ceil': 'ReSAM +ceiling',
+    'resam_ema': 'ReSAM +EMA',
+    'resam_ema_fast': 'ReSAM +EMA 0.05',
+    'resam_npc': 'ReSAM +NPC',
+    'selftrain_ema': 'Self-training +EMA',
+    'pointsam_g_ema': 'PointSAM +guards -gate +EMA',
+    'pointsam_g_ema_fast': 'PointSAM +guards -gate +EMA 0.05',
 }
 # rows run only when asked for (--rows)
 OPTIONAL_ROWS = (
@@ -150,6 +163,12 @@ OPTIONAL_ROWS = (
     'resam_g_nogate',
     'resam_g_nofloor',
     'resam_ceil',
+    'resam_ema',
+    'resam_ema_fast',
+    'resam_npc',
+    'selftrain_ema',
+    'pointsam_g_ema',
+    'pointsam_g_ema_fast',
 )
 # pseudo-mask statistics of the self-training runs (PointPromptSelfTraining logs them) kept in
 # results.json: mean of the first and of the last 10 % of the iterations
@@ -508,8 +527,7 @@ def restyle_target(args, target: dict, classes, style: Optional[dict]) -> None:
         if classes:
             coco = split_tool.subset(coco, [i['id'] for i in coco['images']], classes)
             path = osp.join(_abs(args.work_dir), f'target_{key[:-4]}.json')
-            os.makedirs(osp.dirname(path), exist_ok=True)
-            split_tool._dump(coco, path)
+            atomic_dump_json(coco, path)
         target[key] = path
         if style:
             if style.get('type') != 'sar':
@@ -543,7 +561,7 @@ def points_file(args, target: dict, k: int) -> str:
         if left_out:  # the images the training dataset leaves out get no point labels either
             coco['images'] = [i for i in coco['images'] if i['id'] not in left_out]
             coco['annotations'] = [a for a in coco['annotations'] if a['image_id'] not in left_out]
-        split_tool._dump(split_tool.point_labels(coco, k, args.split_seed), out)
+        atomic_dump_json(split_tool.point_labels(coco, k, args.split_seed), out)
     return out
 
 
@@ -905,10 +923,7 @@ def main(argv=None) -> str:
 
     def save() -> None:
         results['total_s'] = time.time() - start
-        tmp = res_path + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(results, f, indent=1)
-        os.replace(tmp, res_path)
+        atomic_dump_json(results, res_path, indent=1)
 
     init_default_scope('mmpointsam')
     summary = split_tool.split_by_class(

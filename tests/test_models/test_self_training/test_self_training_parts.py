@@ -179,6 +179,65 @@ def test_frozen_teacher_keeps_the_starting_weights():
     assert not any(p.requires_grad for p in teacher.ema.parameters())
 
 
+class _BleedingModel(torch.nn.Module):
+    """A stand-in for a weak SAM on a dense target: its mask is a disk of radius ``radius`` and
+    its pseudo label bleeds one cell past it (the answer is a little bigger than the object)."""
+
+    def __init__(self, radius: float) -> None:
+        super().__init__()
+        self.radius = torch.nn.Parameter(torch.tensor(radius))
+
+    def pseudo_radius(self) -> float:
+        return float(self.radius) + 1.0
+
+
+def _self_train(teacher, iters: int) -> float:
+    """``iters`` rounds of the teacher/student loop with a student that learns its pseudo label
+    exactly (the strategy's order: update the teacher, label with it, train the student)."""
+    student = _BleedingModel(3.0)
+    teacher.setup(student)
+    for _ in range(iters):
+        teacher.update(student)
+        with teacher.model(student) as model:
+            target = model.pseudo_radius()
+        with torch.no_grad():
+            student.radius.fill_(target)
+    return float(student.radius) - 3.0
+
+
+def test_ema_teacher_slows_the_growth_loop_of_the_current_weights():
+    """The growth collapse of self-training on the proxy's dense target (masks 4-12 times their
+    first area): with the current weights as teacher, each round's bleed is learnt and labelled
+    again, one cell per round; an EMA teacher passes on only ``momentum`` of it per round."""
+    from mmpointsam.models.self_training import CurrentWeightsTeacher, EMATeacher
+
+    assert _self_train(CurrentWeightsTeacher(), 50) == 50.0
+    # the student's own one-cell bleed, then 0.02 a round (the first round copies the student)
+    grown = _self_train(EMATeacher(momentum=0.02), 50)
+    assert abs(grown - (1.0 + 49 * 0.02)) < 1e-4
+
+
+def test_ema_teacher_run_fraction_sets_the_momentum_from_the_run_length():
+    """run_fraction=1/3 of a 150-iteration run is momentum 0.02, read from the message hub that
+    MMEngine's RuntimeInfoHook fills; outside a runner it is a named error, not a guess."""
+    from mmengine.logging import MessageHub
+
+    from mmpointsam.models.self_training import EMATeacher
+
+    hub = MessageHub.get_instance('test_ema_run_fraction')  # the current hub from here on
+    hub.update_info('max_iters', 150)
+    teacher = EMATeacher(run_fraction=1 / 3)
+    grown = _self_train(teacher, 50)
+    assert abs(teacher.momentum - 0.02) < 1e-12 and teacher.ema.momentum == teacher.momentum
+    assert abs(grown - (1.0 + 49 * 0.02)) < 1e-4
+    MessageHub.get_instance('test_ema_run_fraction_empty')  # no max_iters in this one
+    with pytest.raises(RuntimeError, match='max_iters'):
+        _self_train(EMATeacher(run_fraction=1 / 3), 1)
+    with pytest.raises(ValueError, match='not both'):
+        EMATeacher(momentum=0.01, run_fraction=0.5)
+    assert EMATeacher().momentum == 0.001
+
+
 def test_pseudo_gt_iou_is_logged_where_masks_are_known(monkeypatch):
     """The papers' protocol reads masks (to resample prompts): the strategy then logs how good
     its pseudo masks are. Known pseudo masks against known ground truth: IoU 0.5 and 1."""
