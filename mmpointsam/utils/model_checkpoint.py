@@ -6,9 +6,15 @@ training checkpoint holds the full ``state_dict`` (frozen SAM weights, LoRA, buf
 PBR prototypes), so every key must match.
 """
 
+import logging
+
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import _load_checkpoint
+
+# the state-dict keys of a self-training strategy's teacher (an EMA or frozen copy of SAM)
+TEACHER_PREFIX = 'self_training.teacher.'
 
 
 def weights_from_checkpoint(cfg: Config) -> Config:
@@ -49,6 +55,18 @@ def load_model_checkpoint(model, filename: str, map_location: str = 'cpu') -> di
     except RuntimeError as e:  # size mismatches
         raise RuntimeError(f'{filename} does not fit the model of this config: {e}') from None
     missing, unexpected = incompatible.missing_keys, incompatible.unexpected_keys
+    teacher = [k for k in missing if k.startswith(TEACHER_PREFIX)]
+    if teacher and len(teacher) == len(missing) and not unexpected:
+        # a checkpoint trained with the current-weights teacher, loaded into a model with an
+        # averaged one (the PointSAM/ReSAM default since issue 21): nothing of the student is
+        # missing, and an unstarted average copies the student at its first update
+        print_log(
+            f'{filename} holds no averaged-teacher weights ({len(teacher)} keys under '
+            f'{TEACHER_PREFIX}): the teacher starts from the loaded student',
+            logger='current',
+            level=logging.WARNING,
+        )
+        missing = []
     if missing or unexpected:
         hint = ''
         if any(k.startswith('image_encoder.') for k in unexpected):

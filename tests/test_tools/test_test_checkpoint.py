@@ -154,3 +154,28 @@ def test_point2rbox_converter_loads_the_training_checkpoint_strictly(tmp_path):
             checkpoint=ckpt,
             cfg_options=direct,
         )
+
+
+def test_checkpoint_without_the_averaged_teacher_loads_with_a_warning(tmp_path):
+    """A checkpoint trained with the current-weights teacher (before PointSAM defaulted to an
+    EMA one) has no teacher keys: it loads into today's model, the teacher unstarted (it copies
+    the student at its first update); a missing student key is still an error."""
+    from mmpointsam.utils.model_checkpoint import TEACHER_PREFIX, load_model_checkpoint
+
+    model, _ = _trained_pointsam(tmp_path)
+    state = model.state_dict()
+    student = {k: v for k, v in state.items() if not k.startswith(TEACHER_PREFIX)}
+    assert len(student) < len(state)  # the default config has an averaged teacher
+    old = str(tmp_path / 'current_teacher.pth')
+    torch.save(dict(meta=dict(epoch=1), state_dict=student), old)
+    (tmp_path / 'fresh').mkdir()
+    fresh, _ = _trained_pointsam(tmp_path / 'fresh')
+    load_model_checkpoint(fresh, old)
+    assert not bool(fresh.self_training.teacher.started)
+    for k, v in student.items():
+        assert torch.equal(fresh.state_dict()[k], v), k
+    partial = str(tmp_path / 'partial.pth')
+    lora = next(k for k in student if 'lora_' in k)
+    torch.save(dict(state_dict={k: v for k, v in student.items() if k != lora}), partial)
+    with pytest.raises(RuntimeError, match=re.escape(lora)):
+        load_model_checkpoint(fresh, partial)

@@ -159,6 +159,7 @@ def child_iteration(args):
     processes.
     """
     import torch
+    from mmengine.logging import MessageHub
     from mmengine.optim import OptimWrapper
 
     from mmpointsam.engine.optimizers import BF16OptimWrapper
@@ -187,6 +188,8 @@ def child_iteration(args):
 
     model.sam.decode = timed_decode
     runs = [[] for _ in groups]
+    # the run length a Runner would publish (EMATeacher(run_fraction) sets its momentum from it)
+    MessageHub.get_current_instance().update_info('max_iters', (args.reps + 1) * len(groups))
     for rep in range(args.reps + 1):
         for indices, group_runs in zip(groups, runs):
             batch = _batch(dataset, indices)

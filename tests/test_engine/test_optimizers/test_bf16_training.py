@@ -95,6 +95,8 @@ def fp32_and_bf16(request, tmp_path_factory):
         'pointsam/pointsam_sam-vit-b-lora_10e_nwpu.py', str(tmp_path_factory.mktemp('bf16'))
     )
     cfg.model.self_training.prototype_loss.target_prototypes = None
+    # the student's own weights teach (the -paper teacher), so one LoRA module sees both passes
+    cfg.model.self_training.teacher = dict(type='CurrentWeightsTeacher')
     # fixed inputs: the pipeline draws flips, views and points from numpy's RNG (module-scoped,
     # so the function-level seeding of conftest has not run yet)
     np.random.seed(0)
