@@ -8,6 +8,7 @@ PBR prototypes), so every key must match.
 
 import logging
 
+import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -55,18 +56,22 @@ def load_model_checkpoint(model, filename: str, map_location: str = 'cpu') -> di
     except RuntimeError as e:  # size mismatches
         raise RuntimeError(f'{filename} does not fit the model of this config: {e}') from None
     missing, unexpected = incompatible.missing_keys, incompatible.unexpected_keys
-    teacher = [k for k in missing if k.startswith(TEACHER_PREFIX)]
-    if teacher and len(teacher) == len(missing) and not unexpected:
-        # a checkpoint trained with the current-weights teacher, loaded into a model with an
-        # averaged one (the PointSAM/ReSAM default since issue 21): nothing of the student is
-        # missing, and an unstarted average copies the student at its first update
+    mismatched = missing + unexpected
+    if mismatched and all(k.startswith(TEACHER_PREFIX) for k in mismatched):
+        # a checkpoint of another teacher (the current weights, or an earlier EMA layout)
+        # loaded into a model with an averaged one (the PointSAM/ReSAM default since issue 21):
+        # nothing of the student is missing; the average restarts from the loaded student
         print_log(
-            f'{filename} holds no averaged-teacher weights ({len(teacher)} keys under '
-            f'{TEACHER_PREFIX}): the teacher starts from the loaded student',
+            f'{filename} holds no averaged-teacher weights of this layout ({len(missing)} '
+            f'missing and {len(unexpected)} unexpected keys under {TEACHER_PREFIX}): the '
+            'teacher starts from the loaded student',
             logger='current',
             level=logging.WARNING,
         )
-        missing = []
+        teacher = getattr(getattr(model, 'self_training', None), 'teacher', None)
+        if isinstance(getattr(teacher, 'started', None), torch.Tensor):
+            teacher.started.fill_(False)
+        missing, unexpected = [], []
     if missing or unexpected:
         hint = ''
         if any(k.startswith('image_encoder.') for k in unexpected):

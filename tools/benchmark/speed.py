@@ -189,11 +189,7 @@ def child_iteration(args):
 
         return timed_decode
 
-    # the student's decoder, and an averaged teacher's copy of SAM where it decodes instead
-    teacher = getattr(getattr(model, 'self_training', None), 'teacher', None)
-    ema = getattr(teacher, 'ema', None)
-    for sam in (model.sam, *([ema.module] if ema is not None else [])):
-        sam.decode = timed(sam.decode)
+    model.sam.decode = timed(model.sam.decode)  # teachers decode with the student's module
     runs = [[] for _ in groups]
     # the run length a Runner would publish (EMATeacher(run_fraction) sets its momentum from it)
     MessageHub.get_current_instance().update_info('max_iters', (args.reps + 1) * len(groups))

@@ -161,22 +161,52 @@ def test_alignment_beta_warmup():
 
 
 def test_frozen_teacher_keeps_the_starting_weights():
+    """The frozen (and any averaged) teacher holds only the trained weights (LoRA here) and runs
+    the student's module with them in place; the student gets its own back afterwards."""
     from mmpointsam.models.self_training import FrozenTeacher
 
-    sam = build_sam(dict(arch='tiny', img_size=64))
+    sam = build_sam(dict(arch='tiny', img_size=64, lora=dict(r=2, targets=('q', 'v'))))
+    trained = [n for n, p in sam.named_parameters() if p.requires_grad]
+    assert trained and all('lora_' in n for n in trained)
     teacher = FrozenTeacher()
     teacher.setup(sam)
-    start = {k: v.clone() for k, v in sam.state_dict().items()}
+    assert len(teacher.state_dict()) == len(trained) + 1  # the averages and `started`
+    start = {k: v.clone() for k, v in sam.named_parameters()}
     teacher.update(sam)  # first iteration: the copy is taken
     with torch.no_grad():
-        for p in sam.parameters():
-            p.add_(1.0)  # the student trains
+        for n in trained:
+            sam.get_parameter(n).add_(1.0)  # the student trains
     teacher.update(sam)
     with teacher.model(sam) as frozen:
-        assert frozen is not sam
-        for k, v in frozen.state_dict().items():
-            assert torch.equal(v, start[k]), k
-    assert not any(p.requires_grad for p in teacher.ema.parameters())
+        for n in trained:
+            assert torch.equal(frozen.get_submodule(n.rpartition('.')[0]).weight, start[n]), n
+    for n, p in sam.named_parameters():  # the student's own parameters, trained, are back
+        assert isinstance(p, torch.nn.Parameter)
+        assert torch.equal(p, start[n] + 1.0 if n in trained else start[n]), n
+    assert not any(b.requires_grad for b in teacher.buffers())
+
+
+def test_averaged_teacher_leaves_no_autocast_cast_to_the_student():
+    """Under one outer bf16 autocast (BF16OptimWrapper's), the teacher's pass with the averaged
+    weights must not leave a cached bf16 cast that the student's pass would then reuse."""
+    from mmpointsam.models.self_training import EMATeacher
+
+    torch.manual_seed(0)
+    student = torch.nn.Linear(8, 8)
+    teacher = EMATeacher(momentum=0.5)
+    teacher.setup(student)
+    teacher.update(student)
+    with torch.no_grad():
+        student.weight.add_(1.0)
+    x = torch.randn(4, 8)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        expected = student(x)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        with torch.no_grad(), teacher.model(student) as t:
+            from_teacher = t(x)
+        from_student = student(x)
+    assert torch.equal(from_student, expected)
+    assert not torch.equal(from_teacher, from_student)
 
 
 class _BleedingModel(torch.nn.Module):
@@ -228,7 +258,7 @@ def test_ema_teacher_run_fraction_sets_the_momentum_from_the_run_length():
     hub.update_info('max_iters', 150)
     teacher = EMATeacher(run_fraction=1 / 3)
     grown = _self_train(teacher, 50)
-    assert abs(teacher.momentum - 0.02) < 1e-12 and teacher.ema.momentum == teacher.momentum
+    assert abs(teacher.momentum - 0.02) < 1e-12
     assert abs(grown - (1.0 + 49 * 0.02)) < 1e-4
     MessageHub.get_instance('test_ema_run_fraction_empty')  # no max_iters in this one
     with pytest.raises(RuntimeError, match='max_iters'):
