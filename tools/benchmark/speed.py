@@ -75,6 +75,7 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
+    from mmpointsam.models.sam.sam import DECODER_SETTINGS
     from mmpointsam.registry import DATASETS, MODELS
     from mmpointsam.utils import set_sam_checkpoint
 
@@ -82,6 +83,8 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
     cfg = Config.fromfile(osp.join(REPO, 'configs', config))
     set_sam_checkpoint(cfg, 'none')
     cfg.model.sam.arch = args.arch
+    if args.arch == 'tiny' and cfg.model.sam.get('lora'):  # 2 blocks: LoRA on the second
+        cfg.model.sam.lora.first_block = 1
     if args.arch.startswith('hiera_'):  # SAM 2.1: --arch hiera_t/hiera_s/hiera_b+/hiera_l
         cfg.model.sam.type = 'SAM2'
     if args.bf16:
@@ -94,14 +97,17 @@ def _build(args, config: str, names, max_instances=None, test=False, npc=False):
     st = cfg.model.get('self_training')
     if st and st.get('prototype_loss'):
         st.prototype_loss.target_prototypes = None
+        if args.arch == 'tiny':  # the narrow test decoder's features
+            st.prototype_loss.dim = DECODER_SETTINGS['tiny']['embed_dim']
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
     if st and st.get('prototype_loss'):
         reg = model.self_training.prototype_loss
-        reg.set_targets(torch.randn(16, 256))
+        dim = reg.bank.features.shape[-1]
+        reg.set_targets(torch.randn(16, dim))
         # a full bank, as after the first 128 prompts of training: the PBR loss is active
-        reg.bank.push(torch.randn(reg.bank.size, 256))
+        reg.bank.push(torch.randn(reg.bank.size, dim))
     model.to(args.device)
     tmp = tempfile.mkdtemp()
     loader = cfg.test_dataloader if test else cfg.train_dataloader
