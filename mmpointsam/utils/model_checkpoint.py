@@ -14,7 +14,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import _load_checkpoint
 
-# the state-dict keys of a self-training strategy's teacher (an EMA or frozen copy of SAM)
+# the state-dict keys of a self-training strategy's teacher (its averaged or frozen weights)
 TEACHER_PREFIX = 'self_training.teacher.'
 
 

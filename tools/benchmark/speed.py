@@ -182,20 +182,17 @@ def child_iteration(args):
     params = [p for p in model.parameters() if p.requires_grad]
     wrapper = BF16OptimWrapper if args.train_bf16 else OptimWrapper
     optim = wrapper(torch.optim.Adam(params, lr=5e-4, weight_decay=1e-4))
-    calls = []
+    decode, calls = model.sam.decode, []
 
-    def timed(decode):
-        def timed_decode(*decode_args, **decode_kwargs):  # where the per-object time goes
-            _sync(args)
-            t = time.perf_counter()
-            out = decode(*decode_args, **decode_kwargs)
-            _sync(args)
-            calls.append((torch.is_grad_enabled(), len(out[0]), time.perf_counter() - t))
-            return out
+    def timed_decode(*decode_args, **decode_kwargs):  # where the per-object time goes
+        _sync(args)
+        t = time.perf_counter()
+        out = decode(*decode_args, **decode_kwargs)
+        _sync(args)
+        calls.append((torch.is_grad_enabled(), len(out[0]), time.perf_counter() - t))
+        return out
 
-        return timed_decode
-
-    model.sam.decode = timed(model.sam.decode)  # teachers decode with the student's module
+    model.sam.decode = timed_decode  # every teacher decodes with the student's module
     runs = [[] for _ in groups]
     # the run length a Runner would publish (EMATeacher(run_fraction) sets its momentum from it)
     MessageHub.get_current_instance().update_info('max_iters', (args.reps + 1) * len(groups))
