@@ -16,6 +16,7 @@ from mmpointsam.registry import MODELS
 
 from . import prompt_batched_decoder
 from .fused_attention import ATTENTION_MODES, fuse_vit_attention
+from .patch_embed import PatchifyEmbed
 from .sam_base import PromptableSAMBase, build_from_cfg
 from .tiny_vit import TinyViT
 
@@ -71,6 +72,7 @@ def _build_image_encoder(
             global_attn_indexes=tuple(arch['global_attn_indexes']),
         )
         if attention == 'fused':
+            encoder.patch_embed = PatchifyEmbed(encoder.patch_embed.proj)
             fuse_vit_attention(encoder)
         return encoder
     if kind == 'tiny_vit':
@@ -118,9 +120,10 @@ class SAM(PromptableSAMBase):
             On CPU a few prompts' activations stay in cache, which makes decoding 1.5-2x faster
             than one batch of 50 prompts; GPUs want large batches.
         attention: ``'fused'`` runs the encoder's attention through
-            ``F.scaled_dot_product_attention`` (:mod:`.fused_attention`, the same maths);
-            ``'reference'`` keeps segment-anything's / MobileSAM's own. Parameter names, and so
-            checkpoints, are the same either way.
+            ``F.scaled_dot_product_attention`` (:mod:`.fused_attention`) and the ViT's patch
+            embedding as one matrix multiply (:mod:`.patch_embed`), both the same maths;
+            ``'reference'`` keeps segment-anything's / MobileSAM's modules as written. Parameter
+            names, and so checkpoints, are the same either way.
         compile_encoder: False, True or ``torch.compile`` keyword arguments: compile the image
             encoder on first use, falling back to eager with a warning if compiling fails.
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` loads an official SAM or

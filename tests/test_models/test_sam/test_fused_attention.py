@@ -11,6 +11,7 @@ from mmpointsam.models.sam import build_sam
 from mmpointsam.models.sam.fused_attention import (
     FusedRelPosAttention,
     decomposed_rel_pos,
+    key_grid_onehot,
     rel_pos_attention,
 )
 from mmpointsam.models.sam.tiny_vit import TinyViT
@@ -38,22 +39,31 @@ def test_fused_forward_matches_segment_anything(size):
         assert _rel(fused(x), ref(x)) < 1e-5
 
 
-@pytest.mark.parametrize('recompute', [True, False])
-@pytest.mark.parametrize('slab_elements', [2**24, 4 * 36 * 5])  # one slab / slabs of 5 rows
-def test_slabs_and_backward_match_autograd_of_the_reference(recompute, slab_elements):
-    ref = _reference_attention()
-    x = torch.randn(2, 6, 6, 32)
-    B, H, W, _ = x.shape
-    qkv = ref.qkv(x).reshape(B, H * W, 3, 4, -1).permute(2, 0, 3, 1, 4).reshape(3, B * 4, H * W, -1)
-    q, k, v = (t.detach().requires_grad_() for t in qkv.unbind(0))
+def _attention_inputs(ref, batch=2, size=(6, 6)):
+    """q, k, v (leaves) and the rel-pos terms of ``ref`` on random tokens."""
+    H, W = size
+    x = torch.randn(batch, H, W, ref.qkv.in_features)
+    qkv = ref.qkv(x).reshape(batch, H * W, 3, ref.num_heads, -1).permute(2, 0, 3, 1, 4)
+    q, k, v = (t.detach().requires_grad_() for t in qkv.reshape(3, -1, H * W, qkv.shape[-1]))
     rel_h, rel_w = decomposed_rel_pos(q, ref.rel_pos_h, ref.rel_pos_w, (H, W), (H, W))
-    # segment-anything's formula, by autograd
+    return q, k, v, rel_h, rel_w
+
+
+@pytest.mark.parametrize('size', [(6, 6), (4, 7), (14, 14)])
+def test_folded_attention_and_gradients_match_the_written_out_formula(size):
+    """Forward and gradients (q, k, v, both rel-pos tables) of the folded SDPA equal
+    segment-anything's score matrix by autograd; (4, 7) is not square and (14, 14)'s folded
+    width 64 + 28 is padded to a multiple of 8."""
+    dim, heads = (128, 2) if size == (14, 14) else (32, 4)  # head width 64 as in SAM's ViT
+    ref = _reference_attention(dim=dim, heads=heads, size=size)
+    q, k, v, rel_h, rel_w = _attention_inputs(ref, size=size)
+    G, N, _ = q.shape
+    H, W = size
     scores = (q * ref.scale) @ k.transpose(-2, -1)
-    scores = scores.view(B * 4, H * W, H, W) + rel_h[..., :, None] + rel_w[..., None, :]
-    expected = scores.view(B * 4, H * W, H * W).softmax(-1) @ v
-    got = rel_pos_attention(
-        q, k, v, rel_h, rel_w, ref.scale, slab_elements=slab_elements, recompute=recompute
-    )
+    scores = scores.view(G, N, H, W) + rel_h[..., :, None] + rel_w[..., None, :]
+    expected = scores.view(G, N, N).softmax(-1) @ v
+    got = rel_pos_attention(q, k, v, rel_h, rel_w, ref.scale)
+    assert got.shape == expected.shape
     assert _rel(got, expected) < 1e-5
     grad = torch.randn_like(got)
     inputs = [q, k, v, ref.rel_pos_h, ref.rel_pos_w]
@@ -63,7 +73,30 @@ def test_slabs_and_backward_match_autograd_of_the_reference(recompute, slab_elem
         assert _rel(a, b) < 1e-5, name
 
 
-def test_recompute_backward_with_lora_matches_reference_sam():
+def test_key_grid_onehot_picks_row_and_column():
+    onehot = key_grid_onehot(2, 3, torch.float32, 'cpu')
+    rel_h, rel_w = torch.tensor([10.0, 20.0]), torch.tensor([1.0, 2.0, 3.0])
+    # row-major keys (y, x): 11 12 13 21 22 23
+    assert (onehot @ torch.cat([rel_h, rel_w])).tolist() == [11, 12, 13, 21, 22, 23]
+
+
+def test_training_stores_no_score_matrix():
+    """The backward keeps q', k', v' and the output, never a (G, N, N) score or probability
+    matrix: what lets a global block train at 1024 px without 12 x 4096 x 4096 buffers."""
+    ref = _reference_attention(size=(8, 8))
+    q, k, v, rel_h, rel_w = _attention_inputs(ref, size=(8, 8))
+    G, N, _ = q.shape
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
+        out = rel_pos_attention(q, k, v, rel_h, rel_w, ref.scale)
+    assert saved and max(saved) < G * N * N
+    out.sum().backward()
+    assert q.grad is not None and ref.rel_pos_h.grad is not None
+    with torch.no_grad():
+        assert rel_pos_attention(q, k, v, rel_h, rel_w, ref.scale).grad_fn is None
+
+
+def test_lora_sam_gradients_match_reference_sam():
     """Gradients of a LoRA-on-qkv SAM train the same through the fused attention."""
     lora = dict(r=2, targets=('q', 'v'))
     torch.manual_seed(0)
@@ -83,19 +116,6 @@ def test_recompute_backward_with_lora_matches_reference_sam():
     assert set(grads[0]) == set(grads[1]) and any('lora_' in n for n in grads[0])
     for name, g in grads[0].items():
         assert _rel(g, grads[1][name]) < 1e-4, name
-
-
-def test_backward_path_by_device_default():
-    """CPU trains through the materialised formula (faster there); recompute=True forces the
-    memory-lean backward; no gradient, no graph."""
-    q = torch.randn(4, 36, 8, requires_grad=True)
-    rel = torch.randn(4, 36, 6)
-    lean = rel_pos_attention(q, q, q, rel, rel, 0.3, recompute=True)
-    default = rel_pos_attention(q, q, q, rel, rel, 0.3)
-    assert type(lean.grad_fn).__name__ == '_RelPosAttentionBackward'
-    assert type(default.grad_fn).__name__ != '_RelPosAttentionBackward'
-    with torch.no_grad():
-        assert rel_pos_attention(q, q, q, rel, rel, 0.3).grad_fn is None
 
 
 def test_bf16_autocast_within_bf16_rounding():
