@@ -52,8 +52,8 @@ def _attention_inputs(ref, batch=2, size=(6, 6)):
 @pytest.mark.parametrize('size', [(6, 6), (4, 7), (14, 14)])
 def test_folded_attention_and_gradients_match_the_written_out_formula(size):
     """Forward and gradients (q, k, v, both rel-pos tables) of the folded SDPA equal
-    segment-anything's score matrix by autograd; (4, 7) is not square and (14, 14)'s folded
-    width 64 + 28 is padded to a multiple of 8."""
+    segment-anything's score matrix by autograd; (4, 7) is not square, (14, 14) is a ViT-B
+    window."""
     dim, heads = (128, 2) if size == (14, 14) else (32, 4)  # head width 64 as in SAM's ViT
     ref = _reference_attention(dim=dim, heads=heads, size=size)
     q, k, v, rel_h, rel_w = _attention_inputs(ref, size=size)
