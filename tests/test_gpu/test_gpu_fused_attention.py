@@ -1,6 +1,6 @@
-"""The fused attention on CUDA: its default there (SDPA forward, slab-recomputing backward)
-against segment-anything's attention, in fp32 and under bf16 autocast. Skipped without a GPU;
-`make test-gpu` runs it."""
+"""The fused attention on CUDA (rel-pos folded into one mask-free SDPA call, forward and
+backward) against segment-anything's attention, in fp32 and under bf16 autocast. Skipped
+without a GPU; `make test-gpu` runs it."""
 
 import pytest
 import torch

@@ -1,5 +1,6 @@
 """tools/benchmark/roofline.py: FLOP counting and the attention / linear / rest split."""
 
+import argparse
 import importlib.util
 import os.path as osp
 
@@ -41,3 +42,16 @@ def test_time_shares_split_attention_linear_rest(roofline, attention):
     assert shares['attention'] > 0 and shares['linear'] > 0 and shares['rest'] > 0
     # hooks are removed afterwards
     assert not any(m._forward_pre_hooks for m in model.modules())
+
+
+def test_batch_scales_flops_and_rows_give_images_per_second(roofline):
+    one = roofline.count_flops('tiny', 'encoder', 64, 2)
+    assert roofline.count_flops('tiny', 'encoder', 64, 2, batch=3) == pytest.approx(3 * one)
+    args = argparse.Namespace(img_size=64, prompts=2, device='cpu', profile=False, reps=1)
+    peaks = {'fp32': 1.0}
+    rows = roofline.measure(args, 'tiny', 'encoder', 'fp32', ['fused'], peaks, 2 * one, batch=2)
+    (row,) = rows
+    assert row['batch'] == 2 and row['images_per_s'] == pytest.approx(2 / row['seconds'])
+    assert row['memory_gb'] is None  # CUDA memory only
+    cells = roofline.format_row(row).strip('|').split('|')
+    assert len(cells) == 14 and cells[11].strip() == '2'

@@ -9,12 +9,13 @@ peak, and the share of time in attention, linear layers and the rest.
     python tools/benchmark/roofline.py --models vit_t --img-size 512 --attention fused
     python tools/benchmark/roofline.py --models vit_b --parts encoder --compile encoder
     python tools/benchmark/roofline.py --device cuda         # untested here (no GPU)
+    python tools/benchmark/roofline.py --device cuda --models vit_b --parts lora --batch 1 4 8
 
 Parts: ``encoder`` (no-grad forward), ``lora`` (forward + backward with LoRA r=4 on q and v from
 the block the repo's configs start at: vit_b 6, vit_t 5, hiera_b+ 12) and ``decoder`` (the
 prompt-batched mask decoder over ``--prompts`` single-click prompts, no grad). Random weights,
-batch 1, one image of ``--img-size``. bf16 is autocast, as ``encoder_autocast='bf16'`` and
-``BF16OptimWrapper`` run it.
+``--batch`` images (default 1) of ``--img-size``. bf16 is autocast, as
+``encoder_autocast='bf16'`` and ``BF16OptimWrapper`` run it.
 
 FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` on the meta device with
 segment-anything's own attention: 2 per multiply-add of every matmul, linear, einsum and
@@ -91,9 +92,11 @@ def build(arch: str, img_size: int, attention: str, lora: bool, device: str):
     return model.to(device).eval()
 
 
-def part_fn(model, part: str, dtype: torch.dtype, img_size: int, prompts: int, device: str):
-    """A no-argument callable that runs ``part`` once."""
-    images = torch.randn(1, 3, img_size, img_size, device=device)
+def part_fn(
+    model, part: str, dtype: torch.dtype, img_size: int, prompts: int, device: str, batch: int = 1
+):
+    """A no-argument callable that runs ``part`` once (the encoder parts on ``batch`` images)."""
+    images = torch.randn(batch, 3, img_size, img_size, device=device)
     device_type = device.split(':')[0]
 
     def autocast():
@@ -133,14 +136,14 @@ def part_fn(model, part: str, dtype: torch.dtype, img_size: int, prompts: int, d
     return run
 
 
-def count_flops(arch: str, part: str, img_size: int, prompts: int) -> float:
+def count_flops(arch: str, part: str, img_size: int, prompts: int, batch: int = 1) -> float:
     """FLOPs of one run of ``part``, counted with the reference attention: on the meta device
     for the encoder parts, on the CPU for the decoder (it indexes by value)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     device = 'cpu' if part == 'decoder' else 'meta'
     model = build(arch, img_size, 'reference', part == 'lora', device)  # built on CPU, moved
-    run = part_fn(model, part, torch.float32, img_size, prompts, device)
+    run = part_fn(model, part, torch.float32, img_size, prompts, device, batch)
     counter = FlopCounterMode(display=False)
     with counter:
         run()
@@ -225,21 +228,37 @@ def _shares(events, device_attr=None) -> dict:
 
 
 # ---------------------------------------------------------------------------------- main
-def measure(args, arch, part, dtype_name, attentions, peaks, flops):
-    """Rows (time, GFLOP, GFLOP/s, share of peak, time shares) of one part in one dtype for each
-    attention implementation; their timed runs alternate, so that load drifts hit all alike."""
+def peak_memory(run, device: str):
+    """GB that one ``run()`` allocates on a CUDA device beyond what was allocated before it
+    (activations, gradients); None elsewhere."""
+    if not device.startswith('cuda'):
+        run()
+        return None
+    sync(device)
+    before = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    run()
+    sync(device)
+    return (torch.cuda.max_memory_allocated(device) - before) / 1e9
+
+
+def measure(args, arch, part, dtype_name, attentions, peaks, flops, batch=1):
+    """Rows (time, GFLOP, GFLOP/s, share of peak, time shares, images/s, CUDA memory) of one
+    part in one dtype for each attention implementation; their timed runs alternate, so that
+    load drifts hit all alike."""
     dtype = DTYPES[dtype_name]
-    runs, shares, compile_s = {}, {}, {}
+    runs, shares, compile_s, memory = {}, {}, {}, {}
     for attention in attentions:
         torch.manual_seed(0)
         model = build(arch, args.img_size, attention, part == 'lora', args.device)
-        runs[attention] = part_fn(model, part, dtype, args.img_size, args.prompts, args.device)
+        runs[attention] = part_fn(
+            model, part, dtype, args.img_size, args.prompts, args.device, batch
+        )
         if attention.endswith('+compile'):  # the first call compiles (and runs once)
             compile_s[attention] = best_time(runs[attention], 1, args.device)
         if args.profile:  # also the warm-up
             shares[attention] = time_shares(model, runs[attention], args.device)
-        else:
-            runs[attention]()
+        memory[attention] = peak_memory(runs[attention], args.device)
     seconds = {attention: float('inf') for attention in attentions}
     for _ in range(args.reps):
         for attention in attentions:
@@ -260,6 +279,9 @@ def measure(args, arch, part, dtype_name, attentions, peaks, flops):
                 rate=rate,
                 peak_share=rate / peaks[dtype_name],
                 shares=shares.get(attention),
+                batch=batch,
+                images_per_s=batch / seconds[attention] if part != 'decoder' else None,
+                memory_gb=memory[attention],
             )
         )
         print(format_row(rows[-1]), flush=True)
@@ -274,9 +296,12 @@ def format_row(r) -> str:
         if shares
         else ' | | '
     )
+    rate = f'{r["images_per_s"]:.2f}' if r.get('images_per_s') else ''
+    memory = f'{r["memory_gb"]:.2f}' if r.get('memory_gb') is not None else ''
     return (
         f'| {r["model"]} | {r["part"]} | {r["dtype"]} | {r["attention"]} | {r["seconds"]:.3f} | '
-        f'{r["gflop"]:.1f} | {r["rate"]:.0f} | {100 * r["peak_share"]:.0f} % | {split} |'
+        f'{r["gflop"]:.1f} | {r["rate"]:.0f} | {100 * r["peak_share"]:.0f} % | {split} | '
+        f'{r.get("batch", 1)} | {rate} | {memory} |'
     )
 
 
@@ -302,6 +327,14 @@ def main():
         'compile_encoder=True, with the first call (compile + one run) reported',
     )
     parser.add_argument('--img-size', type=int, default=1024)
+    parser.add_argument(
+        '--batch',
+        type=int,
+        nargs='+',
+        default=[1],
+        help='images per run of the encoder parts (one row each); on CUDA each row also gives '
+        'the memory the run allocates',
+    )
     parser.add_argument('--prompts', type=int, default=50, help='prompts of the decoder part')
     parser.add_argument(
         '--reps', type=int, default=1, help='timed runs after the profiled one (min kept)'
@@ -326,7 +359,8 @@ def main():
     print('| GEMM peak | ' + ' | '.join(f'{k} {v:.0f} GFLOP/s' for k, v in peaks.items()) + ' |')
     print(
         '\n| model | part | dtype | attention | s | GFLOP | GFLOP/s | of peak | attention | '
-        'linear | rest |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
+        'linear | rest | batch | images/s | GPU GB |\n'
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
     )
     rows = []
     for arch in args.models:
@@ -334,12 +368,13 @@ def main():
         # encoder's attention
         attentions = ['sam2'] if arch.startswith('hiera') else args.attention
         for part in args.parts:
-            flops = count_flops(arch, part, args.img_size, args.prompts)
-            for dtype_name in args.dtypes:
-                variants = attentions[-1:] if part == 'decoder' else list(attentions)
-                if part in args.compile:
-                    variants.append(attentions[-1] + '+compile')
-                rows += measure(args, arch, part, dtype_name, variants, peaks, flops)
+            for batch in [1] if part == 'decoder' else args.batch:
+                flops = count_flops(arch, part, args.img_size, args.prompts, batch)
+                for dtype_name in args.dtypes:
+                    variants = attentions[-1:] if part == 'decoder' else list(attentions)
+                    if part in args.compile:
+                        variants.append(attentions[-1] + '+compile')
+                    rows += measure(args, arch, part, dtype_name, variants, peaks, flops, batch)
     print(f'\nload at the end: {os.getloadavg()[0]:.2f}')
     return rows
 

@@ -508,7 +508,9 @@ def main():
 
 def attention_goals(args):
     """The issue's goals for the fused attention, as ratios measured in this one run: fp32 and
-    bf16 PointSAM iterations (fused attention) over the fp32 floor of segment-anything's."""
+    bf16 PointSAM iterations (fused attention) over the fp32 floor of segment-anything's; then
+    the fp32 loop with segment-anything's attention, which the issue timed against the public
+    PointSAM code, over today's bf16 loop at 1 and 30 objects."""
     print(f'attention goals: {args.arch}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}')
     ref = run_child(args, 'floor', attention='reference')
     fused = run_child(args, 'floor', attention='fused')
@@ -516,6 +518,12 @@ def attention_goals(args):
     it32 = run_child(args, 'iteration', objects='1', attention='fused')
     sl16 = run_child(
         args, 'iteration', objects='slope', max_instances=50, attention='fused', train_bf16=True
+    )
+    # the loop the issue paired with the public PointSAM code (fp32, segment-anything's
+    # attention, 1 and 30 objects) against today's bf16 one, on the same images
+    then = run_child(args, 'iteration', objects='slope', max_instances=30, attention='reference')
+    now = run_child(
+        args, 'iteration', objects='slope', max_instances=30, attention='fused', train_bf16=True
     )
     floor = ref['encoder_fwd'] + ref['lora_fwd_bwd']
     print(f'load at the end: {os.getloadavg()[0]:.2f}')
@@ -551,6 +559,13 @@ def attention_goals(args):
         f'{ref["peak_rss_gb"]:.2f} / {fused["peak_rss_gb"]:.2f} / {sl16["peak_rss_gb"]:.2f} GB '
         f'| | |'
     )
+    print('\n| PointSAM iteration | fp32, reference attention | bf16, fused | speed-up |')
+    print('| --- | --- | --- | --- |')
+    for key in ('one', 'many'):
+        old, new = then[f'iteration_{key}'], now[f'iteration_{key}']
+        print(
+            f'| {then[f"objects_{key}"]} objects | {old:.2f} s | {new:.2f} s | {old / new:.2f}x |'
+        )
 
 
 def _gpu_mem(r) -> str:

@@ -87,7 +87,9 @@ def test_training_stores_no_score_matrix():
     q, k, v, rel_h, rel_w = _attention_inputs(ref, size=(8, 8))
     G, N, _ = q.shape
     saved = []
-    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
+    with torch.autograd.graph.saved_tensors_hooks(
+        lambda t: saved.append(t.numel()) or t, lambda t: t
+    ):
         out = rel_pos_attention(q, k, v, rel_h, rel_w, ref.scale)
     assert saved and max(saved) < G * N * N
     out.sum().backward()
