@@ -160,8 +160,9 @@ def _category(module: nn.Module):
     return None
 
 
-def time_shares(model: nn.Module, run, device: str) -> dict:
-    """Share of time in attention / linear / rest over one profiled ``run()``."""
+def time_shares(model: nn.Module, run, device: str, top: int = 0) -> dict:
+    """Share of time in attention / linear / rest over one profiled ``run()``; with ``top``, also
+    print that many ops with the most self time, by input shapes."""
     from torch.autograd.profiler import record_function
     from torch.profiler import ProfilerActivity, profile
 
@@ -184,13 +185,18 @@ def time_shares(model: nn.Module, run, device: str) -> dict:
     if device.startswith('cuda'):
         activities.append(ProfilerActivity.CUDA)
     try:
-        with profile(activities=activities) as prof:
+        with profile(activities=activities, record_shapes=bool(top)) as prof:
             run()
             sync(device)
     finally:
         for h in handles:
             h.remove()
-    return _shares(prof.events(), 'self_device_time_total' if len(activities) > 1 else None)
+    device_attr = 'self_device_time_total' if len(activities) > 1 else None
+    if top:
+        averages = prof.key_averages(group_by_input_shape=True)
+        sort_by = device_attr or 'self_cpu_time_total'
+        print(averages.table(sort_by=sort_by, row_limit=top, max_shapes_column_width=70))
+    return _shares(prof.events(), device_attr)
 
 
 def _shares(events, device_attr=None) -> dict:
@@ -257,7 +263,7 @@ def measure(args, arch, part, dtype_name, attentions, peaks, flops, batch=1):
         if attention.endswith('+compile'):  # the first call compiles (and runs once)
             compile_s[attention] = best_time(runs[attention], 1, args.device)
         if args.profile:  # also the warm-up
-            shares[attention] = time_shares(model, runs[attention], args.device)
+            shares[attention] = time_shares(model, runs[attention], args.device, args.top)
         memory[attention] = peak_memory(runs[attention], args.device)
     seconds = {attention: float('inf') for attention in attentions}
     for _ in range(args.reps):
@@ -342,6 +348,9 @@ def main():
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, help='torch threads (default: torch picks)')
     parser.add_argument('--no-profile', dest='profile', action='store_false')
+    parser.add_argument(
+        '--top', type=int, default=0, help='print the N ops of most self time of each profile'
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
