@@ -78,15 +78,16 @@ def rel_pos_attention(
     docstring); v is zero-padded to their width (CPU's flash kernel needs equal widths) and the
     padding dropped from the output.
     """
-    G, N, C = q.shape
+    G, C = q.shape[0], q.shape[-1]
     k_h, k_w = rel_h.shape[-1], rel_w.shape[-1]
     dtype = torch.promote_types(q.dtype, rel_h.dtype)  # under autocast both are autocast's
     width = -(-(C + k_h + k_w) // WIDTH_MULTIPLE) * WIDTH_MULTIPLE
-    zeros = q.new_zeros(G, N, width - (C + k_h + k_w), dtype=dtype)
+    pad = width - (C + k_h + k_w)
     # scale * q rounds as segment-anything's (q * scale) @ k^T does
-    q_fold = torch.cat([(q * scale).to(dtype), rel_h.to(dtype), rel_w.to(dtype), zeros], -1)
-    onehot = key_grid_onehot(k_h, k_w, dtype, k.device).expand(G, N, -1)
-    k_fold = torch.cat([k.to(dtype), onehot, zeros], -1)
+    q_parts = [(q * scale).to(dtype), rel_h.to(dtype), rel_w.to(dtype)]
+    q_fold = torch.cat(q_parts + [q.new_zeros(*q.shape[:2], pad, dtype=dtype)], -1)
+    onehot = key_grid_onehot(k_h, k_w, dtype, k.device).expand(G, -1, -1)
+    k_fold = torch.cat([k.to(dtype), onehot, k.new_zeros(*k.shape[:2], pad, dtype=dtype)], -1)
     v_fold = F.pad(v.to(dtype), (0, width - C))
     out = F.scaled_dot_product_attention(
         q_fold[:, None], k_fold[:, None], v_fold[:, None], scale=1.0
