@@ -234,12 +234,9 @@ def _shares(events, device_attr=None) -> dict:
 
 
 # ---------------------------------------------------------------------------------- main
-def peak_memory(run, device: str):
+def peak_memory(run, device: str) -> float:
     """GB that one ``run()`` allocates on a CUDA device beyond what was allocated before it
-    (activations, gradients); None elsewhere."""
-    if not device.startswith('cuda'):
-        run()
-        return None
+    (activations, gradients)."""
     sync(device)
     before = torch.cuda.memory_allocated(device)
     torch.cuda.reset_peak_memory_stats(device)
@@ -264,7 +261,10 @@ def measure(args, arch, part, dtype_name, attentions, peaks, flops, batch=1):
             compile_s[attention] = best_time(runs[attention], 1, args.device)
         if args.profile:  # also the warm-up
             shares[attention] = time_shares(model, runs[attention], args.device, args.top)
-        memory[attention] = peak_memory(runs[attention], args.device)
+        if args.device.startswith('cuda'):
+            memory[attention] = peak_memory(runs[attention], args.device)
+        elif not args.profile:
+            runs[attention]()  # the warm-up
     seconds = {attention: float('inf') for attention in attentions}
     for _ in range(args.reps):
         for attention in attentions:
@@ -287,7 +287,7 @@ def measure(args, arch, part, dtype_name, attentions, peaks, flops, batch=1):
                 shares=shares.get(attention),
                 batch=batch,
                 images_per_s=batch / seconds[attention] if part != 'decoder' else None,
-                memory_gb=memory[attention],
+                memory_gb=memory.get(attention),
             )
         )
         print(format_row(rows[-1]), flush=True)
