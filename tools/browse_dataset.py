@@ -24,7 +24,7 @@ from mmengine.utils import ProgressBar  # noqa: E402
 import mmpointsam  # noqa: E402,F401  (collections shim before mmrotate)
 from mmpointsam.registry import DATASETS  # noqa: E402
 from mmpointsam.utils import set_num_points  # noqa: E402
-from mmpointsam.utils.config import merge_cfg_options  # noqa: E402
+from mmpointsam.utils.config import add_num_points_argument, merge_cfg_options  # noqa: E402
 from mmpointsam.utils.input_checks import check_config_inputs  # noqa: E402
 from mmpointsam.visualization import SAMVisualizer  # noqa: E402
 
@@ -41,12 +41,7 @@ def parse_args():
     )
     parser.add_argument('--max-images', type=int, default=20, help='pictures to save')
     parser.add_argument('--start', type=int, default=0, help='first dataset index')
-    parser.add_argument(
-        '--num-points',
-        type=int,
-        choices=(1, 2, 3),
-        help='positive (and negative) point prompts per instance',
-    )
+    add_num_points_argument(parser)
     parser.add_argument(
         '--cfg-options',
         nargs='+',

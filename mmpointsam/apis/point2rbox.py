@@ -26,6 +26,7 @@ from tqdm import tqdm
 from mmpointsam.apis.unit_stream import ConversionUnits, unit_loader
 from mmpointsam.apis.work_plan import image_weight, lpt_plan, plan_loads
 from mmpointsam.datasets.point_labels import select_images
+from mmpointsam.datasets.transforms.formatting import SAM_META_KEYS
 from mmpointsam.fileio import RBoxLabelWriter, predictions_to_coco_anns
 from mmpointsam.fileio.work_claims import WorkClaims
 from mmpointsam.models.task_modules import MaskCandidates
@@ -36,18 +37,7 @@ from mmpointsam.utils import set_sam_checkpoint
 from mmpointsam.utils.model_checkpoint import load_model_checkpoint, weights_from_checkpoint
 
 # meta keys the converter and RBoxDumpMetric need from PackSAMInputs
-POINT_LABEL_META_KEYS = (
-    'img_id',
-    'img_path',
-    'ori_shape',
-    'img_shape',
-    'flip',
-    'flip_direction',
-    'height',
-    'width',
-    'file_name',
-    'instance_ids',
-)
+POINT_LABEL_META_KEYS = SAM_META_KEYS + ('file_name', 'instance_ids')
 
 
 def point_label_pipeline() -> list:

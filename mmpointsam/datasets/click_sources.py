@@ -9,12 +9,11 @@
 """
 
 import csv
-import json
 import os.path as osp
 from collections import OrderedDict
 from typing import List, Optional, Sequence
 
-from mmpointsam.fileio import atomic_dump_json
+from mmpointsam.fileio import atomic_dump_json, load_coco_json
 
 BACKGROUND = 'background'
 
@@ -198,13 +197,7 @@ def coco_keypoints_to_point_labels(
     coco_json: str, out_json: str, keypoint: Optional[str] = None
 ) -> dict:
     """Convert a COCO keypoints json: one instance per annotation with labelled keypoints."""
-    if not osp.isfile(coco_json):
-        raise FileNotFoundError(f'COCO keypoints json not found: {coco_json}')
-    with open(coco_json) as f:
-        coco = json.load(f)
-    for key in ('images', 'annotations', 'categories'):
-        if key not in coco:
-            raise ValueError(f'{coco_json}: not a COCO json (no "{key}")')
+    coco = load_coco_json(coco_json, 'COCO keypoints json')
     images = {img['id']: img for img in coco['images']}
     cats = {c['id']: c for c in coco['categories']}
     anns, skipped = [], 0

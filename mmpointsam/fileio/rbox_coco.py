@@ -5,14 +5,14 @@
 axis-aligned box of the corners (xywh), ``area`` the rotated box's area, ``score`` its confidence.
 """
 
-import json
-import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional
 
 import numpy as np
 
 from mmpointsam.structures import corners_to_rbox, rbox_to_corners, rbox_to_hbox
+
+from .coco_json import load_coco_json
 
 DECIMALS = 3
 
@@ -69,13 +69,7 @@ def load_rbox_coco(path: str) -> dict:
         image id -> dict of ``rboxes`` (K, 5) le90, ``category_ids``, ``scores`` (1 where the
         file has none) and ``ids`` (K,) arrays.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'rotated-box json not found: {path}')
-    with open(path) as f:
-        data = json.load(f)
-    for key in ('images', 'annotations', 'categories'):
-        if key not in data:
-            raise ValueError(f'{path}: not a COCO json (no "{key}")')
+    data = load_coco_json(path, 'rotated-box json')
     per_image: Dict[int, List[dict]] = defaultdict(list)
     for ann in data['annotations']:
         per_image[ann['image_id']].append(ann)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .atomic import atomic_dump_json
 from .dota_txt import check_class_name, dump_dota_txt
+from .run_settings import check_run_settings
 
 PROGRESS_DIR = '.progress'
 SETTINGS_FILE = 'settings.json'
@@ -86,20 +87,7 @@ class RBoxLabelWriter:
 
     def _check_settings(self) -> None:
         """Refuse an output folder that holds a run with other settings; record ours otherwise."""
-        path = osp.join(self.progress_dir, SETTINGS_FILE)
-        if osp.isfile(path):
-            with open(path) as f:
-                old = json.load(f)
-            if old != self.settings:
-                diff = sorted(
-                    k for k in set(old) | set(self.settings) if old.get(k) != self.settings.get(k)
-                )
-                raise ValueError(
-                    f'{self.out_dir} holds a run with other settings (differing: {diff}; see '
-                    f'{path}): use another output folder, or start afresh (--no-resume)'
-                )
-        else:
-            atomic_dump_json(self.settings, path, indent=1)
+        check_run_settings(self.settings, osp.join(self.progress_dir, SETTINGS_FILE), self.out_dir)
 
     def _record_path(self, image_id: int) -> str:
         """Where the finished-image record of ``image_id`` goes."""

@@ -28,7 +28,7 @@ from mmpointsam.fileio import atomic_dump_json, atomic_open
 
 from .geometry import shift_affine
 from .progress import ChunkProgress
-from .scene_segmenter import _check_options, locate_clicks, open_raster
+from .scene_segmenter import open_scene
 
 CHIP_MODES = ('clicks', 'grid')
 
@@ -85,9 +85,7 @@ def scene_to_point_labels(
     """
     if mode not in CHIP_MODES:
         raise ValueError(f'mode must be one of {CHIP_MODES}, got {mode!r}')
-    _check_options(options)
-    source = open_raster(raster, **options)
-    located = locate_clicks(source, clicks, **options)
+    source, located = open_scene(raster, clicks, **options)
     stem = osp.splitext(osp.basename(source.path))[0]
     height, width = source.shape
     objects = located.objects

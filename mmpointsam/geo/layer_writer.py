@@ -47,33 +47,32 @@ def write_layers(
     paths = layer_paths(out_dir, stem, fmt, layers)
     os.makedirs(out_dir, exist_ok=True)
     meta = {'mmpointsam': json.dumps(metadata)} if metadata is not None else None
+
+    def write_layer(frame, path: str, name: str, **kwargs) -> None:
+        """Write layer ``name`` to ``path`` with its geometry type (masks as multipolygons)."""
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer=name,
+            driver=driver,
+            geometry_type=GEOMETRY_TYPES.get(name),
+            promote_to_multi=name == 'masks',
+            **kwargs,
+        )
+
     tmp_dir = tempfile.mkdtemp(prefix=f'.{stem}.', suffix='.tmp', dir=out_dir)
     try:
         if fmt == 'gpkg':
             tmp = osp.join(tmp_dir, osp.basename(paths[next(iter(layers))]))
             for i, (name, frame) in enumerate(layers.items()):
-                pyogrio.write_dataframe(
-                    frame,
-                    tmp,
-                    layer=name,
-                    driver=driver,
-                    geometry_type=GEOMETRY_TYPES.get(name),
-                    promote_to_multi=name == 'masks',
-                    dataset_metadata=meta if i == 0 else None,
-                    append=False,
+                write_layer(
+                    frame, tmp, name, dataset_metadata=meta if i == 0 else None, append=False
                 )
             os.replace(tmp, paths[next(iter(layers))])
             return paths
         for name, frame in layers.items():
             tmp = osp.join(tmp_dir, osp.basename(paths[name]))
-            pyogrio.write_dataframe(
-                frame,
-                tmp,
-                layer=name,
-                driver=driver,
-                geometry_type=GEOMETRY_TYPES.get(name),
-                promote_to_multi=name == 'masks',
-            )
+            write_layer(frame, tmp, name)
             if fmt == 'shp':
                 # the .shp last: readers open it first, so it appears once its parts are in place
                 base = osp.splitext(paths[name])[0]

@@ -23,14 +23,7 @@ from mmpointsam.fileio.dota_txt import check_class_name
 
 from .layers import object_table
 from .progress import ChunkProgress
-from .scene_segmenter import (
-    _check_options,
-    _sha1_arrays,
-    locate_clicks,
-    model_fingerprint,
-    open_raster,
-    write_outputs,
-)
+from .scene_segmenter import _sha1_arrays, model_fingerprint, open_scene, write_outputs
 
 
 class GeoPoint2RBox:
@@ -58,10 +51,8 @@ class GeoPoint2RBox:
         **options,
     ) -> dict:
         """Convert every object of ``clicks`` on ``raster``; options as ``GeoSegmenter.run``."""
-        _check_options(options)
         start = time.perf_counter()
-        source = open_raster(raster, **options)
-        located = locate_clicks(source, clicks, **options)
+        source, located = open_scene(raster, clicks, **options)
         names = located.class_names()
         for name in names:
             check_class_name(name)

@@ -9,7 +9,7 @@ from typing import Dict
 
 import numpy as np
 
-from mmpointsam.fileio import atomic_dump_json, atomic_open
+from mmpointsam.fileio import atomic_open, check_run_settings
 
 
 class ChunkProgress:
@@ -20,20 +20,7 @@ class ChunkProgress:
         self.settings = json.loads(json.dumps(settings))  # as it reads back from json
         if not resume:
             self.clear()
-        path = osp.join(folder, 'settings.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                old = json.load(f)
-            if old != self.settings:
-                diff = sorted(
-                    k for k in set(old) | set(self.settings) if old.get(k) != self.settings.get(k)
-                )
-                raise ValueError(
-                    f'{folder} holds a run with other settings (differing: {diff}; see {path}): '
-                    'use another output folder, or start afresh (--no-resume)'
-                )
-        else:
-            atomic_dump_json(self.settings, path, indent=1)
+        check_run_settings(self.settings, osp.join(folder, 'settings.json'), folder)
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -18,7 +18,7 @@ import hashlib
 import os
 import os.path as osp
 import time
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
@@ -59,6 +59,14 @@ def _check_options(options: dict) -> None:
         )
 
 
+def open_scene(raster, clicks, **options) -> Tuple[RasterSource, GeoClicks]:
+    """Check ``options``, open ``raster`` and locate ``clicks`` on it: the start of every geo
+    run (raster options go to :class:`RasterSource`, click options to :func:`read_clicks`)."""
+    _check_options(options)
+    source = open_raster(raster, **options)
+    return source, locate_clicks(source, clicks, **options)
+
+
 def predict_geo_clicks(inferencer, raster, clicks, **options) -> ClickPrediction:
     """Segment the objects of a click layer on a georeferenced raster (one call, no files).
 
@@ -76,9 +84,7 @@ def predict_geo_clicks(inferencer, raster, clicks, **options) -> ClickPrediction
         ``transform``, and ``raster`` (its description, the stretch included);
         :func:`prediction_layers` turns it into GIS layers.
     """
-    _check_options(options)
-    source = open_raster(raster, **options)
-    located = locate_clicks(source, clicks, **options)
+    source, located = open_scene(raster, clicks, **options)
     prompts, labels = located.prompts()
     pred = inferencer(source, prompts, labels)
     pred.meta['geo'] = dict(
@@ -160,10 +166,8 @@ class GeoSegmenter:
 
         ``options``: as :func:`predict_geo_clicks`. Returns a summary (paths, counts, times).
         """
-        _check_options(options)
         start = time.perf_counter()
-        source = open_raster(raster, **options)
-        located = locate_clicks(source, clicks, **options)
+        source, located = open_scene(raster, clicks, **options)
         for name in located.class_names():
             check_class_name(name)  # DOTA lines: fail before the long work, not after
         stem = stem or osp.splitext(osp.basename(source.path))[0]

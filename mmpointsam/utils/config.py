@@ -85,17 +85,22 @@ def set_mixed_precision(cfg: Config, precision: Optional[str], cuda: Optional[bo
         raise ValueError(f"precision must be None, 'bf16' or 'fp16', got {precision!r}")
 
 
-def add_common_arguments(parser) -> None:
-    """Arguments that tools/train.py, tools/test.py and friends share."""
-    from mmengine.config import DictAction
-
-    parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
+def add_num_points_argument(parser) -> None:
+    """``--num-points``: the 1/2/3-point switch that :func:`set_num_points` applies."""
     parser.add_argument(
         '--num-points',
         type=int,
         choices=(1, 2, 3),
         help='positive (and negative) point prompts per instance',
     )
+
+
+def add_common_arguments(parser) -> None:
+    """Arguments that tools/train.py, tools/test.py and friends share."""
+    from mmengine.config import DictAction
+
+    parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and metrics')
+    add_num_points_argument(parser)
     parser.add_argument(
         '--sam-checkpoint', help='SAM/MobileSAM checkpoint for model.sam ("none": random weights)'
     )

@@ -18,6 +18,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import mmpointsam  # noqa: E402,F401
+from mmpointsam.geo.arguments import add_scene_arguments, scene_options  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -34,16 +35,7 @@ def parse_args(argv=None):
         default=64,
         help='clicks mode: an object counts as covered this far inside a chip (px)',
     )
-    parser.add_argument('--bands', type=int, nargs='+')
-    parser.add_argument('--stretch', choices=('auto', 'percentile', 'none'), default='auto')
-    parser.add_argument('--percentiles', type=float, nargs=2, default=(2.0, 98.0))
-    parser.add_argument('--sar', choices=('amplitude', 'db'))
-    parser.add_argument('--assume-crs')
-    parser.add_argument('--class-field')
-    parser.add_argument('--group-field')
-    parser.add_argument('--label-field')
-    parser.add_argument('--crs')
-    parser.add_argument('--layer')
+    add_scene_arguments(parser)
     parser.add_argument('--no-resume', action='store_true')
     parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
@@ -63,16 +55,7 @@ def main(argv=None) -> dict:
         margin=args.margin,
         resume=not args.no_resume,
         progress=not args.no_progress,
-        bands=args.bands,
-        stretch=args.stretch,
-        percentiles=tuple(args.percentiles),
-        sar=args.sar,
-        assume_crs=args.assume_crs,
-        class_field=args.class_field,
-        group_field=args.group_field,
-        label_field=args.label_field,
-        crs=args.crs,
-        layer=args.layer,
+        **scene_options(args),
     )
     print(
         f'{summary["chips"]} chips, {summary["annotations"]} annotations of '

@@ -24,6 +24,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmengine.config import DictAction  # noqa: E402
 
 import mmpointsam  # noqa: E402,F401  (collections shim before mmrotate)
+from mmpointsam.geo.arguments import add_scene_arguments, scene_options  # noqa: E402
 from mmpointsam.structures import RBOX_METHODS  # noqa: E402
 
 
@@ -61,20 +62,7 @@ def parse_args(argv=None):
         help='point -> rotated box with the converter (NPC across clicks), no mask layer',
     )
     model.add_argument('--npc-iou-thr', type=float, default=0.1, help='with --rboxes-only')
-    raster = parser.add_argument_group('raster')
-    raster.add_argument('--bands', type=int, nargs='+', help='1 or 3 band numbers, e.g. 3 2 1')
-    raster.add_argument('--stretch', choices=('auto', 'percentile', 'none'), default='auto')
-    raster.add_argument('--percentiles', type=float, nargs=2, default=(2.0, 98.0))
-    raster.add_argument('--sar', choices=('amplitude', 'db'), help='SAR input (stretched in dB)')
-    raster.add_argument(
-        '--assume-crs', help='CRS of a raster or click layer that has none (an explicit override)'
-    )
-    clicks = parser.add_argument_group('clicks')
-    clicks.add_argument('--class-field', help='attribute holding the class')
-    clicks.add_argument('--group-field', help='attribute: clicks sharing it are one object')
-    clicks.add_argument('--label-field', help='attribute: 1 positive, 0 negative click')
-    clicks.add_argument('--crs', help="CRS of a CSV's coordinates (lon,lat default to EPSG:4326)")
-    clicks.add_argument('--layer', help='layer of a multi-layer click file')
+    add_scene_arguments(parser)
     out = parser.add_argument_group('output')
     out.add_argument('--format', choices=('gpkg', 'geojson', 'shp'), default='gpkg')
     out.add_argument('--simplify', type=float, help='simplify mask polygons (map units)')
@@ -134,18 +122,7 @@ def main(argv=None) -> dict:
             'geo segment: --sam-checkpoint none: SAM has RANDOM weights; this checks the '
             'plumbing only, the masks mean nothing.'
         )
-    options = dict(
-        bands=args.bands,
-        stretch=args.stretch,
-        percentiles=tuple(args.percentiles),
-        sar=args.sar,
-        assume_crs=args.assume_crs,
-        class_field=args.class_field,
-        group_field=args.group_field,
-        label_field=args.label_field,
-        crs=args.crs,
-        layer=args.layer,
-    )
+    options = scene_options(args)
     if args.rboxes_only:
         from mmpointsam.apis import Point2RBoxConverter
         from mmpointsam.apis.inferencer import plain_sam_config

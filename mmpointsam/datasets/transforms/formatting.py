@@ -8,6 +8,18 @@ from mmpointsam.registry import TRANSFORMS
 
 from .point_frame import FRAME_KEY, check_points_frame
 
+# the image meta :class:`PackSAMInputs` keeps by default
+SAM_META_KEYS = (
+    'img_id',
+    'img_path',
+    'ori_shape',
+    'img_shape',
+    'flip',
+    'flip_direction',
+    'height',
+    'width',
+)
+
 
 def _to_chw_tensor(img: np.ndarray) -> torch.Tensor:
     """An (H, W[, C]) image as a contiguous (C, H, W) tensor."""
@@ -30,19 +42,7 @@ class PackSAMInputs(PackDetInputs):
         PackDetInputs.mapping_table, gt_points='points', gt_point_labels='point_labels'
     )
 
-    def __init__(
-        self,
-        meta_keys=(
-            'img_id',
-            'img_path',
-            'ori_shape',
-            'img_shape',
-            'flip',
-            'flip_direction',
-            'height',
-            'width',
-        ),
-    ):
+    def __init__(self, meta_keys=SAM_META_KEYS):
         super().__init__(meta_keys=meta_keys)
 
     def transform(self, results: dict) -> dict:

@@ -131,6 +131,7 @@ class SAM(PromptableSAMBase):
     """
 
     model_name = 'SAM'
+    default_arch = 'vit_b'
     arch_settings = ARCH_SETTINGS
     decoder_settings = DECODER_SETTINGS
     default_decoder = 'sam'
@@ -168,8 +169,8 @@ class SAM(PromptableSAMBase):
             encoder_autocast,
             prompt_batched_decoder,
             decoder_chunk_size,
+            compile_encoder,
             init_cfg,
-            compile_encoder=compile_encoder,
         )
 
     def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
@@ -180,27 +181,11 @@ class SAM(PromptableSAMBase):
                 f'img_size={img_size} must be a multiple of {multiple} for {arch["type"]} encoders'
             )
         self.img_size = img_size
-        embed_dim = decoder['embed_dim']
-        grid = img_size // PATCH_SIZE
-
-        self.image_encoder = _build_image_encoder(arch, img_size, embed_dim, self.attention)
-        self.prompt_encoder = PromptEncoder(
-            embed_dim=embed_dim,
-            image_embedding_size=(grid, grid),
-            input_image_size=(img_size, img_size),
-            mask_in_chans=16,
+        self.image_encoder = _build_image_encoder(
+            arch, img_size, decoder['embed_dim'], self.attention
         )
-        self.mask_decoder = MaskDecoder(
-            num_multimask_outputs=3,
-            transformer=TwoWayTransformer(
-                depth=2,
-                embedding_dim=embed_dim,
-                mlp_dim=decoder['mlp_dim'],
-                num_heads=decoder['num_heads'],
-            ),
-            transformer_dim=embed_dim,
-            iou_head_depth=3,
-            iou_head_hidden_dim=decoder['iou_head_hidden_dim'],
+        self.prompt_encoder, self.mask_decoder = self._build_prompt_modules(
+            (PromptEncoder, MaskDecoder, TwoWayTransformer), decoder, img_size
         )
 
     def _prepare_state(

@@ -172,8 +172,8 @@ class SAM2(PromptableSAMBase):
     """SAM 2 / SAM 2.1 image model (Hiera trunk), a drop-in for :class:`SAM` in every method.
 
     Args:
-        arch: a Hiera preset (``hiera_t``, ``hiera_s``, ``hiera_b+``, ``hiera_l``, ``tiny``) or
-            a dict like the values of :data:`ARCH_SETTINGS`.
+        arch: a Hiera preset (``hiera_t``, ``hiera_s``, ``hiera_b+`` (default), ``hiera_l``,
+            ``tiny``) or a dict like the values of :data:`ARCH_SETTINGS`.
         decoder: ``sam2`` (256 wide) or ``tiny``, or such a dict; ``tiny`` for ``arch='tiny'``.
         img_size: square input side (SAM 2: 1024), a multiple of 32.
         lora: keyword arguments of :func:`apply_lora` on Hiera's attention (its fused ``qkv``;
@@ -186,6 +186,7 @@ class SAM2(PromptableSAMBase):
     """
 
     model_name = 'SAM2'
+    default_arch = 'hiera_b+'
     arch_settings = ARCH_SETTINGS
     decoder_settings = DECODER_SETTINGS
     default_decoder = 'sam2'
@@ -196,71 +197,26 @@ class SAM2(PromptableSAMBase):
         '--sam-checkpoint PATH, or --sam-checkpoint none for random weights.'
     )
 
-    def __init__(
-        self,
-        arch: Union[str, dict] = 'hiera_b+',
-        decoder: Optional[Union[str, dict]] = None,
-        img_size: int = 1024,
-        lora: Optional[dict] = None,
-        trainable: Sequence[str] = (),
-        encoder_autocast: Optional[str] = None,
-        prompt_batched_decoder: bool = True,
-        decoder_chunk_size: Optional[dict] = dict(cpu=4),
-        compile_encoder: Union[bool, dict] = False,
-        init_cfg: Optional[dict] = None,
-    ) -> None:
+    def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
+        """Hiera + FPN image encoder, ``sam_prompt_encoder``, ``sam_mask_decoder`` and
+        ``no_mem_embed``, as in the official ``SAM2Base``."""
         try:
-            import sam2.modeling.sam.mask_decoder  # noqa: F401
+            from sam2.modeling.sam.mask_decoder import MaskDecoder
+            from sam2.modeling.sam.prompt_encoder import PromptEncoder
+            from sam2.modeling.sam.transformer import TwoWayTransformer
         except ImportError as err:
             raise ImportError(
                 'SAM2 needs the official sam2 package: SAM2_BUILD_CUDA=0 pip '
                 'install --no-build-isolation sam2==1.1.0'
             ) from err
-        super().__init__(
-            arch,
-            decoder,
-            img_size,
-            lora,
-            trainable,
-            encoder_autocast,
-            prompt_batched_decoder,
-            decoder_chunk_size,
-            init_cfg,
-            compile_encoder=compile_encoder,
-        )
-
-    def _build_modules(self, arch: dict, decoder: dict, img_size: int) -> None:
-        """Hiera + FPN image encoder, ``sam_prompt_encoder``, ``sam_mask_decoder`` and
-        ``no_mem_embed``, as in the official ``SAM2Base``."""
-        from sam2.modeling.sam.mask_decoder import MaskDecoder
-        from sam2.modeling.sam.prompt_encoder import PromptEncoder
-        from sam2.modeling.sam.transformer import TwoWayTransformer
 
         if img_size % SIZE_MULTIPLE:
             raise ValueError(f'img_size={img_size} must be a multiple of {SIZE_MULTIPLE} for SAM2')
         self.img_size = img_size
         embed_dim = decoder['embed_dim']
-        grid = img_size // BACKBONE_STRIDE
-
         self.image_encoder = build_image_encoder(arch, embed_dim)
-        self.sam_prompt_encoder = PromptEncoder(
-            embed_dim=embed_dim,
-            image_embedding_size=(grid, grid),
-            input_image_size=(img_size, img_size),
-            mask_in_chans=16,
-        )
-        self.sam_mask_decoder = MaskDecoder(
-            num_multimask_outputs=3,
-            transformer=TwoWayTransformer(
-                depth=2,
-                embedding_dim=embed_dim,
-                mlp_dim=decoder['mlp_dim'],
-                num_heads=decoder['num_heads'],
-            ),
-            transformer_dim=embed_dim,
-            iou_head_depth=3,
-            iou_head_hidden_dim=decoder['iou_head_hidden_dim'],
-            **MASK_DECODER_FLAGS,
+        self.sam_prompt_encoder, self.sam_mask_decoder = self._build_prompt_modules(
+            (PromptEncoder, MaskDecoder, TwoWayTransformer), decoder, img_size, **MASK_DECODER_FLAGS
         )
         # added to the stride-16 features of a frame without memory (every single image)
         self.no_mem_embed = nn.Parameter(torch.zeros(1, 1, embed_dim))

@@ -99,9 +99,10 @@ class PromptableSAMBase(BaseModule):
     """
 
     mask_threshold = 0.0
-    # name in messages, presets, the default decoder preset and the input stride of the
-    # image embedding
+    # name in messages, the encoder preset of ``arch=None``, presets, the default decoder
+    # preset and the input stride of the image embedding
     model_name: str = ''
+    default_arch: str = ''
     arch_settings: Dict[str, dict] = {}
     decoder_settings: Dict[str, dict] = {}
     default_decoder: str = ''
@@ -112,7 +113,7 @@ class PromptableSAMBase(BaseModule):
 
     def __init__(
         self,
-        arch: Union[str, dict],
+        arch: Optional[Union[str, dict]] = None,
         decoder: Optional[Union[str, dict]] = None,
         img_size: int = 1024,
         lora: Optional[dict] = None,
@@ -120,8 +121,8 @@ class PromptableSAMBase(BaseModule):
         encoder_autocast: Optional[str] = None,
         prompt_batched_decoder: bool = True,
         decoder_chunk_size: Optional[dict] = dict(cpu=4),
-        init_cfg: Optional[dict] = None,
         compile_encoder: Union[bool, dict] = False,
+        init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(compile_encoder, (bool, dict)):
@@ -136,6 +137,8 @@ class PromptableSAMBase(BaseModule):
         if encoder_autocast not in (None, 'bf16'):
             raise ValueError(f'encoder_autocast must be None or "bf16", got {encoder_autocast!r}')
         self.encoder_autocast = encoder_autocast
+        if arch is None:
+            arch = self.default_arch
         if isinstance(arch, str):
             if arch not in self.arch_settings:
                 raise ValueError(
@@ -170,6 +173,35 @@ class PromptableSAMBase(BaseModule):
         """Check ``img_size``, set ``self.img_size`` and build the encoder, prompt encoder and
         mask decoder under the official attribute names."""
         raise NotImplementedError
+
+    def _build_prompt_modules(
+        self, classes: Tuple[type, type, type], decoder: dict, img_size: int, **decoder_flags
+    ) -> Tuple[nn.Module, nn.Module]:
+        """Prompt encoder and mask decoder of a ``decoder`` preset, from ``classes``: the
+        (PromptEncoder, MaskDecoder, TwoWayTransformer) of segment-anything or of sam2."""
+        prompt_encoder_cls, mask_decoder_cls, transformer_cls = classes
+        embed_dim = decoder['embed_dim']
+        grid = img_size // self.embedding_stride
+        prompt_encoder = prompt_encoder_cls(
+            embed_dim=embed_dim,
+            image_embedding_size=(grid, grid),
+            input_image_size=(img_size, img_size),
+            mask_in_chans=16,
+        )
+        mask_decoder = mask_decoder_cls(
+            num_multimask_outputs=3,
+            transformer=transformer_cls(
+                depth=2,
+                embedding_dim=embed_dim,
+                mlp_dim=decoder['mlp_dim'],
+                num_heads=decoder['num_heads'],
+            ),
+            transformer_dim=embed_dim,
+            iou_head_depth=3,
+            iou_head_hidden_dim=decoder['iou_head_hidden_dim'],
+            **decoder_flags,
+        )
+        return prompt_encoder, mask_decoder
 
     def _apply_lora(self, lora: dict) -> List[str]:
         """Add LoRA to the image encoder; returns the adapted modules' names in it."""
