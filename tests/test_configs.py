@@ -191,3 +191,25 @@ def test_no_provenance_in_configs():
     for path in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True):
         text = open(path).read()
         assert not re.search(r'\.py L\d+|\bL\d+-\d+\b|\bL\d{2,}\b', text), path
+
+
+@pytest.mark.parametrize(
+    'path',
+    [
+        'configs/rotated_det/rotated-retinanet-rbox-le90_r50_fpn_3x_nwpu-pseudo.py',
+        'configs/rotated_det/rotated-fcos-hbox-le90_r50_fpn_3x_nwpu-gt.py',
+        'projects/proxy_shift/configs/stage2_selftrain.py',
+    ],
+)
+def test_generic_nwpu_datasets_have_the_packages_classes(path):
+    """Configs that read NWPU with a generic dataset type (mmdet.CocoDataset, PointLabelDataset)
+    take configs/_base_/datasets/nwpu_vhr10_classes.py, which must be NWPUVHR10Dataset's order."""
+    from mmpointsam.datasets import NWPUVHR10Dataset
+
+    classes = NWPUVHR10Dataset.METAINFO['classes']
+    base = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets/nwpu_vhr10_classes.py'))
+    assert base.nwpu_classes == classes
+    cfg = Config.fromfile(osp.join(REPO, path))
+    assert cfg.train_dataloader.dataset.metainfo.classes == classes
+    if cfg.get('val_dataloader'):
+        assert cfg.val_dataloader.dataset.metainfo.classes == classes

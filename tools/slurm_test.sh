@@ -2,26 +2,16 @@
 # Evaluation as a slurm job, one task per GPU (MMDetection's script):
 #   GPUS=8 bash tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args]
 # CHECKPOINT may be "none" to evaluate the weights named by the config (Direct SAM).
+# GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS: tools/_launch.sh.
 set -x
 
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
 CHECKPOINT=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
 PY_ARGS=${@:5}
 if [ "$CHECKPOINT" == "none" ]; then CHECKPOINT=""; fi
 
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-srun -p ${PARTITION} \
-    --job-name=${JOB_NAME} \
-    --gres=gpu:${GPUS_PER_NODE} \
-    --ntasks=${GPUS} \
-    --ntasks-per-node=${GPUS_PER_NODE} \
-    --cpus-per-task=${CPUS_PER_TASK} \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS} \
-    python -u tools/test.py ${CONFIG} ${CHECKPOINT} --launcher="slurm" ${PY_ARGS}
+source "$(dirname "$0")/_launch.sh"
+srun_tool "$PARTITION" "$JOB_NAME" \
+    tools/test.py ${CONFIG} ${CHECKPOINT} --launcher="slurm" ${PY_ARGS}

@@ -7,7 +7,8 @@ from .coco_instance import CocoInstanceDataset
 
 @DATASETS.register_module()
 class NWPUVHR10Dataset(CocoInstanceDataset):
-    """NWPU VHR-10 instance masks in COCO format (category ids 1..10 in the order below)."""
+    """NWPU VHR-10 instance masks in COCO format (category ids 1..10 in the order below).
+    Configs with a generic dataset type read configs/_base_/datasets/nwpu_vhr10_classes.py."""
 
     METAINFO = {
         'classes': (

@@ -18,18 +18,16 @@ from mmpointsam.datasets import (
 from mmpointsam.registry import DATASETS
 
 NWPU_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'nwpu_vhr10')
-NWPU_CLASSES = (
-    'airplane',
-    'ship',
-    'storage_tank',
-    'baseball_diamond',
-    'tennis_court',
-    'basketball_court',
-    'ground_track_field',
-    'harbor',
-    'bridge',
-    'vehicle',
-)
+
+
+def _nwpu_classes():
+    """The subset's category names in id order (ids 1..10): the order the labels must follow."""
+    with open(osp.join(NWPU_ROOT, 'annotations', 'train.json')) as f:
+        categories = json.load(f)['categories']
+    return tuple(c['name'] for c in sorted(categories, key=lambda c: c['id']))
+
+
+NWPU_CLASSES = _nwpu_classes()
 
 # ---------------------------------------------------------------- real NWPU VHR-10 subset
 

@@ -69,10 +69,3 @@ def test_two_cpu_processes_train_validate_save_then_test(tmp_path):
     assert proc.returncode == 0, out[-4000:]
     assert f'loaded {work / "epoch_1.pth"} strictly' in out
     assert re.search(r'Epoch\(test\).*sam/num_images: 4 ', out)
-
-
-def test_launch_scripts_use_torchrun_and_the_venv_python():
-    for script in ('dist_train.sh', 'dist_test.sh'):
-        text = open(osp.join(REPO, 'tools', script)).read()
-        assert 'torch.distributed.run' in text and 'torch.distributed.launch' not in text
-        assert '.venv/bin/python' in text and '"$PY" -m torch.distributed.run' in text

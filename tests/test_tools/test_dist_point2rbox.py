@@ -126,13 +126,3 @@ def test_two_independent_runs_on_one_folder_share_the_images(inputs, reference, 
     converted = [int(re.search(r'(\d+) images converted', t).group(1)) for t in texts]
     assert sum(converted) == 4  # none twice, none lost
     assert _files(str(out)) == reference
-
-
-def test_launch_scripts_exist_with_torchrun_and_srun():
-    text = open(osp.join(REPO, 'tools', 'dist_point2rbox.sh')).read()
-    assert '"$PY" -m torch.distributed.run' in text and '--launcher pytorch' in text
-    for name in ('NNODES', 'NODE_RANK', 'MASTER_ADDR'):
-        assert name in text
-    for script in ('slurm_point2rbox.sh', 'slurm_train.sh', 'slurm_test.sh'):
-        text = open(osp.join(REPO, 'tools', script)).read()
-        assert 'srun' in text and '--launcher="slurm"' in text

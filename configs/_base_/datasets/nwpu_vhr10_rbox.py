@@ -2,20 +2,10 @@
 # 520-image training split (point -> rbox pseudo labels, or ground truth) read by mmdet's
 # CocoDataset as polygon masks and turned into le90 rboxes by ConvertMask2BoxType (rc1's
 # DOTADataset only finds .png images); evaluated (DOTAMetric, AP50) on the min-area rectangles
-# of the 130-image split's ground-truth masks. Names start with `nwpu_rbox_`: this file sits
-# beside an `mmrotate::` base whose keys it must not repeat.
-nwpu_rbox_classes = (
-    'airplane',
-    'ship',
-    'storage_tank',
-    'baseball_diamond',
-    'tennis_court',
-    'basketball_court',
-    'ground_track_field',
-    'harbor',
-    'bridge',
-    'vehicle',
-)
+# of the 130-image split's ground-truth masks. Names start with `nwpu_rbox_` (the classes are
+# nwpu_vhr10_classes.py's `nwpu_classes`): this file sits beside an `mmrotate::` base whose keys
+# it must not repeat.
+_base_ = './nwpu_vhr10_classes.py'
 nwpu_rbox_data_root = 'data/'
 nwpu_rbox_img_prefix = 'nwpu_vhr10/images/'
 nwpu_rbox_img_scale = (800, 800)
@@ -48,7 +38,7 @@ nwpu_rbox_val_pipeline = [
 nwpu_rbox_train_dataset = dict(
     _delete_=True,
     type='mmdet.CocoDataset',
-    metainfo=dict(classes=nwpu_rbox_classes),
+    metainfo=dict(classes=_base_.nwpu_classes),
     data_root=nwpu_rbox_data_root,
     ann_file='nwpu_vhr10_rbox/pseudo_train/labels.json',
     data_prefix=dict(img=nwpu_rbox_img_prefix),
@@ -58,7 +48,7 @@ nwpu_rbox_train_dataset = dict(
 nwpu_rbox_val_dataset = dict(
     _delete_=True,
     type='mmdet.CocoDataset',
-    metainfo=dict(classes=nwpu_rbox_classes),
+    metainfo=dict(classes=_base_.nwpu_classes),
     data_root=nwpu_rbox_data_root,
     ann_file='nwpu_vhr10/annotations/NWPU_instances_val.json',
     data_prefix=dict(img=nwpu_rbox_img_prefix),

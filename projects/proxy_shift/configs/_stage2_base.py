@@ -7,6 +7,7 @@
 # lr 2e-5), a fixed iteration budget and the final weights: no checkpoint selection at all.
 _base_ = [
     '../../../configs/_base_/datasets/nwpu_vhr10.py',
+    '../../../configs/_base_/datasets/nwpu_vhr10_classes.py',
     '../../../configs/_base_/datasets/selftrain_views.py',
     '../../../configs/_base_/default_runtime.py',
     './_model.py',
@@ -40,20 +41,7 @@ train_dataloader = dict(
         forbidden_keys=('segmentation', 'bbox', 'area'),
         ann_file='proxy_shift/target_train_points_1pt.json',
         data_prefix=dict(img='images/'),
-        metainfo=dict(
-            classes=(
-                'airplane',
-                'ship',
-                'storage_tank',
-                'baseball_diamond',
-                'tennis_court',
-                'basketball_court',
-                'ground_track_field',
-                'harbor',
-                'bridge',
-                'vehicle',
-            )
-        ),
+        metainfo=dict(classes=_base_.nwpu_classes),
         pipeline=point_train_pipeline,
     ),
 )

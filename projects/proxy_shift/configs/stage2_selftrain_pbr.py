@@ -1,5 +1,6 @@
-# Proxy shift, stage 2 ablation "Self-training + PBR": PointSAM without NPC. Target prototypes
-# as for PointSAM (written by the benchmark).
+# Proxy shift, stage 2 ablation "Self-training + PBR": PointSAM without NPC
+# (stage2_pointsam.py adds NPC to this file). Target prototypes come from the stage-1 model
+# (tools/compute_prototypes.py's compute_prototypes; the benchmark writes them).
 _base_ = ['./stage2_selftrain.py']
 model = dict(
     self_training=dict(
