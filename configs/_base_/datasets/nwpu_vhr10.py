@@ -61,9 +61,21 @@ val_dataloader = dict(
         backend_args=backend_args,
     ),
 )
-# the same loader on the test file
 test_dataloader = dict(
-    val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file=test_ann_file)
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file=test_ann_file,
+        data_prefix=dict(img=img_prefix),
+        test_mode=True,
+        pipeline=test_pipeline,
+        backend_args=backend_args,
+    ),
 )
 val_evaluator = dict(type='PointPromptIoUMetric')
 test_evaluator = val_evaluator
