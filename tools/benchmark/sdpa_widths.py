@@ -11,25 +11,16 @@ segment-anything's rel-pos term as an additive float mask. Minimum of ``--reps``
 """
 
 import argparse
-import time
 
 import torch
 import torch.nn.functional as F
+from roofline import best_time  # this folder: the clock with CUDA synchronisation
 
 
 def best_ms(fn, reps: int, device: str) -> float:
     """Minimum wall time of ``reps`` calls of ``fn`` after one warm-up, in ms."""
     fn()
-    best = float('inf')
-    for _ in range(reps):
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return 1e3 * best
+    return 1e3 * best_time(fn, reps, device)
 
 
 def main():

@@ -100,8 +100,8 @@ class SAM(PromptableSAMBase):
     """Segment Anything: image encoder, prompt encoder and mask decoder.
 
     Args:
-        arch: an encoder preset name (``vit_b``, ``vit_l``, ``vit_h``, ``vit_t``, ``tiny``) or a
-            dict like the values of :data:`ARCH_SETTINGS`.
+        arch: an encoder preset name (``vit_b`` (default), ``vit_l``, ``vit_h``, ``vit_t``,
+            ``tiny``) or a dict like the values of :data:`ARCH_SETTINGS`.
         decoder: a prompt-encoder/mask-decoder preset name (``sam``, ``tiny``) or such a dict.
             Defaults to ``tiny`` for ``arch='tiny'`` and to ``sam`` otherwise.
         img_size: square input side. SAM uses 1024; any multiple of 16 (64 for TinyViT) works,
@@ -145,7 +145,7 @@ class SAM(PromptableSAMBase):
 
     def __init__(
         self,
-        arch: Union[str, dict] = 'vit_b',
+        arch: Optional[Union[str, dict]] = None,
         decoder: Optional[Union[str, dict]] = None,
         img_size: int = 1024,
         lora: Optional[dict] = None,
